@@ -1,0 +1,155 @@
+"""ONNX export of v4s-small: encoder / denoiser / decoder graphs (opset 17, dynamic batch), checked
+with onnx.checker, plus golden input/output vectors (so the Node runtime can compare
+onnxruntime-node against PyTorch) and manifest.json with sha256 of every file.
+
+Parameters keep their PyTorch names as ONNX initializers (no constant folding), which is what
+lets `train.py --init-from` resume training from the shipped files.
+"""
+import base64
+import hashlib
+import json
+import math
+import os
+import time
+
+import numpy as np
+import torch
+
+
+class _DenoiserWrapper(torch.nn.Module):
+    def __init__(self, den):
+        super().__init__()
+        self.den = den
+
+    def forward(self, latents, t, index, object):  # noqa: A002 - ONNX input name
+        return self.den(latents, t, index, object)
+
+
+def _sha256(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _b64(a):
+    return base64.b64encode(np.ascontiguousarray(a, dtype=np.float32).tobytes()).decode("ascii")
+
+
+def _export(module, args, path, in_names, out_names, dyn):
+    torch.onnx.export(
+        module,
+        args,
+        path,
+        opset_version=17,
+        input_names=in_names,
+        output_names=out_names,
+        dynamic_axes=dyn,
+        do_constant_folding=False,
+        export_params=True,
+    )
+    import onnx
+
+    onnx.checker.check_model(onnx.load(path))
+
+
+def export_all(a, cfg, load_ae, make_denoiser):
+    out = a.out
+    os.makedirs(out, exist_ok=True)
+    meta = json.load(open(os.path.join(a.work, "data_meta.json")))
+    K, N = meta["k"], meta["n"]
+    vocab = meta["vocabulary"]
+    enc, dec = load_ae(a.work, torch.device("cpu"))
+    den = make_denoiser(len(vocab))
+    s = torch.load(os.path.join(a.work, "dit.pt"), map_location="cpu")
+    den.load_state_dict(s["den"])
+    den.eval()
+    dit_steps = int(s["step"])
+    ae_steps = int(torch.load(os.path.join(a.work, "ae.pt"), map_location="cpu")["step"])
+    C = cfg["latent_ch"]
+    H = W = meta["camera"]["width"]
+    torch.manual_seed(123)
+    frames = torch.rand(2, 3, H, W)
+    lat = torch.randn(2, K + N, C, 8, 8)
+    tt = torch.cat([torch.zeros(2, K), torch.full((2, N), 0.7)], dim=1)
+    idx = torch.tensor([[-40.0, -31, -25, -18, -12, -7, -3, 0] + [float(i) for i in range(1, N + 1)]] * 2)[:, : K + N]
+    obj = torch.tensor([1, 5], dtype=torch.int64)
+    files = {}
+    with torch.no_grad():
+        specs = [
+            ("encoder", enc, (frames,), ["frames"], ["latents"], {"frames": {0: "batch"}, "latents": {0: "batch"}}),
+            ("decoder", dec, (torch.randn(2, C, 8, 8),), ["latents"], ["frames"], {"latents": {0: "batch"}, "frames": {0: "batch"}}),
+            (
+                "denoiser",
+                _DenoiserWrapper(den),
+                (lat, tt, idx, obj),
+                ["latents", "t", "index", "object"],
+                ["velocity"],
+                {"latents": {0: "batch", 1: "frames"}, "t": {0: "batch", 1: "frames"}, "index": {0: "batch", 1: "frames"}, "object": {0: "batch"}, "velocity": {0: "batch", 1: "frames"}},
+            ),
+        ]
+        golden = {}
+        for name, mod, args, ins, outs, dyn in specs:
+            path = os.path.join(out, f"{name}.onnx")
+            _export(mod, args, path, ins, outs, dyn)
+            y = mod(*args)
+            golden[name] = {
+                "inputs": {n: {"shape": list(v.shape), "dtype": "int64" if v.dtype == torch.int64 else "float32", "data": (v.tolist() if v.dtype == torch.int64 else _b64(v.numpy()))} for n, v in zip(ins, args)},
+                "outputs": {outs[0]: {"shape": list(y.shape), "data": _b64(y.numpy())}},
+            }
+            print(f"exported {path} ({os.path.getsize(path) / 1e6:.2f} MB)")
+    json.dump(golden, open(os.path.join(out, "golden.json"), "w"))
+    cam = meta["camera"]
+    lat_shape = [C, 8, 8]
+    manifest_path = os.path.join(out, "manifest.json")
+    old = json.load(open(manifest_path)) if os.path.exists(manifest_path) else {}
+    manifest = {
+        "name": "v4s-small",
+        "format_version": 1,
+        "method": "Video4Spatial (arXiv 2512.03040) at small scale: frame autoencoder + DiT flow-matching denoiser over context and target latents in one sequence",
+        "frame": {"width": W, "height": H, "channels": 3, "layout": "NCHW", "range": [0.0, 1.0]},
+        "camera": {
+            "width": cam["width"], "height": cam["height"], "fx": cam["fx"], "fy": cam["fy"], "cx": cam["cx"], "cy": cam["cy"],
+            "height_m": cam["heightM"], "pitch_rad": cam["pitchRad"],
+            "pixel_convention": "continuous: pixel (u, v) has its centre at (u + 0.5, v + 0.5)",
+        },
+        "frame_dt_s": meta["frame_dt_s"],
+        "index_convention": "time index = (stamp - newest context stamp) / frame_dt_s; targets 1..N",
+        "context_frames": K,
+        "target_frames": N,
+        "latent": {"channels": C, "height": 8, "width": 8},
+        "vocabulary": vocab,
+        "box_color": meta["box_color"],
+        "instruction": "go to the <object> and centre it in the frame",
+        "sampler": old.get("sampler", {"steps": 8, "shift": 1.0, "guidance_scale": 3.0, "candidates": 4}),
+        "files": {
+            "encoder": {"path": "encoder.onnx", "inputs": [{"name": "frames", "type": "float32", "shape": ["batch", 3, H, W]}], "outputs": [{"name": "latents", "type": "float32", "shape": ["batch"] + lat_shape}]},
+            "decoder": {"path": "decoder.onnx", "inputs": [{"name": "latents", "type": "float32", "shape": ["batch"] + lat_shape}], "outputs": [{"name": "frames", "type": "float32", "shape": ["batch", 3, H, W]}]},
+            "denoiser": {
+                "path": "denoiser.onnx",
+                "inputs": [
+                    {"name": "latents", "type": "float32", "shape": ["batch", "frames"] + lat_shape},
+                    {"name": "t", "type": "float32", "shape": ["batch", "frames"]},
+                    {"name": "index", "type": "float32", "shape": ["batch", "frames"]},
+                    {"name": "object", "type": "int64", "shape": ["batch"]},
+                ],
+                "outputs": [{"name": "velocity", "type": "float32", "shape": ["batch", "frames"] + lat_shape}],
+            },
+        },
+        "golden": "golden.json",
+        "training": {
+            "data_seeds": meta["seeds"],
+            "ae_steps": ae_steps,
+            "denoiser_steps": dit_steps,
+            "architecture": cfg,
+            "exported_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        },
+        "evaluation": old.get("evaluation", {}),
+    }
+    for key in ("encoder", "decoder", "denoiser"):
+        manifest["files"][key]["sha256"] = _sha256(os.path.join(out, manifest["files"][key]["path"]))
+    manifest["golden_sha256"] = _sha256(os.path.join(out, "golden.json"))
+    json.dump(manifest, open(manifest_path, "w"), indent=2)
+    open(manifest_path, "a").write("\n")
+    print(f"wrote {manifest_path}")

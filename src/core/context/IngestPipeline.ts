@@ -1,0 +1,246 @@
+/**
+ * Camera messages → keyframe gate → decode/fit → ContextBuffer, as an rxjs pipeline with a
+ * bounded drop-oldest queue, so a slow consumer (decode, or a planner hogging the event loop)
+ * never backs up the camera: the subscription callback only counts the frame, gives it its
+ * stream index and queues a reference; a single worker takes frames in order, looks the pose
+ * up, asks the gate (pixels untouched unless the view test needs a thumbnail), and only then
+ * decodes. The node never crashes on a frame: every failure is counted by its error code.
+ *
+ * Pure: decoding is injected (`FrameProcessor`, implemented by src/vision's FrameIngestor) and
+ * so is the clock used for timing.
+ */
+import { Observable, type OperatorFunction, Subject, type Subscription } from 'rxjs';
+import { BadFrameError, ParameterError, TransformError, Video4SpatialError } from '../errors.js';
+import type { Transform3D } from '../geometry.js';
+import type { PoseSource } from '../tf/TfBuffer.js';
+import { type TimeLike, timeToNs } from '../tf/stamp.js';
+import type { ContextBuffer, ContextEntry } from './ContextBuffer.js';
+import { IngestCounters } from './ingestDiagnostics.js';
+import type { KeyframeGate, Thumbnail } from './keyframeGate.js';
+
+/** Any camera message: what the pipeline reads itself is the header. */
+export interface CameraMessageLike {
+  header: { stamp: TimeLike; frame_id: string };
+}
+
+/** Decoding, injected: thumbnails for the gate's view test and the model-size frame. */
+export interface FrameProcessor<M> {
+  thumbnail(msg: M): Thumbnail;
+  fit(msg: M): { pixels: Uint8Array } | Promise<{ pixels: Uint8Array }>;
+}
+
+export interface IngestPipelineOptions<M> {
+  processor: FrameProcessor<M>;
+  poseSource: PoseSource;
+  gate: KeyframeGate;
+  buffer: ContextBuffer;
+  /** Frames that may wait for the worker; when full the oldest waiting frame is dropped. Default 2. */
+  queueCapacity?: number;
+  /** Clock for timing (ms). Default performance.now. */
+  now?: () => number;
+  /** Yields to the event loop between frames so /tf and other callbacks run. Default setImmediate. */
+  yieldFn?: (resume: () => void) => void;
+  /** Told about every rejection (for logging); counting happens regardless. */
+  onReject?: (code: string, error: Error, streamIndex: number) => void;
+}
+
+interface Queued<M> {
+  msg: M;
+  index: number;
+}
+
+/**
+ * rxjs operator: runs `work` on one item at a time; at most `capacity` items wait, and when a new
+ * one arrives at a full queue the oldest waiting item is dropped (`onDrop`). Results that are
+ * not undefined are emitted in order. Errors thrown by `work` go to `onError` and do not end the
+ * stream.
+ */
+export function dropOldestQueue<T, R>(
+  capacity: number,
+  work: (item: T) => R | undefined | Promise<R | undefined>,
+  onDrop: (item: T) => void,
+  onError: (item: T, e: unknown) => void,
+  yieldFn: (resume: () => void) => void = (r) => setImmediate(r),
+): OperatorFunction<T, R> {
+  if (!Number.isInteger(capacity) || capacity < 1) throw new ParameterError(`queue capacity must be an integer ≥ 1, got ${capacity}`, 'queue_capacity');
+  return (source) =>
+    new Observable<R>((subscriber) => {
+      const queue: T[] = [];
+      let busy = false;
+      let sourceDone = false;
+      let closed = false;
+      const finishIfDone = () => {
+        if (sourceDone && !busy && queue.length === 0) subscriber.complete();
+      };
+      const drain = async () => {
+        busy = true;
+        while (queue.length > 0 && !closed) {
+          const item = queue.shift() as T;
+          try {
+            const r = await work(item);
+            if (r !== undefined && !closed) subscriber.next(r);
+          } catch (e) {
+            onError(item, e);
+          }
+          if (queue.length > 0) await new Promise<void>((resume) => yieldFn(resume));
+        }
+        busy = false;
+        finishIfDone();
+      };
+      const sub = source.subscribe({
+        next: (item) => {
+          if (queue.length >= capacity) onDrop(queue.shift() as T);
+          queue.push(item);
+          if (!busy) void drain();
+        },
+        error: (e) => subscriber.error(e),
+        complete: () => {
+          sourceDone = true;
+          finishIfDone();
+        },
+      });
+      return () => {
+        closed = true;
+        sub.unsubscribe();
+      };
+    });
+}
+
+function stampIsValid(t: TimeLike | undefined): t is TimeLike {
+  return t !== undefined && Number.isInteger(t.sec) && Number.isInteger(t.nanosec) && t.nanosec >= 0 && t.nanosec < 1e9;
+}
+
+/** Error → counted reason: BadFrameError codes as they are, TransformError as 'tf_<code>'. */
+export function rejectionCode(e: unknown): string {
+  if (e instanceof TransformError) return `tf_${e.code}`;
+  if (e instanceof Video4SpatialError) return e.code;
+  const code = (e as { code?: unknown } | undefined)?.code;
+  if (e instanceof Error && typeof code === 'string') return code;
+  return 'internal_error';
+}
+
+export class IngestPipeline<M extends CameraMessageLike> {
+  readonly counters = new IngestCounters();
+  readonly buffer: ContextBuffer;
+  readonly gate: KeyframeGate;
+  /** Every entry admitted to the buffer, as it is admitted. */
+  readonly admitted$: Observable<ContextEntry>;
+  private readonly input = new Subject<Queued<M>>();
+  private readonly sub: Subscription;
+  private readonly processor: FrameProcessor<M>;
+  private readonly poseSource: PoseSource;
+  private readonly now: () => number;
+  private readonly onReject: (code: string, error: Error, streamIndex: number) => void;
+  private readonly admittedSubject = new Subject<ContextEntry>();
+  private nextIndex = 0;
+  private pending = 0;
+  private idleWaiters: (() => void)[] = [];
+
+  constructor(opts: IngestPipelineOptions<M>) {
+    this.processor = opts.processor;
+    this.poseSource = opts.poseSource;
+    this.gate = opts.gate;
+    this.buffer = opts.buffer;
+    this.now = opts.now ?? (() => performance.now());
+    this.onReject = opts.onReject ?? (() => {});
+    this.admitted$ = this.admittedSubject.asObservable();
+    const settle = () => {
+      this.pending--;
+      if (this.pending === 0) for (const w of this.idleWaiters.splice(0)) w();
+    };
+    this.sub = this.input
+      .pipe(
+        dropOldestQueue<Queued<M>, ContextEntry>(
+          opts.queueCapacity ?? 2,
+          async (q) => {
+            // count before settling, so that idle() never resolves ahead of the counters
+            try {
+              return await this.process(q);
+            } catch (e) {
+              this.reject(q.index, e);
+              return undefined;
+            } finally {
+              settle();
+            }
+          },
+          () => {
+            this.counters.dropped++;
+            settle();
+          },
+          (q, e) => this.reject(q.index, e),
+          opts.yieldFn,
+        ),
+      )
+      .subscribe((entry) => this.admittedSubject.next(entry));
+  }
+
+  /**
+   * The camera callback: counts the frame, gives it the next stream index and queues it.
+   * Returns the stream index. Never throws for a bad message.
+   */
+  push(msg: M): number {
+    const index = this.nextIndex++;
+    this.counters.received++;
+    if (stampIsValid(msg.header?.stamp)) {
+      const ns = timeToNs(msg.header.stamp);
+      if (this.counters.lastStampNs === undefined || ns > this.counters.lastStampNs) this.counters.lastStampNs = ns;
+    }
+    this.pending++;
+    this.input.next({ msg, index });
+    return index;
+  }
+
+  /** Resolves when every pushed frame has been processed, rejected or dropped. */
+  idle(): Promise<void> {
+    if (this.pending === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** Stops processing; frames still queued are discarded. */
+  close(): void {
+    this.input.complete();
+    this.sub.unsubscribe();
+    this.admittedSubject.complete();
+    this.pending = 0;
+    for (const w of this.idleWaiters.splice(0)) w();
+  }
+
+  private reject(index: number, e: unknown): void {
+    const err = e instanceof Error ? e : new Error(String(e));
+    const code = rejectionCode(e);
+    this.counters.reject(code, err.message);
+    this.onReject(code, err, index);
+  }
+
+  private async process(q: Queued<M>): Promise<ContextEntry | undefined> {
+    const t0 = this.now();
+    try {
+      const { msg, index } = q;
+      const stamp = msg.header?.stamp;
+      if (!stampIsValid(stamp)) {
+        throw new BadFrameError(`frame ${index}: header.stamp ${JSON.stringify(stamp)} is not a valid time (integer sec, nanosec in [0, 1e9))`, 'bad_stamp');
+      }
+      const stampNs = timeToNs(stamp);
+      const at = this.poseSource.poseAt(stampNs, msg.header.frame_id);
+      const decision = this.gate.consider({ stampNs, pose: at.pose, thumbnail: () => this.processor.thumbnail(msg) });
+      if (!decision.admit) {
+        this.counters.skip(decision.reason);
+        return undefined;
+      }
+      let frame: { pixels: Uint8Array };
+      try {
+        frame = await this.processor.fit(msg);
+        const camera: Transform3D | undefined = at.camera;
+        this.buffer.add({ index, stampNs, pose: at.pose, ...(camera !== undefined ? { camera } : {}), pixels: frame.pixels });
+      } catch (e) {
+        this.gate.rollback();
+        throw e;
+      }
+      this.counters.admitted++;
+      return this.buffer.newest;
+    } finally {
+      this.counters.processingMs += this.now() - t0;
+      this.counters.processed++;
+    }
+  }
+}

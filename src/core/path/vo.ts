@@ -1,0 +1,674 @@
+/**
+ * Planar visual odometry by direct ground-plane alignment. Pure TypeScript, no OpenCV.
+ *
+ * The robot moves in the plane and the camera's height and intrinsics are known, so the floor is
+ * a plane of known metric position in every view: a floor pixel of frame B back-projects to a
+ * floor point q (body frame of B, metres); for a candidate motion θ = (dx, dy, dyaw) = B's pose in
+ * A's body frame that point lies at R(dyaw)·q + (dx, dy) in A's body frame and projects to a pixel
+ * of A. The motion is the one for which the two frames agree there (photometric error on
+ * luminance and two opponent-colour channels, Cauchy loss). The scale is metric by construction:
+ * no triangulation, no essential matrix (ORB + essential matrix was measured and is far worse on
+ * these small, weakly textured frames: see docs/path.md and src/vision/vo.ts).
+ *
+ * Floor pixels are those whose ray meets the floor within `maxFloorRangeM`; every other pixel
+ * (walls, furniture, far floor) is placed `farM` away, i.e. it constrains the rotation only. Such
+ * pixels get weight `gridUpperWeight` in the coarse search (floors are periodic: the walls pick
+ * the right tile-aligned basin) and `upperWeight` (default 0) in the refinement, where walls a
+ * few metres away would bias the translation.
+ *
+ * Steps (coarse to fine over an image pyramid):
+ *   1. prepare both frames: colour channels, a light blur, 2× pyramid; mask the red box pixels;
+ *   2. exhaustive grid over (dx, dy, dyaw) at the coarsest level, truncated L1 cost over the
+ *      pixels that land inside A (at least 30 % of them must);
+ *   3. Levenberg–Marquardt with Cauchy weights from the best few grid minima at the two coarsest
+ *      levels, the winner level by level to full resolution (a refinement that leaves the searched
+ *      box is dropped);
+ *   4. confidence from the share of floor pixels that agree (inliers) and how distinct the
+ *      minimum was in the grid.
+ *
+ * Known limits (measured, docs/path.md): facing a wall or furniture at 1–2 m, most "floor band"
+ * pixels are not floor and the translation is biased; periodic tiles can alias the translation by
+ * a tile when little else is in view. The confidence catches some of these cases, not all.
+ *
+ * Frames are rgb8 H×W×3 row-major; the camera gives W, H and intrinsics in continuous pixel
+ * coordinates (pixel (u, v) has its centre at (u + 0.5, v + 0.5)).
+ */
+import type { PinholeCamera } from '../camera.js';
+import { BadFrameError, ParameterError } from '../errors.js';
+import { composePose2D, normalizeAngle, type Pose2D } from '../geometry.js';
+import { checkRgbImage, redMask } from './box.js';
+
+/** Relative planar motion between two frames: B's pose in A's body frame. */
+export interface PlanarMotion {
+  /** Forward (m), left (m) and yaw (rad, + = counter-clockwise) of B in A's body frame. */
+  dx: number;
+  dy: number;
+  dyaw: number;
+  /** In [0, 1]: how much to trust the estimate (see alignPlanar). */
+  confidence: number;
+  /** Floor pixels (full resolution) whose residual is below the inlier threshold. */
+  inliers: number;
+  /** Floor pixels of B considered (full resolution). */
+  samples: number;
+  /** Mean absolute residual of the valid floor pixels (0…255 units, channel mean). */
+  residual: number;
+}
+
+export interface PlanarAlignParams {
+  /** Floor pixels farther than this (m) are not used as floor (they are near the horizon). Default 4. */
+  maxFloorRangeM: number;
+  /** Grid half-range of yaw (rad). Default 50° (0.873). */
+  searchYawRad: number;
+  /** Grid range of forward motion [min, max] (m). Default [−0.6, 1.6]. */
+  searchForwardM: [number, number];
+  /** Grid half-range of lateral motion (m). Default 0.8. */
+  searchLateralM: number;
+  /** Grid step of translation (m). Default 0.15. */
+  gridStepM: number;
+  /** Grid step of yaw (rad). Default 4° (0.0698). */
+  gridStepYawRad: number;
+  /**
+   * Weight of the pixels that are not near floor (aligned as if far away) relative to floor
+   * pixels. Default 0: walls a few metres away move with translation; treating them as far biases it.
+   */
+  upperWeight: number;
+  /**
+   * The same weight in the coarse grid search. Default 0.3: floors are periodic (tiles), and the
+   * walls and furniture are what tell one tile-aligned rotation from another.
+   */
+  gridUpperWeight: number;
+  /** Scale of the Cauchy loss on the per-channel residual (0…255 units). Default 10. */
+  robustDelta: number;
+  /** Horizontal distance (m) at which the non-floor pixels are placed ("far away"). Default 12. */
+  farM: number;
+  /** Truncation of the grid search's per-pixel L1 cost (0…255 units, channel mean). Default 30. */
+  gridTruncation: number;
+  /** A floor pixel is an inlier when its mean absolute residual is below this (0…255). Default 16. */
+  inlierThreshold: number;
+  /** Gauss–Newton iterations per level. Default 10. */
+  iterations: number;
+  /** Grid minima refined from the coarsest level. Default 5. */
+  topK: number;
+  /** The pyramid stops when a level would be narrower than this (px). Default 16. */
+  minLevelWidth: number;
+  /** Leave red pixels (the drawn box) out of the comparison. Default true. */
+  maskRed: boolean;
+  /** Residual scale (0…255, channel mean) of the confidence's agreement factor 1 / (1 + (residual / s)²). Default 8. */
+  residualScale: number;
+  /** Passes of the [1 2 1] blur on the full-resolution frame (fine floor texture aliases under warping). Default 1. */
+  blurPasses: number;
+}
+
+export const DEFAULT_PLANAR_ALIGN_PARAMS: Readonly<PlanarAlignParams> = Object.freeze({
+  maxFloorRangeM: 4,
+  searchYawRad: (50 * Math.PI) / 180,
+  searchForwardM: [-0.6, 1.6] as [number, number],
+  searchLateralM: 0.8,
+  gridStepM: 0.15,
+  gridStepYawRad: (4 * Math.PI) / 180,
+  upperWeight: 0,
+  gridUpperWeight: 0.3,
+  robustDelta: 10,
+  farM: 12,
+  gridTruncation: 30,
+  inlierThreshold: 16,
+  iterations: 10,
+  topK: 5,
+  minLevelWidth: 16,
+  maskRed: true,
+  blurPasses: 1,
+  residualScale: 8,
+});
+
+/** Channels per pixel of a prepared level: luminance and two opponent colours. */
+const CH = 3;
+
+/** One pyramid level of a prepared frame. */
+export interface Level {
+  W: number;
+  H: number;
+  /** CH×H×W planes, 0…255 scale. */
+  img: Float32Array;
+  /** H×W, 1 = excluded (red box). */
+  mask: Uint8Array;
+  cam: PinholeCamera;
+}
+
+/** A frame ready for alignment (pyramid and mask), reusable across pairs. */
+export interface PreparedFrame {
+  readonly camera: PinholeCamera;
+  /** The frame itself (rgb8, camera size). */
+  readonly rgb: Uint8Array;
+  readonly levels: readonly Level[];
+}
+
+export function checkCamera(c: PinholeCamera, where: string): void {
+  for (const k of ['width', 'height', 'fx', 'fy', 'cx', 'cy', 'heightM', 'pitchRad'] as const) {
+    if (!Number.isFinite(c[k])) throw new ParameterError(`${where}: camera.${k} must be finite, got ${c[k]}`);
+  }
+  if (!(c.fx > 0 && c.fy > 0 && c.heightM > 0 && c.width > 0 && c.height > 0)) {
+    throw new ParameterError(`${where}: camera needs positive width, height, fx, fy and heightM, got ${c.width}x${c.height} fx=${c.fx} fy=${c.fy} heightM=${c.heightM}`);
+  }
+}
+
+function checkParams(p: PlanarAlignParams): void {
+  const pos: (keyof PlanarAlignParams)[] = ['maxFloorRangeM', 'searchLateralM', 'gridStepM', 'gridStepYawRad', 'robustDelta', 'gridTruncation', 'inlierThreshold', 'minLevelWidth', 'farM', 'residualScale'];
+  for (const k of pos) {
+    const v = p[k] as number;
+    if (!(Number.isFinite(v) && v > 0)) throw new ParameterError(`planar alignment: ${k} must be a positive number, got ${v}`);
+  }
+  if (!(p.searchYawRad >= 0 && p.searchYawRad <= Math.PI)) throw new ParameterError(`planar alignment: searchYawRad must be in [0, π], got ${p.searchYawRad}`);
+  const [f0, f1] = p.searchForwardM;
+  if (!(Number.isFinite(f0) && Number.isFinite(f1) && f0 <= f1)) throw new ParameterError(`planar alignment: searchForwardM must be [min, max] with min ≤ max, got [${f0}, ${f1}]`);
+  if (!(p.upperWeight >= 0)) throw new ParameterError(`planar alignment: upperWeight must be ≥ 0, got ${p.upperWeight}`);
+  if (!(p.gridUpperWeight >= 0)) throw new ParameterError(`planar alignment: gridUpperWeight must be ≥ 0, got ${p.gridUpperWeight}`);
+  if (!(Number.isInteger(p.iterations) && p.iterations >= 0)) throw new ParameterError(`planar alignment: iterations must be a non-negative integer, got ${p.iterations}`);
+  if (!(Number.isInteger(p.blurPasses) && p.blurPasses >= 0)) throw new ParameterError(`planar alignment: blurPasses must be a non-negative integer, got ${p.blurPasses}`);
+  if (!(Number.isInteger(p.topK) && p.topK >= 1)) throw new ParameterError(`planar alignment: topK must be a positive integer, got ${p.topK}`);
+}
+
+/** Separable [1 2 1]/4 blur of CH planes (edges clamped). */
+function blur121(src: Float32Array, W: number, H: number): Float32Array {
+  const tmp = new Float32Array(src.length);
+  const out = new Float32Array(src.length);
+  for (let c = 0; c < CH; c++) {
+    const o = c * W * H;
+    for (let v = 0; v < H; v++) {
+      for (let u = 0; u < W; u++) {
+        const l = src[o + v * W + Math.max(0, u - 1)] as number;
+        const m = src[o + v * W + u] as number;
+        const r = src[o + v * W + Math.min(W - 1, u + 1)] as number;
+        tmp[o + v * W + u] = (l + 2 * m + r) / 4;
+      }
+    }
+    for (let v = 0; v < H; v++) {
+      for (let u = 0; u < W; u++) {
+        const t = tmp[o + Math.max(0, v - 1) * W + u] as number;
+        const m = tmp[o + v * W + u] as number;
+        const b = tmp[o + Math.min(H - 1, v + 1) * W + u] as number;
+        out[o + v * W + u] = (t + 2 * m + b) / 4;
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * Builds the pyramid of a frame for alignment (channels, blur, red-box mask).
+ * @throws BadFrameError when the buffer does not match the camera's size.
+ * @throws ParameterError for an invalid camera or parameters.
+ */
+export function prepareFrame(rgb: Uint8Array, camera: PinholeCamera, params: Partial<PlanarAlignParams> = {}): PreparedFrame {
+  const prm = { ...DEFAULT_PLANAR_ALIGN_PARAMS, ...params };
+  checkParams(prm);
+  checkCamera(camera, 'prepareFrame');
+  const W = camera.width;
+  const H = camera.height;
+  checkRgbImage(rgb, W, H, 'prepareFrame');
+  const raw = new Float32Array(CH * W * H);
+  for (let p = 0; p < W * H; p++) {
+    const r = rgb[p * 3] as number;
+    const g = rgb[p * 3 + 1] as number;
+    const b = rgb[p * 3 + 2] as number;
+    raw[p] = 0.299 * r + 0.587 * g + 0.114 * b;
+    raw[W * H + p] = 0.5 * (r - g);
+    raw[2 * W * H + p] = 0.5 * (b - 0.5 * (r + g));
+  }
+  const mask = new Uint8Array(W * H);
+  if (prm.maskRed) {
+    const m = redMask(rgb, W, H);
+    // dilate by one pixel: a blurred outline bleeds into its neighbours
+    for (let v = 0; v < H; v++) for (let u = 0; u < W; u++) {
+      if (m[v * W + u] !== 1) continue;
+      for (let dv = -1; dv <= 1; dv++) for (let du = -1; du <= 1; du++) {
+        const uu = u + du;
+        const vv = v + dv;
+        if (uu >= 0 && vv >= 0 && uu < W && vv < H) mask[vv * W + uu] = 1;
+      }
+    }
+  }
+  let img0: Float32Array = raw;
+  for (let k = 0; k < prm.blurPasses; k++) img0 = blur121(img0, W, H);
+  const levels: Level[] = [{ W, H, img: img0, mask, cam: camera }];
+  let scale = 1;
+  for (;;) {
+    const prev = levels[levels.length - 1] as Level;
+    const w = Math.floor(prev.W / 2);
+    const h = Math.floor(prev.H / 2);
+    if (w < prm.minLevelWidth || h < 4) break;
+    scale *= 0.5;
+    const img = new Float32Array(CH * w * h);
+    const nm = new Uint8Array(w * h);
+    for (let c = 0; c < CH; c++) {
+      const po = c * prev.W * prev.H;
+      const o = c * w * h;
+      for (let v = 0; v < h; v++) for (let u = 0; u < w; u++) {
+        const a = po + 2 * v * prev.W + 2 * u;
+        img[o + v * w + u] = ((prev.img[a] as number) + (prev.img[a + 1] as number) + (prev.img[a + prev.W] as number) + (prev.img[a + prev.W + 1] as number)) / 4;
+      }
+    }
+    for (let v = 0; v < h; v++) for (let u = 0; u < w; u++) {
+      const a = 2 * v * prev.W + 2 * u;
+      nm[v * w + u] = (prev.mask[a] as number) | (prev.mask[a + 1] as number) | (prev.mask[a + prev.W] as number) | (prev.mask[a + prev.W + 1] as number);
+    }
+    const cam: PinholeCamera = { ...camera, width: w, height: h, fx: camera.fx * scale, fy: camera.fy * scale, cx: camera.cx * scale, cy: camera.cy * scale };
+    levels.push({ W: w, H: h, img: blur121(img, w, h), mask: nm, cam });
+  }
+  return { camera, rgb, levels };
+}
+
+/**
+ * The pixels of B at one level (masked ones left out): body-frame ray, floor distance, values.
+ * A pixel's 3D point is ray × scale from the camera centre (see floorModel).
+ */
+interface Samples {
+  n: number;
+  /** Body-frame ray (x forward, y left, z up) per sample, 3 each; optical z = 1. */
+  ray: Float32Array;
+  /** Horizontal norm of the ray. */
+  hr: Float32Array;
+  /** Horizontal distance (m) at which the ray meets the floor; Infinity at or above the horizon. */
+  floorDist: Float32Array;
+  /** CH values per sample. */
+  val: Float32Array;
+}
+
+function samplesOf(b: Level): Samples {
+  const { W, H, cam } = b;
+  const cp = Math.cos(cam.pitchRad);
+  const sp = Math.sin(cam.pitchRad);
+  const ray: number[] = [];
+  const hr: number[] = [];
+  const fd: number[] = [];
+  const val: number[] = [];
+  for (let v = 0; v < H; v++) {
+    const yo = (v + 0.5 - cam.cy) / cam.fy;
+    for (let u = 0; u < W; u++) {
+      if (b.mask[v * W + u] === 1) continue;
+      const xo = (u + 0.5 - cam.cx) / cam.fx;
+      const bx = cp - sp * yo;
+      const bz = -sp - cp * yo;
+      const by = -xo;
+      const h = Math.hypot(bx, by);
+      ray.push(bx, by, bz);
+      hr.push(h);
+      fd.push(bz < -1e-9 ? (h * cam.heightM) / -bz : Infinity);
+      for (let c = 0; c < CH; c++) val.push(b.img[c * W * H + v * W + u] as number);
+    }
+  }
+  return { n: hr.length, ray: Float32Array.from(ray), hr: Float32Array.from(hr), floorDist: Float32Array.from(fd), val: Float32Array.from(val) };
+}
+
+/**
+ * Per-sample ray scale and weight of the floor-and-far model: a pixel whose ray meets the floor
+ * within maxFloorRangeM is that floor point (weight 1); any other pixel is taken `farM` away
+ * (horizontally) — in effect at infinity, so it constrains the rotation only — with weight
+ * `upperWeight`.
+ */
+function floorModel(s: Samples, prm: PlanarAlignParams, upperWeight = prm.upperWeight): { scale: Float32Array; w: Float32Array } {
+  const scale = new Float32Array(s.n);
+  const w = new Float32Array(s.n);
+  for (let i = 0; i < s.n; i++) {
+    const fd = s.floorDist[i] as number;
+    const floor = fd <= prm.maxFloorRangeM;
+    scale[i] = (floor ? fd : prm.farM) / (s.hr[i] as number);
+    w[i] = floor ? 1 : upperWeight;
+  }
+  return { scale, w };
+}
+
+/**
+ * Residuals A(warp(θ)) − B per sample and channel into `res` (CH per sample); `ok[i]` = 1 where
+ * the warped pixel lies inside A and off A's mask. θ = B's pose in A's body frame.
+ */
+function residuals(a: Level, s: Samples, scale: Float32Array, dx: number, dy: number, dyaw: number, res: Float32Array, ok: Uint8Array): void {
+  const { W, H, cam } = a;
+  const cp = Math.cos(cam.pitchRad);
+  const sp = Math.sin(cam.pitchRad);
+  const c = Math.cos(dyaw);
+  const sn = Math.sin(dyaw);
+  const plane = W * H;
+  for (let i = 0; i < s.n; i++) {
+    const k = scale[i] as number;
+    const qx = k * (s.ray[3 * i] as number);
+    const qy = k * (s.ray[3 * i + 1] as number);
+    const qz = k * (s.ray[3 * i + 2] as number); // relative to the camera height
+    const px = c * qx - sn * qy + dx;
+    const py = sn * qx + c * qy + dy;
+    const fwd = cp * px - sp * qz;
+    if (fwd <= 1e-6) {
+      ok[i] = 0;
+      continue;
+    }
+    const up = sp * px + cp * qz;
+    // array coordinates: continuous − 0.5
+    const x = cam.cx - (cam.fx * py) / fwd - 0.5;
+    const y = cam.cy - (cam.fy * up) / fwd - 0.5;
+    if (!(x >= 0 && y >= 0 && x <= W - 1 && y <= H - 1)) {
+      ok[i] = 0;
+      continue;
+    }
+    if (a.mask[Math.round(y) * W + Math.round(x)] === 1) {
+      ok[i] = 0;
+      continue;
+    }
+    const x0 = Math.min(W - 2, Math.floor(x));
+    const y0 = Math.min(H - 2, Math.floor(y));
+    const fx = x - x0;
+    const fy = y - y0;
+    const p = y0 * W + x0;
+    ok[i] = 1;
+    const w00 = (1 - fx) * (1 - fy);
+    const w10 = fx * (1 - fy);
+    const w01 = (1 - fx) * fy;
+    const w11 = fx * fy;
+    for (let ch = 0; ch < CH; ch++) {
+      const o = ch * plane + p;
+      const va = w00 * (a.img[o] as number) + w10 * (a.img[o + 1] as number) + w01 * (a.img[o + W] as number) + w11 * (a.img[o + W + 1] as number);
+      res[i * CH + ch] = va - (s.val[i * CH + ch] as number);
+    }
+  }
+}
+
+/** Share of the samples that must land inside A for a motion to be considered. */
+const MIN_OVERLAP = 0.3;
+
+/** Cauchy loss of one residual (0…255 units) at scale δ. */
+function cauchy(r: number, delta: number): number {
+  return 0.5 * delta * delta * Math.log(1 + (r / delta) ** 2);
+}
+
+/**
+ * Mean robust cost over the samples that land inside A: Cauchy per channel (or truncated L1 when
+ * `trunc` is given, for the grid search); Infinity when fewer than MIN_OVERLAP of the weight land.
+ * Samples outside are not penalised: a penalty would favour small motions, whose views overlap more.
+ */
+function meanCost(n: number, w: Float32Array | undefined, res: Float32Array, ok: Uint8Array, delta: number, trunc?: number): number {
+  let sum = 0;
+  let wIn = 0;
+  let wAll = 0;
+  for (let i = 0; i < n; i++) {
+    const wi = w ? (w[i] as number) : 1;
+    wAll += wi;
+    if (ok[i] !== 1 || wi === 0) continue;
+    wIn += wi;
+    const r0 = res[i * CH] as number;
+    const r1 = res[i * CH + 1] as number;
+    const r2 = res[i * CH + 2] as number;
+    if (trunc !== undefined) sum += wi * Math.min(trunc, (Math.abs(r0) + Math.abs(r1) + Math.abs(r2)) / CH);
+    else sum += wi * (cauchy(r0, delta) + cauchy(r1, delta) + cauchy(r2, delta));
+  }
+  return wIn > 0 && wIn >= MIN_OVERLAP * wAll ? sum / wIn : Infinity;
+}
+
+/** Solves the 3×3 system A x = b (Cramer); undefined when singular. */
+function solve3(A: number[], b: number[]): [number, number, number] | undefined {
+  const [a, bb, c, d, e, f, g, h, i] = A as [number, number, number, number, number, number, number, number, number];
+  const det = a * (e * i - f * h) - bb * (d * i - f * g) + c * (d * h - e * g);
+  if (!Number.isFinite(det) || Math.abs(det) < 1e-12) return undefined;
+  const [b0, b1, b2] = b as [number, number, number];
+  return [
+    (b0 * (e * i - f * h) - bb * (b1 * i - f * b2) + c * (b1 * h - e * b2)) / det,
+    (a * (b1 * i - f * b2) - b0 * (d * i - f * g) + c * (d * b2 - b1 * g)) / det,
+    (a * (e * b2 - b1 * h) - bb * (d * b2 - b1 * g) + b0 * (d * h - e * g)) / det,
+  ];
+}
+
+type Theta = [number, number, number];
+
+/** Levenberg–Marquardt with Cauchy weights at one level (fixed scales and sample weights), from θ. */
+function refine(a: Level, s: Samples, scale: Float32Array, wts: Float32Array, theta: Theta, prm: PlanarAlignParams): { theta: Theta; cost: number } {
+  const res = new Float32Array(s.n * CH);
+  const ok = new Uint8Array(s.n);
+  const rj = [new Float32Array(s.n * CH), new Float32Array(s.n * CH), new Float32Array(s.n * CH)];
+  const okj = [new Uint8Array(s.n), new Uint8Array(s.n), new Uint8Array(s.n)];
+  // finite-difference steps: about a tenth of a pixel of image motion at this level
+  const eps = [0.15 / a.cam.fx, 0.15 / a.cam.fx, 0.1 / a.cam.fx];
+  const delta = prm.robustDelta;
+  let th: Theta = [theta[0], theta[1], theta[2]];
+  residuals(a, s, scale, th[0], th[1], th[2], res, ok);
+  let cost = meanCost(s.n, wts, res, ok, delta);
+  let lambda = 1e-3;
+  for (let it = 0; it < prm.iterations; it++) {
+    for (let j = 0; j < 3; j++) {
+      const t: Theta = [th[0], th[1], th[2]];
+      t[j] = (t[j] as number) + (eps[j] as number);
+      residuals(a, s, scale, t[0], t[1], t[2], rj[j] as Float32Array, okj[j] as Uint8Array);
+    }
+    const Hm = new Float64Array(9);
+    const g = new Float64Array(3);
+    const r0s = rj[0] as Float32Array;
+    const r1s = rj[1] as Float32Array;
+    const r2s = rj[2] as Float32Array;
+    for (let i = 0; i < s.n; i++) {
+      const wi = wts[i] as number;
+      if (wi === 0 || ok[i] !== 1 || okj[0]?.[i] !== 1 || okj[1]?.[i] !== 1 || okj[2]?.[i] !== 1) continue;
+      for (let ch = 0; ch < CH; ch++) {
+        const k = i * CH + ch;
+        const r = res[k] as number;
+        const w = wi / (1 + (r / delta) ** 2);
+        const J0 = ((r0s[k] as number) - r) / (eps[0] as number);
+        const J1 = ((r1s[k] as number) - r) / (eps[1] as number);
+        const J2 = ((r2s[k] as number) - r) / (eps[2] as number);
+        Hm[0] = (Hm[0] as number) + w * J0 * J0;
+        Hm[1] = (Hm[1] as number) + w * J0 * J1;
+        Hm[2] = (Hm[2] as number) + w * J0 * J2;
+        Hm[4] = (Hm[4] as number) + w * J1 * J1;
+        Hm[5] = (Hm[5] as number) + w * J1 * J2;
+        Hm[8] = (Hm[8] as number) + w * J2 * J2;
+        g[0] = (g[0] as number) + w * J0 * r;
+        g[1] = (g[1] as number) + w * J1 * r;
+        g[2] = (g[2] as number) + w * J2 * r;
+      }
+    }
+    Hm[3] = Hm[1] as number;
+    Hm[6] = Hm[2] as number;
+    Hm[7] = Hm[5] as number;
+    let improved = false;
+    let small = false;
+    for (let tries = 0; tries < 5 && !improved; tries++) {
+      const Hd = Array.from(Hm);
+      for (const d of [0, 4, 8]) Hd[d] = (Hm[d] as number) * (1 + lambda) + 1e-9;
+      const step = solve3(Hd, [-(g[0] as number), -(g[1] as number), -(g[2] as number)]);
+      if (!step) break;
+      const cand: Theta = [th[0] + step[0], th[1] + step[1], th[2] + step[2]];
+      residuals(a, s, scale, cand[0], cand[1], cand[2], res, ok);
+      const c = meanCost(s.n, wts, res, ok, delta);
+      if (c < cost) {
+        small = Math.abs(step[0]) < 1e-4 && Math.abs(step[1]) < 1e-4 && Math.abs(step[2]) < 1e-5;
+        th = cand;
+        cost = c;
+        lambda = Math.max(1e-6, lambda / 3);
+        improved = true;
+      } else {
+        lambda *= 8;
+      }
+    }
+    if (!improved) {
+      residuals(a, s, scale, th[0], th[1], th[2], res, ok);
+      break;
+    }
+    if (small) break;
+  }
+  return { theta: th, cost };
+}
+
+/**
+ * Grid search at the coarsest level over (dx, dy, dyaw) with the floor-and-far model, truncated
+ * L1 cost: the best `k` local minima and the median cost.
+ */
+function gridSearch(a: Level, s: Samples, prm: PlanarAlignParams, k: number): { minima: { theta: Theta; cost: number }[]; median: number } {
+  const res = new Float32Array(s.n * CH);
+  const ok = new Uint8Array(s.n);
+  const { scale, w } = floorModel(s, prm, prm.gridUpperWeight);
+  const nx = Math.floor((prm.searchForwardM[1] - prm.searchForwardM[0]) / prm.gridStepM + 1e-9) + 1;
+  const ny = 2 * Math.floor(prm.searchLateralM / prm.gridStepM + 1e-9) + 1;
+  const nyaw = 2 * Math.floor(prm.searchYawRad / prm.gridStepYawRad + 1e-9) + 1;
+  const costs = new Float32Array(nx * ny * nyaw);
+  const xAt = (i: number) => prm.searchForwardM[0] + i * prm.gridStepM;
+  const yAt = (j: number) => (j - (ny - 1) / 2) * prm.gridStepM;
+  const aAt = (l: number) => (l - (nyaw - 1) / 2) * prm.gridStepYawRad;
+  for (let i = 0; i < nx; i++) for (let j = 0; j < ny; j++) for (let l = 0; l < nyaw; l++) {
+    residuals(a, s, scale, xAt(i), yAt(j), aAt(l), res, ok);
+    costs[(i * ny + j) * nyaw + l] = meanCost(s.n, w, res, ok, prm.robustDelta, prm.gridTruncation);
+  }
+  const finite = Array.from(costs).filter((c) => Number.isFinite(c)).sort((p, q) => p - q);
+  const median = finite.length > 0 ? (finite[Math.floor(finite.length / 2)] as number) : Infinity;
+  const minima: { theta: Theta; cost: number }[] = [];
+  for (let i = 0; i < nx; i++) for (let j = 0; j < ny; j++) for (let l = 0; l < nyaw; l++) {
+    const c = costs[(i * ny + j) * nyaw + l] as number;
+    if (!Number.isFinite(c)) continue;
+    let isMin = true;
+    for (let di = -1; di <= 1 && isMin; di++) for (let dj = -1; dj <= 1 && isMin; dj++) for (let dl = -1; dl <= 1 && isMin; dl++) {
+      if (di === 0 && dj === 0 && dl === 0) continue;
+      const ii = i + di;
+      const jj = j + dj;
+      const ll = l + dl;
+      if (ii < 0 || jj < 0 || ll < 0 || ii >= nx || jj >= ny || ll >= nyaw) continue;
+      if ((costs[(ii * ny + jj) * nyaw + ll] as number) < c) isMin = false;
+    }
+    if (isMin) minima.push({ theta: [xAt(i), yAt(j), aAt(l)], cost: c });
+  }
+  minima.sort((p, q) => p.cost - q.cost);
+  return { minima: minima.slice(0, k), median };
+}
+
+function asPrepared(f: Uint8Array | PreparedFrame, camera: PinholeCamera, prm: PlanarAlignParams): PreparedFrame {
+  if (f instanceof Uint8Array) return prepareFrame(f, camera, prm);
+  if (f.camera.width !== camera.width || f.camera.height !== camera.height) {
+    throw new BadFrameError(`planar alignment: prepared frame is ${f.camera.width}x${f.camera.height}, camera is ${camera.width}x${camera.height}`);
+  }
+  return f;
+}
+
+const clamp01 = (x: number) => (x < 0 ? 0 : x > 1 ? 1 : x);
+
+/**
+ * Planar motion from frame A to frame B (B's pose in A's body frame) by direct alignment under
+ * the floor-and-walls model (see the module comment). Frames are rgb8 buffers of the camera's
+ * size or PreparedFrames of it.
+ *
+ * confidence = clamp((inlierShare − 0.2) / 0.4) × clamp(distinctness / 0.25) × 1 / (1 + (residual /
+ * residualScale)²), where inlierShare is the share of B's floor pixels that land inside A and
+ * agree within `inlierThreshold`, distinctness = 1 − (best grid cost / median grid cost), and
+ * residual the mean absolute residual of the floor pixels that land inside A.
+ * @throws BadFrameError when a buffer does not match the camera's size.
+ * @throws ParameterError for an invalid camera or parameters.
+ */
+export function alignPlanar(
+  frameA: Uint8Array | PreparedFrame,
+  frameB: Uint8Array | PreparedFrame,
+  camera: PinholeCamera,
+  params: Partial<PlanarAlignParams> = {},
+): PlanarMotion {
+  const prm = { ...DEFAULT_PLANAR_ALIGN_PARAMS, ...params };
+  checkParams(prm);
+  checkCamera(camera, 'alignPlanar');
+  const A = asPrepared(frameA, camera, prm);
+  const B = asPrepared(frameB, camera, prm);
+  const nL = Math.min(A.levels.length, B.levels.length);
+  const top = nL - 1;
+  const samples: Samples[] = [];
+  for (let l = 0; l < nL; l++) samples[l] = samplesOf(B.levels[l] as Level);
+  const s0 = samples[0] as Samples;
+  const grid = gridSearch(A.levels[top] as Level, samples[top] as Samples, prm, prm.topK);
+  const best0 = grid.minima[0];
+  if (!best0) return { dx: 0, dy: 0, dyaw: 0, confidence: 0, inliers: 0, samples: s0.n, residual: Infinity };
+  const models = samples.map((sm) => floorModel(sm, prm));
+  // a refinement that leaves the searched box (plus two grid steps) has slid into another
+  // basin (periodic floor tiles): it is dropped
+  const inBox = (th: Theta) =>
+    th[0] >= prm.searchForwardM[0] - 2 * prm.gridStepM &&
+    th[0] <= prm.searchForwardM[1] + 2 * prm.gridStepM &&
+    Math.abs(th[1]) <= prm.searchLateralM + 2 * prm.gridStepM &&
+    Math.abs(th[2]) <= prm.searchYawRad + 2 * prm.gridStepYawRad;
+  const fitAt = (l: number, th: Theta) => {
+    const m = models[l] as { scale: Float32Array; w: Float32Array };
+    const f = refine(A.levels[l] as Level, samples[l] as Samples, m.scale, m.w, th, prm);
+    return inBox(f.theta) ? f : { theta: th, cost: Infinity };
+  };
+  // the best few grid minima are refined at the two coarsest levels; the winner goes on up
+  let hyps = grid.minima.map((m) => fitAt(top, m.theta));
+  if (top >= 1) hyps = hyps.map((h) => fitAt(top - 1, h.theta));
+  hyps.sort((p, q) => p.cost - q.cost);
+  let theta = (hyps[0] as { theta: Theta }).theta;
+  for (let l = top - 2; l >= 0; l--) theta = fitAt(l, theta).theta;
+  // quality at full resolution, floor pixels only
+  const m0 = models[0] as { scale: Float32Array; w: Float32Array };
+  const res = new Float32Array(s0.n * CH);
+  const ok = new Uint8Array(s0.n);
+  residuals(A.levels[0] as Level, s0, m0.scale, theta[0], theta[1], theta[2], res, ok);
+  let nFloor = 0;
+  for (let i = 0; i < s0.n; i++) if ((s0.floorDist[i] as number) <= prm.maxFloorRangeM) nFloor++;
+  let inliers = 0;
+  let valid = 0;
+  let sumErr = 0;
+  for (let i = 0; i < s0.n; i++) {
+    if (ok[i] !== 1 || (s0.floorDist[i] as number) > prm.maxFloorRangeM) continue;
+    const e = (Math.abs(res[i * CH] as number) + Math.abs(res[i * CH + 1] as number) + Math.abs(res[i * CH + 2] as number)) / CH;
+    valid++;
+    sumErr += e;
+    if (e < prm.inlierThreshold) inliers++;
+  }
+  const inlierShare = nFloor > 0 ? inliers / nFloor : 0;
+  const distinct = grid.median > 0 && Number.isFinite(grid.median) ? 1 - best0.cost / grid.median : 0;
+  const residual = valid > 0 ? sumErr / valid : Infinity;
+  const agreement = 1 / (1 + (residual / prm.residualScale) ** 2);
+  const confidence = clamp01((inlierShare - 0.2) / 0.4) * clamp01(distinct / 0.25) * agreement;
+  return {
+    dx: theta[0],
+    dy: theta[1],
+    dyaw: normalizeAngle(theta[2]),
+    confidence: Number.isFinite(confidence) ? confidence : 0,
+    inliers,
+    samples: nFloor,
+    residual,
+  };
+}
+
+/** Estimates the motion between two frames (B's pose in A's body frame). */
+export type PairEstimator = (frameA: PreparedFrame, frameB: PreparedFrame, camera: PinholeCamera) => PlanarMotion;
+
+/** One link of a chain: the motion from frame i to frame i+1. */
+export interface OdometryLink {
+  from: number;
+  to: number;
+  motion: PlanarMotion;
+}
+
+export interface OdometryChain {
+  /** Pose of every frame relative to the first (frame 0 = identity), its body frame. */
+  poses: Pose2D[];
+  /** Per consecutive pair, the estimated motion and its confidence. */
+  links: OdometryLink[];
+  /** Product-free summary: the smallest link confidence (0 for a single frame). */
+  minConfidence: number;
+}
+
+/**
+ * Visual odometry along a frame sequence: consecutive pairs aligned with `estimator` (default:
+ * alignPlanar with `params`), composed into poses relative to the first frame.
+ * @throws ParameterError for an empty frame list.
+ * @throws BadFrameError when a frame does not match the camera's size.
+ */
+export function chainOdometry(
+  frames: readonly Uint8Array[],
+  camera: PinholeCamera,
+  estimator?: PairEstimator,
+  params: Partial<PlanarAlignParams> = {},
+): OdometryChain {
+  if (frames.length === 0) throw new ParameterError('chainOdometry: needs at least one frame, got 0');
+  const prm = { ...DEFAULT_PLANAR_ALIGN_PARAMS, ...params };
+  const est: PairEstimator = estimator ?? ((a, b, c) => alignPlanar(a, b, c, prm));
+  const prepared = frames.map((f) => prepareFrame(f, camera, prm));
+  const poses: Pose2D[] = [{ x: 0, y: 0, yaw: 0 }];
+  const links: OdometryLink[] = [];
+  for (let i = 0; i + 1 < prepared.length; i++) {
+    const motion = est(prepared[i] as PreparedFrame, prepared[i + 1] as PreparedFrame, camera);
+    links.push({ from: i, to: i + 1, motion });
+    poses.push(composePose2D(poses[i] as Pose2D, { x: motion.dx, y: motion.dy, yaw: motion.dyaw }));
+  }
+  const minConfidence = links.length > 0 ? Math.min(...links.map((l) => l.motion.confidence)) : 0;
+  return { poses, links, minConfidence };
+}
+export const __debug = { samplesOf, residuals, meanCost, gridSearch, refine, floorModel };

@@ -1,0 +1,172 @@
+/**
+ * The imagination model on ONNX Runtime (the ONLY importer of onnxruntime-node).
+ *
+ * Loads `manifest.json` and the three graphs it names, checks each file's sha256 and tensor names
+ * against the manifest, picks the execution provider (`auto` = CUDA when it can be created, else
+ * CPU, logged), and implements the core's ImaginationModel port.
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync, existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as ort from 'onnxruntime-node';
+import { InferenceError, ModelLoadError } from '../core/errors.js';
+import { parseManifest, specOf, type ModelFileSpec, type ModelManifest } from '../core/model/manifest.js';
+import type { ImaginationModel, ModelSpec } from '../core/sampler/model.js';
+
+export type ExecutionProviderChoice = 'auto' | 'cpu' | 'cuda';
+
+export interface ModelLoadOptions {
+  executionProvider?: ExecutionProviderChoice;
+  deviceId?: number;
+  /** Threads per operator; 0 = ONNX Runtime's default (all cores). */
+  intraOpThreads?: number;
+  /** Check each file's sha256 against the manifest (default true). */
+  verifySha256?: boolean;
+  /** Run one tiny batch through each graph after loading (default false). */
+  warmUp?: boolean;
+  log?: (level: 'info' | 'warn', message: string) => void;
+}
+
+/** The shipped default model directory (models/v4s-small in the package). */
+export function defaultModelDir(): string {
+  return fileURLToPath(new URL('../../../models/v4s-small', import.meta.url));
+}
+
+export function sha256File(path: string): string {
+  return createHash('sha256').update(readFileSync(path)).digest('hex');
+}
+
+/** Reads and validates `<dir>/manifest.json`. */
+export function readManifest(dir: string): ModelManifest {
+  const path = join(resolve(dir), 'manifest.json');
+  if (!existsSync(path)) throw new ModelLoadError(`model manifest not found: ${path}`, 'manifest_missing');
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new ModelLoadError(`${path}: not valid JSON (${(e as Error).message})`, 'bad_manifest');
+  }
+  return parseManifest(json, path);
+}
+
+function cudaAvailable(): boolean {
+  return existsSync('/proc/driver/nvidia/version');
+}
+
+export class OnnxImaginationModel implements ImaginationModel {
+  readonly spec: ModelSpec;
+
+  private constructor(
+    readonly manifest: ModelManifest,
+    readonly dir: string,
+    readonly executionProvider: 'cpu' | 'cuda',
+    private readonly encoder: ort.InferenceSession,
+    private readonly denoiser: ort.InferenceSession,
+    private readonly decoder: ort.InferenceSession,
+  ) {
+    this.spec = specOf(manifest);
+  }
+
+  /** Loads a model directory. Throws ModelLoadError naming the file and the mismatch. */
+  static async load(dir: string = defaultModelDir(), opts: ModelLoadOptions = {}): Promise<OnnxImaginationModel> {
+    const log = opts.log ?? (() => undefined);
+    const manifest = readManifest(dir);
+    const choice = opts.executionProvider ?? 'auto';
+    if (!['auto', 'cpu', 'cuda'].includes(choice)) throw new ModelLoadError(`execution_provider must be auto, cpu or cuda, got '${choice}'`, 'bad_option');
+    const files = manifest.files;
+    for (const key of ['encoder', 'denoiser', 'decoder'] as const) {
+      const f = files[key];
+      const p = join(dir, f.path);
+      if (!existsSync(p)) throw new ModelLoadError(`${key} graph not found: ${p} (named in ${join(dir, 'manifest.json')})`, 'file_missing');
+      if (opts.verifySha256 !== false) {
+        const got = sha256File(p);
+        if (got !== f.sha256) throw new ModelLoadError(`${p}: sha256 ${got} does not match the manifest's ${f.sha256}`, 'sha_mismatch');
+      }
+    }
+    let ep: 'cpu' | 'cuda' = choice === 'cuda' ? 'cuda' : 'cpu';
+    if (choice === 'auto') ep = cudaAvailable() ? 'cuda' : 'cpu';
+    const make = async (f: ModelFileSpec, provider: 'cpu' | 'cuda') => {
+      const so: ort.InferenceSession.SessionOptions = {
+        executionProviders: provider === 'cuda' ? [{ name: 'cuda', deviceId: opts.deviceId ?? 0 } as unknown as ort.InferenceSession.ExecutionProviderConfig, 'cpu'] : ['cpu'],
+        graphOptimizationLevel: 'all',
+      };
+      if (opts.intraOpThreads && opts.intraOpThreads > 0) so.intraOpNumThreads = opts.intraOpThreads;
+      try {
+        return await ort.InferenceSession.create(join(dir, f.path), so);
+      } catch (e) {
+        throw new ModelLoadError(`${join(dir, f.path)}: ONNX Runtime could not load it on ${provider} (${(e as Error).message})`, 'session_create');
+      }
+    };
+    let sessions: ort.InferenceSession[];
+    try {
+      sessions = await Promise.all([make(files.encoder, ep), make(files.denoiser, ep), make(files.decoder, ep)]);
+    } catch (e) {
+      if (ep === 'cuda' && choice === 'auto') {
+        log('warn', `CUDA execution provider unavailable (${(e as Error).message}); falling back to CPU`);
+        ep = 'cpu';
+        sessions = await Promise.all([make(files.encoder, ep), make(files.denoiser, ep), make(files.decoder, ep)]);
+      } else throw e;
+    }
+    const [enc, den, dec] = sessions as [ort.InferenceSession, ort.InferenceSession, ort.InferenceSession];
+    for (const [key, s] of [['encoder', enc], ['denoiser', den], ['decoder', dec]] as const) {
+      const f = files[key];
+      for (const t of f.inputs) if (!s.inputNames.includes(t.name)) throw new ModelLoadError(`${join(dir, f.path)}: input "${t.name}" from the manifest is not in the graph (graph inputs: ${s.inputNames.join(', ')})`, 'tensor_mismatch');
+      for (const t of f.outputs) if (!s.outputNames.includes(t.name)) throw new ModelLoadError(`${join(dir, f.path)}: output "${t.name}" from the manifest is not in the graph (graph outputs: ${s.outputNames.join(', ')})`, 'tensor_mismatch');
+    }
+    log('info', `model ${manifest.name} loaded from ${dir} on ${ep.toUpperCase()} execution provider`);
+    const model = new OnnxImaginationModel(manifest, dir, ep, enc, den, dec);
+    if (opts.warmUp) await model.warmUp();
+    return model;
+  }
+
+  async warmUp(): Promise<void> {
+    const s = this.spec;
+    const L = s.latentChannels * s.latentHeight * s.latentWidth;
+    const F = s.contextFrames + s.targetFrames;
+    await this.encode(new Float32Array(3 * s.width * s.height), 1);
+    await this.denoise(new Float32Array(F * L), new Float32Array(F), new Float32Array(F), new BigInt64Array([1n]), 1, F);
+    await this.decode(new Float32Array(L), 1);
+  }
+
+  private async run(session: ort.InferenceSession, what: string, feeds: Record<string, ort.Tensor>, output: string): Promise<Float32Array> {
+    let out: ort.InferenceSession.OnnxValueMapType;
+    try {
+      out = await session.run(feeds);
+    } catch (e) {
+      throw new InferenceError(`${what} failed in ONNX Runtime: ${(e as Error).message}`, 'session_run');
+    }
+    const t = out[output];
+    if (!t || !(t.data instanceof Float32Array)) throw new InferenceError(`${what} produced no float32 output "${output}"`, 'bad_output');
+    return t.data;
+  }
+
+  async encode(frames: Float32Array, batch: number): Promise<Float32Array> {
+    const s = this.spec;
+    return this.run(this.encoder, 'encoder', { frames: new ort.Tensor('float32', frames, [batch, 3, s.height, s.width]) }, 'latents');
+  }
+
+  async denoise(latents: Float32Array, t: Float32Array, index: Float32Array, object: BigInt64Array, batch: number, frames: number): Promise<Float32Array> {
+    const s = this.spec;
+    return this.run(
+      this.denoiser,
+      'denoiser',
+      {
+        latents: new ort.Tensor('float32', latents, [batch, frames, s.latentChannels, s.latentHeight, s.latentWidth]),
+        t: new ort.Tensor('float32', t, [batch, frames]),
+        index: new ort.Tensor('float32', index, [batch, frames]),
+        object: new ort.Tensor('int64', object, [batch]),
+      },
+      'velocity',
+    );
+  }
+
+  async decode(latents: Float32Array, batch: number): Promise<Float32Array> {
+    const s = this.spec;
+    return this.run(this.decoder, 'decoder', { latents: new ort.Tensor('float32', latents, [batch, s.latentChannels, s.latentHeight, s.latentWidth]) }, 'frames');
+  }
+
+  async dispose(): Promise<void> {
+    await Promise.all([this.encoder.release(), this.denoiser.release(), this.decoder.release()]);
+  }
+}
