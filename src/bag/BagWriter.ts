@@ -26,6 +26,7 @@ export const DEFAULT_ZSTD_LEVEL = 1;
 const U64_LIMIT = 1n << 64n;
 
 type MessageRegistry = typeof import('../ros/messages/index.js');
+type RegistryDistro = import('../ros/messages/index.js').RosDistro;
 let registry: Promise<MessageRegistry> | undefined;
 /**
  * The message registry (src/ros/messages), loaded only when a schema or an encoding is needed
@@ -55,6 +56,11 @@ export interface AddTopicOptions {
   qos?: readonly OfferedQosProfile[];
   /** ros2msg schema text; default `schemaText(type)` from src/ros/messages. */
   schemaText?: string;
+}
+
+/** Wraps an error that fails one call without poisoning the writer. */
+class Rejected {
+  constructor(readonly error: unknown) {}
 }
 
 interface TopicState {
@@ -118,12 +124,17 @@ export class BagWriter {
     return new BagWriter(mcap, options, compression === 'zstd' ? 'zstd' : '');
   }
 
+  /**
+   * Runs `op` after every earlier call. An error thrown by `op` poisons the writer (the file may
+   * be inconsistent), except a `Rejected` one: that call fails alone and nothing was written.
+   */
   #enqueue<T>(op: () => Promise<T>): Promise<T> {
     const run = async (): Promise<T> => {
       if (this.#failure) throw this.#failure;
       try {
         return await op();
       } catch (e) {
+        if (e instanceof Rejected) throw e.error;
         this.#failure ??= e as Error;
         throw e;
       }
@@ -170,7 +181,16 @@ export class BagWriter {
     return this.#enqueue(async () => {
       let schemaId = this.#schemaIds.get(type);
       if (schemaId === undefined) {
-        const text = options.schemaText ?? (await loadRegistry()).schemaText(type);
+        let text = options.schemaText;
+        if (text === undefined) {
+          try {
+            const { reg, distro } = await this.#registry();
+            text = reg.schemaText(type, distro);
+          } catch (e) {
+            this.#topics.delete(topic); // e.g. a type the registry does not know: the bag goes on without it
+            throw new Rejected(e);
+          }
+        }
         schemaId = await this.#mcap.registerSchema({ name: type, encoding: 'ros2msg', data: new TextEncoder().encode(text) });
         this.#schemaIds.set(type, schemaId);
       }
@@ -208,12 +228,25 @@ export class BagWriter {
   }
 
   /** Queues one message; `bytes` runs in the queue (so encoding keeps call order). */
+  /** The registry and the distro to take definitions from: `rosDistro` when it knows it, else its default. */
+  async #registry(): Promise<{ reg: MessageRegistry; distro: RegistryDistro | undefined }> {
+    const reg = await loadRegistry();
+    const known = (reg.ROS_DISTROS as readonly string[]).includes(this.#rosDistro);
+    return { reg, distro: known ? (this.#rosDistro as RegistryDistro) : undefined };
+  }
+
   #enqueueMessage(topic: string, bytes: () => Promise<Uint8Array> | Uint8Array, logTimeNs: bigint, publishTimeNs: bigint): Promise<void> {
     const state = this.#topics.get(topic) as TopicState;
     return this.#enqueue(async () => {
-      const data = await bytes();
+      if (this.#topics.get(topic) !== state) throw new Rejected(new BagFormatError(`Topic '${topic}' could not be added to the bag; message dropped`, 'bag_unknown_topic'));
+      let data: Uint8Array;
+      try {
+        data = await bytes();
+      } catch (e) {
+        throw new Rejected(e); // e.g. a misspelt field: this message fails, the bag goes on
+      }
       const bad = this.#checkCdr(topic, data);
-      if (bad) throw bad;
+      if (bad) throw new Rejected(bad);
       await this.#mcap.addMessage({ channelId: state.channelId, sequence: state.sequence++, logTime: logTimeNs, publishTime: publishTimeNs, data });
       state.count++;
       this.#messageCount++;
@@ -242,7 +275,10 @@ export class BagWriter {
     const bad = this.#checkWrite(topic, logTimeNs, publishTimeNs);
     if (bad) return Promise.reject(bad);
     const type = (this.#topics.get(topic) as TopicState).type;
-    return this.#enqueueMessage(topic, async () => (await loadRegistry()).encodeMessage(type, message), logTimeNs, publishTimeNs);
+    return this.#enqueueMessage(topic, async () => {
+        const { reg, distro } = await this.#registry();
+        return reg.encodeMessage(type, message, distro);
+      }, logTimeNs, publishTimeNs);
   }
 
   /** The rosbag2 metadata of what was written so far. */

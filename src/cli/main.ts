@@ -15,8 +15,12 @@ export interface CliCommand {
 /** name → lazy loader. Add one line per subcommand. */
 const COMMANDS: Record<string, () => Promise<{ command: CliCommand }>> = {
   bag: () => import('./commands/bag.js'),
+  demo: () => import('./commands/demo.js'),
+  eval: () => import('./commands/eval.js'),
   dataset: () => import('./commands/dataset.js'),
+  world: () => import('./commands/world.js'),
   ingest: () => import('./commands/ingest.js'),
+  'path-accuracy': () => import('./commands/pathAccuracy.js'),
 };
 
 async function help(): Promise<void> {

@@ -296,15 +296,22 @@ export interface GoalEstimate {
 }
 
 export interface AnchorGoalOptions {
-  /** Odometry over the imagined frames (poses relative to frame 0), e.g. chainOdometry. */
+  /** Odometry over the same frames (poses relative to frame 0), e.g. chainOdometry(frames). */
   chain?: OdometryChain;
-  /** Map pose of the view the imagined video starts from (the newest context frame). */
+  /**
+   * Map pose of frame 0. Pass the current view (the newest context frame) as frame 0, followed by
+   * the imagined frames, and its pose here: the chain then starts from a known pose.
+   */
   startPose?: Pose2D;
   register?: Registrar;
+  /** Used when `keyframes` is a plain list; with a KeyframeIndex only anchorFrames applies (the index keeps its own). */
   params?: Partial<AnchorParams>;
 }
 
-/** Weight of a box whose bottom is cut by the image border (its range is only an upper bound). */
+/**
+ * Weight of a box cut by the image border: at the bottom its range is only an upper bound, at a
+ * side its centre is not the object's.
+ */
 const CLIPPED_BOX_WEIGHT = 0.3;
 
 /**
@@ -313,8 +320,8 @@ const CLIPPED_BOX_WEIGHT = 0.3;
  * through the chain's relative motion from its frame to the last); the best one and those
  * agreeing with it (≤ 0.5 m, ≤ 20°) are averaged by score. Without any anchor the goal falls back
  * to startPose ⊕ chain (score = half the weakest link's confidence). The object = each boxed
- * frame's map pose ⊕ objectInBody(box), averaged with weights box score × frame trust (frames
- * whose box bottom is clipped count 0.3).
+ * frame's map pose ⊕ objectInBody(box), averaged with weights box score × frame trust (boxes
+ * cut by the bottom or a side of the image count 0.3).
  * @throws ParameterError for an empty frame list, a chain of another length, or bad parameters.
  * @throws BadFrameError when a frame does not match the camera's size.
  */
@@ -413,14 +420,15 @@ export function anchorGoal(frames: readonly Uint8Array[], keyframes: KeyframeInd
       if (ob.contact.capped) continue;
       // pose of frame i in the map: goal ⊕ (last → i)
       const pose = composePose2D(goal, invertPose2D(rel));
-      const w = b.score * chainTrust(i) * (b.clipped.bottom ? CLIPPED_BOX_WEIGHT : 1);
+      const clipped = b.clipped.bottom || b.clipped.left || b.clipped.right;
+      const w = b.score * chainTrust(i) * (clipped ? CLIPPED_BOX_WEIGHT : 1);
       if (!(w > 0)) continue;
       const p = composePose2D(pose, { x: ob.x, y: ob.y, yaw: 0 });
       sx += w * p.x;
       sy += w * p.y;
       sw += w;
       used.push(i);
-      bestBoxScore = Math.max(bestBoxScore, b.score);
+      bestBoxScore = Math.max(bestBoxScore, b.score * (clipped ? CLIPPED_BOX_WEIGHT : 1));
     }
     if (sw > 0) object = { x: sx / sw, y: sy / sw, confidence: goalScore * bestBoxScore, frames: used, inGoalFrame };
   }

@@ -13,7 +13,7 @@ import type { BoxDetection } from './box.js';
 /** Ranges beyond this (m) are not trusted: a floor point this far is a pixel or two from the horizon. */
 export const DEFAULT_MAX_RANGE_M = 8;
 /** Cap on the half depth (m) added behind the box's front contact to reach the object's centre. */
-export const DEFAULT_MAX_HALF_DEPTH_M = 0.5;
+export const DEFAULT_MAX_HALF_DEPTH_M = 1.0;
 
 /**
  * Bearing (rad, + = left) of the floor-plane direction of the ray through pixel (u, v); with a

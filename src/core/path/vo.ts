@@ -671,4 +671,3 @@ export function chainOdometry(
   const minConfidence = links.length > 0 ? Math.min(...links.map((l) => l.motion.confidence)) : 0;
   return { poses, links, minConfidence };
 }
-export const __debug = { samplesOf, residuals, meanCost, gridSearch, refine, floorModel };

@@ -1,0 +1,180 @@
+/**
+ * `video4spatial-nav eval --seeds A-B [--candidates M] [--steps S] [--guidance W]
+ *   [--ablation none|no-context|other-world|contiguous] [--open-loop] [--closed-loop]
+ *   [--max-plans P] [--model DIR] [--json FILE]`
+ *
+ * Open loop (the paper's metrics, judged against the simulator's ground truth):
+ * - SD = |cx_box/W − 0.5| of the imagined red box in the chosen candidate's last frame
+ *   (horizontal offset, normalised by the width; 0 = centred; the ground truth standoff gives ≈ 0);
+ * - IF = the instruction was followed, judged by GEOMETRY: the world is rendered at the goal pose
+ *   recovered from the imagined video, and the target must be visible there (≥ 20 px at 64×64) with
+ *   its true box containing the imagined box's centre column (±2 px);
+ * - IF(SD<τ) = both. A candidate without a box fails IF.
+ * Closed loop: the mission of `demo` per seed; success from the ground truth (judge.ts);
+ * SPL = success · oracle length / max(oracle length, driven length). The oracle drives the
+ * oracle path (success 1 and SPL 1 by construction on reachable targets; reported as a check).
+ */
+import { writeFileSync } from 'node:fs';
+import { checkFlags, flagBool, flagNumber, flagString, parseArgs, parseSeedRange, UsageError } from '../args.js';
+import type { CliCommand } from '../main.js';
+import { cameraOf } from '../../core/model/manifest.js';
+import { ContextBuffer, type SamplingPolicy } from '../../core/context/ContextBuffer.js';
+import { KeyframeGate } from '../../core/context/keyframeGate.js';
+import { planToObject, type PlanResult } from '../../core/planner/planToObject.js';
+import { sd as sdOf } from '../../core/path/box.js';
+import { Video4SpatialError } from '../../core/errors.js';
+import { defaultModelDir, OnnxImaginationModel } from '../../model/OnnxImaginationModel.js';
+import { render } from '../../sim/renderer.js';
+import { EXPLORE_DT, makeScenario, type Scenario } from '../../sim/scenario.js';
+import { driveTo } from '../../sim/driver.js';
+import { judge } from '../../sim/judge.js';
+import { DEFAULT_MISSION_OPTIONS, runMission } from '../../sim/mission.js';
+
+type Ablation = 'none' | 'no-context' | 'other-world' | 'contiguous';
+const ABLATIONS: readonly Ablation[] = ['none', 'no-context', 'other-world', 'contiguous'];
+export const IF_MIN_PIXELS = 20;
+
+export interface OpenLoopSample {
+  seed: number;
+  object: string;
+  sd: number | undefined;
+  followed: boolean;
+  planS: number;
+  error?: string;
+}
+
+/** Fills a buffer with the scenario's exploration (or another world's views for 'other-world'). */
+export function fillBuffer(sc: Scenario, camera: ReturnType<typeof cameraOf>, ablation: Ablation, other: Scenario | undefined): ContextBuffer {
+  const buffer = new ContextBuffer({ width: camera.width, height: camera.height });
+  const gate = new KeyframeGate();
+  sc.exploration.forEach((p, i) => {
+    const stampNs = BigInt(Math.round(i * EXPLORE_DT * 1e9));
+    if (!gate.consider({ stampNs, pose: p }).admit) return;
+    let pixels: Uint8Array;
+    if (ablation === 'other-world' && other) {
+      pixels = render(other.world, other.exploration[Math.min(i, other.exploration.length - 1)] as typeof p, camera, { supersample: 2 }).rgb;
+    } else pixels = render(sc.world, p, camera, { supersample: 2 }).rgb;
+    if (ablation === 'no-context') pixels = new Uint8Array(pixels.length).fill(128);
+    buffer.add({ index: i, stampNs, pose: p, pixels });
+  });
+  return buffer;
+}
+
+/** IF by geometry: the target is really where the imagined box says, seen from the recovered pose. */
+export function followedByGeometry(sc: Scenario, plan: PlanResult, camera: ReturnType<typeof cameraOf>): boolean {
+  const c = plan.candidates[plan.chosen];
+  const box = c?.goal.boxes[c.goal.boxes.length - 1];
+  const goal = c?.goal.goal;
+  if (!c || !box || !goal) return false;
+  const view = render(sc.world, goal, camera, { idsOnly: true });
+  const tb = view.objects.get(sc.target.id);
+  if (!tb || tb.pixels < IF_MIN_PIXELS) return false;
+  return box.cx >= tb.x0 - 2 && box.cx <= tb.x1 + 1 + 2;
+}
+
+export const command: CliCommand = {
+  summary: 'open-loop (SD, IF, IF(SD<0.2)) and closed-loop (success, SPL) evaluation on any seeds',
+  async run(argv) {
+    const args = parseArgs(argv, ['open-loop', 'closed-loop']);
+    checkFlags(args, ['seeds', 'candidates', 'steps', 'guidance', 'ablation', 'open-loop', 'closed-loop', 'max-plans', 'model', 'json'], 'eval');
+    const seedsText = flagString(args, 'seeds');
+    if (!seedsText) throw new UsageError('needs --seeds A-B');
+    const seeds = parseSeedRange(seedsText);
+    const ablation = (flagString(args, 'ablation') ?? 'none') as Ablation;
+    if (!ABLATIONS.includes(ablation)) throw new UsageError(`--ablation must be one of ${ABLATIONS.join(', ')}, got '${ablation}'`);
+    let openLoop = flagBool(args, 'open-loop');
+    let closedLoop = flagBool(args, 'closed-loop');
+    if (!openLoop && !closedLoop) openLoop = closedLoop = true;
+    const model = await OnnxImaginationModel.load(flagString(args, 'model') ?? defaultModelDir());
+    const m = model.manifest;
+    const camera = cameraOf(m);
+    const cfg = {
+      candidates: flagNumber(args, 'candidates', m.sampler.candidates, { integer: true, min: 1, max: 16 }),
+      steps: flagNumber(args, 'steps', m.sampler.steps, { integer: true, min: 1, max: 100 }),
+      guidance: flagNumber(args, 'guidance', m.sampler.guidance_scale, { min: 0, max: 20 }),
+      shift: m.sampler.shift,
+      maxPlans: flagNumber(args, 'max-plans', DEFAULT_MISSION_OPTIONS.maxPlans, { integer: true, min: 1, max: 20 }),
+      ablation,
+      model: m.name,
+      seeds: [seeds[0], seeds[seeds.length - 1]],
+    };
+    const policy: SamplingPolicy = ablation === 'contiguous' ? 'contiguous' : 'pose_diverse';
+    const modelId = `${m.name}:${m.files.denoiser.sha256.slice(0, 12)}`;
+    const t0 = Date.now();
+    const out: Record<string, unknown> = { config: cfg };
+    const scenarios = seeds.map((s) => makeScenario(s));
+    const otherOf = (i: number) => scenarios[(i + 1) % scenarios.length];
+    if (openLoop) {
+      const samples: OpenLoopSample[] = [];
+      for (const [i, sc] of scenarios.entries()) {
+        const buffer = fillBuffer(sc, camera, ablation, otherOf(i));
+        const ts = performance.now();
+        try {
+          const plan = await planToObject(
+            { model, modelId, camera, frameDtS: m.frame_dt_s, buffer },
+            { object: sc.target.category, candidates: cfg.candidates, steps: cfg.steps, shift: cfg.shift, guidance: cfg.guidance, seed: sc.seed, policy },
+          );
+          const c = plan.candidates[plan.chosen];
+          const box = c?.goal.boxes[c.goal.boxes.length - 1];
+          samples.push({ seed: sc.seed, object: sc.target.category, sd: box ? sdOf(box, camera.width) : undefined, followed: followedByGeometry(sc, plan, camera), planS: (performance.now() - ts) / 1000 });
+        } catch (e) {
+          if (!(e instanceof Video4SpatialError)) throw e;
+          samples.push({ seed: sc.seed, object: sc.target.category, sd: undefined, followed: false, planS: (performance.now() - ts) / 1000, error: e.message });
+        }
+      }
+      const n = samples.length;
+      const sds = samples.map((s) => s.sd).filter((v): v is number => v !== undefined);
+      out['open_loop'] = {
+        n,
+        sd: sds.length ? +(sds.reduce((a, b) => a + b, 0) / sds.length).toFixed(4) : null,
+        box_rate: +(sds.length / n).toFixed(4),
+        if: +(samples.filter((s) => s.followed).length / n).toFixed(4),
+        if_sd_lt_0_2: +(samples.filter((s) => s.followed && s.sd !== undefined && s.sd < 0.2).length / n).toFixed(4),
+        if_sd_lt_0_1: +(samples.filter((s) => s.followed && s.sd !== undefined && s.sd < 0.1).length / n).toFixed(4),
+        mean_plan_s: +(samples.reduce((a, s) => a + s.planS, 0) / n).toFixed(3),
+        samples,
+      };
+    }
+    if (closedLoop) {
+      let succ = 0;
+      let spl = 0;
+      let plans = 0;
+      let planS = 0;
+      let oracleSucc = 0;
+      const episodes: unknown[] = [];
+      for (const [i, sc] of scenarios.entries()) {
+        const r = await runMission(
+          sc,
+          { model, modelId, camera, frameDtS: m.frame_dt_s, ...(otherOf(i) ? { otherWorld: otherOf(i) as Scenario } : {}) },
+          { ...DEFAULT_MISSION_OPTIONS, candidates: cfg.candidates, steps: cfg.steps, guidance: cfg.guidance, shift: cfg.shift, maxPlans: cfg.maxPlans, seed: sc.seed, policy, ablation: ablation === 'contiguous' ? 'none' : ablation },
+        );
+        const ok = r.judgement.success;
+        succ += ok ? 1 : 0;
+        spl += ok ? sc.oracleLength / Math.max(sc.oracleLength, r.pathLengthM) : 0;
+        plans += r.plans.length;
+        planS += r.planSeconds.reduce((a, b) => a + b, 0);
+        const od = driveTo(sc.world, sc.start, sc.standoff);
+        const oEnd = od.poses[od.poses.length - 1] ?? sc.start;
+        oracleSucc += judge(sc.world, sc.target, oEnd, camera).success ? 1 : 0;
+        episodes.push({ seed: sc.seed, object: sc.target.category, success: ok, distance_m: +r.judgement.distanceM.toFixed(2), bearing_deg: +r.judgement.bearingDeg.toFixed(1), plans: r.plans.length, path_m: +r.pathLengthM.toFixed(2), oracle_m: +sc.oracleLength.toFixed(2) });
+      }
+      const n = scenarios.length;
+      out['closed_loop'] = { n, success_rate: +(succ / n).toFixed(4), spl: +(spl / n).toFixed(4), mean_plans: +(plans / n).toFixed(2), mean_plan_s: +(planS / Math.max(1, plans)).toFixed(3), episodes };
+      out['oracle'] = { success_rate: +(oracleSucc / n).toFixed(4), spl: +(oracleSucc / n).toFixed(4) };
+    }
+    out['elapsed_s'] = +((Date.now() - t0) / 1000).toFixed(1);
+    const ol = out['open_loop'] as Record<string, number> | undefined;
+    const cl = out['closed_loop'] as Record<string, number> | undefined;
+    const or = out['oracle'] as Record<string, number> | undefined;
+    const lines = [`eval seeds ${seedsText}, model ${m.name}, M=${cfg.candidates}, steps=${cfg.steps}, w=${cfg.guidance}, ablation=${ablation}`];
+    if (ol) lines.push(`open loop   n=${ol['n']}  SD=${ol['sd']}  box=${ol['box_rate']}  IF=${ol['if']}  IF(SD<0.2)=${ol['if_sd_lt_0_2']}  IF(SD<0.1)=${ol['if_sd_lt_0_1']}  plan ${ol['mean_plan_s']} s`);
+    if (cl) lines.push(`closed loop n=${cl['n']}  success=${cl['success_rate']}  SPL=${cl['spl']}  plans/episode=${cl['mean_plans']}  s/plan=${cl['mean_plan_s']}`);
+    if (or) lines.push(`oracle      success=${or['success_rate']}  SPL=${or['spl']}`);
+    lines.push(`elapsed ${out['elapsed_s']} s`);
+    process.stdout.write(lines.join('\n') + '\n');
+    const json = flagString(args, 'json');
+    if (json) writeFileSync(json, JSON.stringify(out, null, 2) + '\n');
+    await model.dispose();
+    return 0;
+  },
+};

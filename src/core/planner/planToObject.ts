@@ -1,0 +1,211 @@
+/**
+ * One plan, end to end, as numbered steps (pure: the model, the buffer and the clock are given):
+ *   1. check the request (object in the vocabulary, enough context);
+ *   2. sample one context per candidate from the buffer (candidate 0 pose-diverse, the others
+ *      uniform with their own seeds, so best-of-M also varies the memory it looks at);
+ *   3. encode the frames not yet encoded (latents cached in the buffer per model id);
+ *   4. imagine M candidates (flow sampler, joint CFG, one batch per step);
+ *   5. per candidate: rgb8 frames → red box → odometry chain → anchoring against ALL pose-tagged
+ *      keyframes → goal pose and object position → score;
+ *   6. choose the best candidate; its goal pose faces the object estimate.
+ * Frames: all poses are in the global (map) frame; the goal is the robot base pose to reach.
+ */
+import { CancelledError, NoValidPathError, ParameterError } from '../errors.js';
+import { normalizeAngle, type Pose2D } from '../geometry.js';
+import type { PinholeCamera } from '../camera.js';
+import type { ContextBuffer, ContextEntry, SamplingPolicy } from '../context/ContextBuffer.js';
+import { anchorGoal, KeyframeIndex, type GoalEstimate } from '../path/anchor.js';
+import { chainOdometry, type OdometryChain } from '../path/vo.js';
+import { scoreCandidate, chooseCandidate, type CandidateScore } from '../path/score.js';
+import { imagine, type CandidateContext } from '../sampler/imagine.js';
+import { latentSize, type ImaginationModel } from '../sampler/model.js';
+
+export interface PlanRequest {
+  object: string;
+  candidates: number;
+  steps: number;
+  shift: number;
+  guidance: number;
+  seed: number;
+  /** Policy of candidate 0; the others use 'uniform' with seed + m (or all 'contiguous'). */
+  policy: SamplingPolicy;
+}
+
+export interface PlanDeps {
+  model: ImaginationModel;
+  /** Stable id of the model (cache key for latents). */
+  modelId: string;
+  camera: PinholeCamera;
+  /** Seconds per model time-index unit (manifest frame_dt_s). */
+  frameDtS: number;
+  buffer: ContextBuffer;
+}
+
+export interface PlanHooks {
+  onStage?: (stage: 'sample' | 'encode' | 'denoise' | 'decode' | 'extract', detail?: string) => void;
+  onStep?: (step: number, steps: number) => void;
+  isCancelled?: () => boolean;
+  now?: () => number;
+}
+
+export interface CandidatePlan {
+  /** N rgb8 frames, H×W×3 each. */
+  frames: Uint8Array[];
+  contextIndices: number[];
+  chain: OdometryChain;
+  goal: GoalEstimate;
+  score: CandidateScore;
+}
+
+export interface PlanResult {
+  object: string;
+  objectIndex: number;
+  candidates: CandidatePlan[];
+  chosen: number;
+  /** Where the robot should go (map frame), facing the object estimate. */
+  goalPose: Pose2D;
+  /** Object position estimate (map frame), when a box was seen. */
+  objectXY: { x: number; y: number } | undefined;
+  /** Robot pose at the newest context frame (map frame). */
+  startPose: Pose2D;
+  /** Imagined intermediate poses of the chosen candidate (advisory), map frame. */
+  imaginedPoses: Pose2D[];
+  timings: { sampleMs: number; encodeMs: number; denoiseMs: number; perStepMs: number[]; decodeMs: number; extractMs: number; totalMs: number };
+}
+
+/** Converts [B, 3, H, W] floats in [0, 1] to B rgb8 H×W×3 images. */
+export function toRgb8(frames: Float32Array, batch: number, W: number, H: number): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  const plane = W * H;
+  for (let b = 0; b < batch; b++) {
+    const img = new Uint8Array(plane * 3);
+    const o = b * 3 * plane;
+    for (let p = 0; p < plane; p++) {
+      for (let c = 0; c < 3; c++) {
+        const v = (frames[o + c * plane + p] as number) * 255;
+        img[p * 3 + c] = v <= 0 ? 0 : v >= 255 ? 255 : Math.round(v);
+      }
+    }
+    out.push(img);
+  }
+  return out;
+}
+
+/** rgb8 H×W×3 → [3, H, W] floats in [0, 1], written at `offset` of `out`. */
+export function fromRgb8(rgb: Uint8Array, W: number, H: number, out: Float32Array, offset: number): void {
+  const plane = W * H;
+  for (let p = 0; p < plane; p++) {
+    out[offset + p] = (rgb[p * 3] as number) / 255;
+    out[offset + plane + p] = (rgb[p * 3 + 1] as number) / 255;
+    out[offset + 2 * plane + p] = (rgb[p * 3 + 2] as number) / 255;
+  }
+}
+
+/** Model time indices of sampled entries: (stamp − newest stamp) / frameDt; newest = 0. */
+export function timeIndices(entries: readonly ContextEntry[], frameDtS: number): number[] {
+  const newest = (entries[entries.length - 1] as ContextEntry).stampNs;
+  return entries.map((e) => Number(e.stampNs - newest) / 1e9 / frameDtS);
+}
+
+export async function planToObject(deps: PlanDeps, req: PlanRequest, hooks: PlanHooks = {}): Promise<PlanResult> {
+  const now = hooks.now ?? (() => performance.now());
+  const t0 = now();
+  const { model, buffer, camera } = deps;
+  const spec = model.spec;
+  // 1. check
+  const name = req.object.trim().toLowerCase();
+  const objectIndex = spec.vocabulary.findIndex((v, i) => i > 0 && v === name);
+  if (objectIndex < 1) {
+    throw new ParameterError(`unknown object '${req.object}' (the model knows: ${spec.vocabulary.slice(1).join(', ')})`, 'unknown_object');
+  }
+  const all = buffer.entries();
+  if (all.length === 0) throw new ParameterError('no context yet: the camera buffer is empty', 'no_context');
+  const K = Math.min(spec.contextFrames, all.length);
+  if (K < spec.contextFrames) {
+    // the model was trained with K frames; with fewer we repeat nothing and simply pass fewer
+    hooks.onStage?.('sample', `only ${all.length} keyframes (model K = ${spec.contextFrames})`);
+  }
+  // 2. sample
+  hooks.onStage?.('sample');
+  const samples = Array.from({ length: req.candidates }, (_, m) => {
+    const policy: SamplingPolicy = req.policy === 'contiguous' ? 'contiguous' : m === 0 ? req.policy : 'uniform';
+    return buffer.sample(K, policy, { seed: req.seed + m });
+  });
+  const tSample = now();
+  // 3. encode (once per frame per model)
+  hooks.onStage?.('encode');
+  const L = latentSize(spec);
+  const need = new Map<number, ContextEntry>();
+  for (const s of samples) for (const e of s.entries) if (!buffer.getLatent(e.index, deps.modelId)) need.set(e.index, e);
+  if (need.size > 0) {
+    const list = [...need.values()];
+    const fs = 3 * spec.width * spec.height;
+    const input = new Float32Array(list.length * fs);
+    list.forEach((e, i) => fromRgb8(e.pixels, spec.width, spec.height, input, i * fs));
+    const lat = await model.encode(input, list.length);
+    list.forEach((e, i) => buffer.setLatent(e.index, deps.modelId, lat.slice(i * L, (i + 1) * L)));
+  }
+  const tEncode = now();
+  const contexts: CandidateContext[] = samples.map((s) => {
+    const latents = new Float32Array(s.entries.length * L);
+    s.entries.forEach((e, i) => {
+      const z = buffer.getLatent(e.index, deps.modelId);
+      if (!z) throw new ParameterError(`latent of keyframe ${e.index} vanished from the buffer during planning`, 'buffer_race');
+      latents.set(z, i * L);
+    });
+    return { latents, indices: timeIndices(s.entries, deps.frameDtS) };
+  });
+  if (hooks.isCancelled?.()) throw new CancelledError('cancelled before denoising');
+  // 4. imagine
+  hooks.onStage?.('denoise');
+  const im = await imagine(
+    model,
+    { contexts, object: objectIndex, candidates: req.candidates, steps: req.steps, shift: req.shift, guidance: req.guidance, seed: req.seed },
+    { ...(hooks.onStep ? { onStep: hooks.onStep } : {}), ...(hooks.isCancelled ? { isCancelled: hooks.isCancelled } : {}), now },
+  );
+  hooks.onStage?.('decode');
+  const tImagine = now();
+  // 5. extract
+  hooks.onStage?.('extract');
+  const newest = all[all.length - 1] as ContextEntry;
+  const index = new KeyframeIndex(all.map((e) => ({ rgb: e.pixels, pose: e.pose })), camera);
+  const N = spec.targetFrames;
+  const frames = toRgb8(im.frames, req.candidates * N, spec.width, spec.height);
+  const candidates: CandidatePlan[] = [];
+  for (let m = 0; m < req.candidates; m++) {
+    const f = frames.slice(m * N, (m + 1) * N);
+    const chain = chainOdometry(f, camera);
+    const goal = anchorGoal(f, index, camera, { chain, startPose: newest.pose });
+    const last = goal.boxes[goal.boxes.length - 1];
+    const score = scoreCandidate({ width: spec.width, lastBox: last, goal, chain, ...(goal.poses ? { poses: goal.poses } : {}) });
+    candidates.push({ frames: f, contextIndices: (samples[m] as { indices: number[] }).indices, chain, goal, score });
+  }
+  const tExtract = now();
+  // 6. choose
+  const withGoal = candidates.map((c) => (c.goal.goal ? c.score : { ...c.score, score: 0 }));
+  const chosen = chooseCandidate(withGoal);
+  const best = candidates[chosen] as CandidatePlan;
+  const g = best.goal.goal;
+  if (!g) throw new NoValidPathError('the chosen candidate has no goal pose');
+  const obj = best.goal.object;
+  const goalPose: Pose2D = obj && Math.hypot(obj.x - g.x, obj.y - g.y) > 0.2 ? { x: g.x, y: g.y, yaw: normalizeAngle(Math.atan2(obj.y - g.y, obj.x - g.x)) } : { ...g };
+  return {
+    object: name,
+    objectIndex,
+    candidates,
+    chosen,
+    goalPose,
+    objectXY: obj ? { x: obj.x, y: obj.y } : undefined,
+    startPose: newest.pose,
+    imaginedPoses: best.goal.poses ?? [],
+    timings: {
+      sampleMs: tSample - t0,
+      encodeMs: tEncode - tSample,
+      denoiseMs: im.timings.denoiseMs,
+      perStepMs: im.timings.perStepMs,
+      decodeMs: im.timings.decodeMs,
+      extractMs: tExtract - tImagine,
+      totalMs: now() - t0,
+    },
+  };
+}
