@@ -19,6 +19,6 @@ if [ ! -f "$DATA/meta.json" ]; then
   wait
 fi
 $PY models/training/train.py ae --data "$DATA" --work "$WORK" --minutes "$AE_MIN" --batch 32 --threads "$THREADS"
-$PY models/training/train.py encode --data "$DATA" --work "$WORK" --threads "$THREADS"
+$PY models/training/train.py encode --data "$DATA" --work "$WORK" --threads "$THREADS" --max-clips "${MAX_CLIPS:-0}" ${NO_FLIP:+--no-flip}
 $PY models/training/train.py dit --work "$WORK" --minutes "$DIT_MIN" --batch 16 --threads "$THREADS" --preload
 $PY models/training/train.py export --work "$WORK" --threads "$THREADS"

@@ -179,9 +179,18 @@ def stage_encode(a):
     dev = torch.device(a.device)
     enc, _ = load_ae(a.work, dev)
     total = sum(s["frames"].shape[0] for s in shards)
+    if a.max_clips and total > a.max_clips:
+        keep, acc = [], 0
+        for sh in shards:
+            if acc >= a.max_clips:
+                break
+            keep.append(sh)
+            acc += sh["frames"].shape[0]
+        shards, total = keep, acc
+    flips = (0,) if a.no_flip else (0, 1)
     Fr = shards[0]["frames"].shape[1]
     C = CFG["latent_ch"]
-    lat = np.lib.format.open_memmap(os.path.join(a.work, "latents.npy"), mode="w+", dtype=np.float16, shape=(2, total, Fr, C, 8, 8))
+    lat = np.lib.format.open_memmap(os.path.join(a.work, "latents.npy"), mode="w+", dtype=np.float16, shape=(len(flips), total, Fr, C, 8, 8))
     idx = np.zeros((total, Fr), np.int32)
     obj = np.zeros((total,), np.int32)
     o = 0
@@ -195,7 +204,7 @@ def stage_encode(a):
                 fr = sh["frames"][c : c + 16]
                 b = fr.shape[0]
                 x = to_float(fr.reshape(-1, *fr.shape[2:])).to(dev)
-                for flip in (0, 1):
+                for flip in flips:
                     xx = torch.flip(x, dims=[-1]) if flip else x
                     lat[flip, o + c : o + c + b] = enc(xx).reshape(b, Fr, C, 8, 8).cpu().numpy().astype(np.float16)
             o += n
@@ -257,7 +266,7 @@ def stage_dit(a):
     t_last = time.time()
     while time.time() < t_end and step < a.max_steps:
         ids = np.sort(rng.choice(train_ids, size=a.batch, replace=False))
-        flip = rng.integers(2)
+        flip = rng.integers(lat.shape[0])
         x0 = torch.from_numpy(np.asarray(lat[flip, ids], dtype=np.float32)).to(dev)  # [B, F, C, 8, 8]
         idx = torch.from_numpy(relative_indices(idx_all[ids], K).astype(np.float32)).to(dev)
         obj = torch.from_numpy(obj_all[ids].astype(np.int64)).to(dev)
@@ -320,6 +329,8 @@ def main():
     p.add_argument("--lr", type=float, default=3e-4)
     p.add_argument("--cfg-drop", type=float, default=0.1)
     p.add_argument("--preload", action="store_true", help="load all latents into memory")
+    p.add_argument("--max-clips", type=int, default=0, help="encode: at most this many clips (0 = all)")
+    p.add_argument("--no-flip", action="store_true", help="encode: skip the mirrored copy of each clip")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)

@@ -57,7 +57,7 @@ export class SimClock implements Clock {
 
   /** Moves forward by `ns` (≥ 0). */
   advance(ns: bigint): void {
-    if (ns < 0n) throw new ParameterError(`SimClock.advance needs a duration ≥ 0 ns, got ${ns}`, 'clock');
+    if (ns < 0n) throw new ParameterError(`SimClock.advance needs a duration ≥ 0 ns, got ${ns} ns`, 'clock');
     this.set(this.#now + ns);
   }
 

@@ -1,11 +1,11 @@
 /**
- * `video4spatial-nav path-accuracy [--seeds A-B] [--parts box,vo,anchor] [--json FILE]`
+ * `video4spatial-nav path-accuracy [--seeds A-B] [--parts box,vo,anchor] [--clearance M] [--json FILE]`
  * Measures the path extraction (src/core/path, src/vision/vo.ts) on rendered simulator frames
  * and prints the numbers quoted in docs/path.md:
  * - box: detection on the target frames of dataset clips (clean, 3×3 box-blurred, washed-out
  *   (200, 40, 40)), false boxes on the context frames, edge error, SD of the last frame;
- * - vo: straight 0.5 m, turn 20°, arc 0.5 m/20° from one pose per world with 2.5 m of free floor
- *   ahead, at 64×64 and 160×120, direct alignment and ORB + essential matrix;
+ * - vo: straight 0.5 m, turn 20°, arc 0.5 m/20° from one pose per world with --clearance m
+ *   (default 2.5) of free floor ahead, at 64×64 and 160×120, direct alignment and ORB + essential matrix;
  * - anchor: views shifted (±0.3 m, ±10°) from keyframes showing the target, anchored among ~25
  *   keyframes of the exploration; pose error and object error.
  * Deterministic per seed range. CPU-heavy: about 10 s per world.
@@ -23,7 +23,7 @@ import { drawBox, render } from '../../sim/renderer.js';
 import { makeScenario } from '../../sim/scenario.js';
 import { BOX_COLOR } from '../../sim/vocabulary.js';
 import { generateWorld, type World } from '../../sim/world.js';
-import { checkFlags, flagString, parseArgs, parseSeedRange, UsageError } from '../args.js';
+import { checkFlags, flagNumber, flagString, parseArgs, parseSeedRange, UsageError } from '../args.js';
 import type { CliCommand } from '../main.js';
 
 const DEG = Math.PI / 180;
@@ -123,7 +123,7 @@ function openPose(world: World, rng: Rng, clearM: number): Pose2D | undefined {
   return undefined;
 }
 
-async function voPart(seeds: number[]): Promise<Record<string, unknown>> {
+async function voPart(seeds: number[], clearM: number): Promise<Record<string, unknown>> {
   const cams: [string, PinholeCamera][] = [
     ['64x64', MODEL_CAMERA_DEFAULT],
     ['160x120', cameraFromFov(160, 120, Math.PI / 3, 0.5)],
@@ -147,7 +147,7 @@ async function voPart(seeds: number[]): Promise<Record<string, unknown>> {
   const rng = new Rng(11);
   for (const seed of seeds) {
     const world = generateWorld(seed);
-    const pose = openPose(world, rng, 2.5);
+    const pose = openPose(world, rng, clearM);
     if (!pose) continue;
     for (const [cn, cam] of cams) {
       const a = render(world, pose, cam, { supersample: 2 }).rgb;
@@ -252,15 +252,16 @@ export const command: CliCommand = {
   summary: 'measure box detection, visual odometry and anchoring on rendered frames',
   async run(argv: string[]): Promise<number> {
     const args = parseArgs(argv);
-    checkFlags(args, ['seeds', 'parts', 'json'], 'path-accuracy');
+    checkFlags(args, ['seeds', 'parts', 'json', 'clearance'], 'path-accuracy');
+    const clearM = flagNumber(args, 'clearance', 2.5, { min: 0.6, max: 5 });
     const seeds = parseSeedRange(flagString(args, 'seeds') ?? '300-309');
     const partsText = flagString(args, 'parts') ?? PARTS.join(',');
     const parts = partsText.split(',').map((p) => p.trim());
     for (const p of parts) if (!(PARTS as readonly string[]).includes(p)) throw new UsageError(`--parts: unknown part '${p}' (known: ${PARTS.join(', ')})`);
-    const report: Record<string, unknown> = { seeds: `${seeds[0]}-${seeds[seeds.length - 1]}` };
+    const report: Record<string, unknown> = { seeds: `${seeds[0]}-${seeds[seeds.length - 1]}`, clearance_m: clearM };
     for (const p of parts as Part[]) {
       const t = performance.now();
-      report[p] = p === 'box' ? boxPart(seeds) : p === 'vo' ? await voPart(seeds) : anchorPart(seeds);
+      report[p] = p === 'box' ? boxPart(seeds) : p === 'vo' ? await voPart(seeds, clearM) : anchorPart(seeds);
       process.stderr.write(`path-accuracy: ${p} done in ${fmt((performance.now() - t) / 1000, 1)} s\n`);
     }
     const text = JSON.stringify(report, (_k, v: unknown) => (typeof v === 'number' ? Number(v.toFixed(4)) : v), 2);

@@ -13,7 +13,8 @@
  * (within `mergeGapPx`) are merged (a blurred outline breaks into pieces); each group is fitted
  * with an axis-aligned rectangle whose sides are refined to sub-pixel precision, and scored by
  * how much of the rectangle's outline is covered (all four sides) and how empty its interior is
- * (a filled red blob is not a box outline). Groups of fewer than `minPixels` pixels are noise.
+ * (a filled red blob is not a box outline). Groups of fewer than `minPixels` pixels, narrower than
+ * `minSidePx`, or without a pixel of redness ≥ `minPeakRedness` are noise.
  *
  * Image layout everywhere: rgb8, H×W×3, row-major. Coordinates are CONTINUOUS pixel
  * coordinates: pixel (u, v) covers [u, u+1)×[v, v+1), centre (u+0.5, v+0.5).
@@ -55,6 +56,12 @@ export interface BoxDetectorParams {
    * furniture legs are redness ridges too, but never a closed outline at least 4 px wide.
    */
   minSidePx: number;
+  /**
+   * The reddest pixel of a box must reach this redness r − max(g, b). Default 60: a drawn outline,
+   * even blurred or washed out, has red pixels well above brown furniture (≈ 40), whose thin legs
+   * against a blue wall are redness ridges too.
+   */
+  minPeakRedness: number;
 }
 
 export const DEFAULT_BOX_DETECTOR_PARAMS: Readonly<BoxDetectorParams> = Object.freeze({
@@ -64,6 +71,7 @@ export const DEFAULT_BOX_DETECTOR_PARAMS: Readonly<BoxDetectorParams> = Object.f
   mergeGapPx: 2,
   minScore: 0.45,
   minSidePx: 4,
+  minPeakRedness: 60,
 });
 
 /** Redness r − max(g, b) of pixel p (index in pixels) of an rgb8 image. */
@@ -85,7 +93,7 @@ export function checkRgbImage(rgb: Uint8Array, W: number, H: number, where: stri
 }
 
 function checkParams(p: BoxDetectorParams): void {
-  const positive: (keyof BoxDetectorParams)[] = ['ridgeThreshold', 'absoluteThreshold', 'minPixels', 'minSidePx'];
+  const positive: (keyof BoxDetectorParams)[] = ['ridgeThreshold', 'absoluteThreshold', 'minPixels', 'minSidePx', 'minPeakRedness'];
   for (const k of positive) {
     if (!(Number.isFinite(p[k]) && p[k] > 0)) throw new ParameterError(`box detector: ${k} must be a positive number, got ${p[k]}`);
   }
@@ -317,6 +325,9 @@ export function detectBox(rgb: Uint8Array, W: number, H: number, params: Partial
   ).filter((g) => g.pixels.length >= prm.minPixels);
   let best: BoxDetection | undefined;
   for (const g of groups) {
+    let peak = -Infinity;
+    for (const p of g.pixels) peak = Math.max(peak, s[p] as number);
+    if (peak < prm.minPeakRedness) continue;
     const d = fitGroup(g, s, m, W, H, prm.minSidePx);
     if (!d || d.score < prm.minScore) continue;
     if (!best || d.pixels * d.score > best.pixels * best.score) best = d;

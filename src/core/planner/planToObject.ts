@@ -53,6 +53,7 @@ export interface CandidatePlan {
   frames: Uint8Array[];
   contextIndices: number[];
   chain: OdometryChain;
+  /** Goal estimate over [current view, ...frames]: boxes/anchors/poses index 0 is the current view. */
   goal: GoalEstimate;
   score: CandidateScore;
 }
@@ -174,8 +175,10 @@ export async function planToObject(deps: PlanDeps, req: PlanRequest, hooks: Plan
   const candidates: CandidatePlan[] = [];
   for (let m = 0; m < req.candidates; m++) {
     const f = frames.slice(m * N, (m + 1) * N);
-    const chain = chainOdometry(f, camera);
-    const goal = anchorGoal(f, index, camera, { chain, startPose: newest.pose });
+    // the current view is frame 0 of the chain, so the chain starts at a known pose
+    const seq = [newest.pixels, ...f];
+    const chain = chainOdometry(seq, camera);
+    const goal = anchorGoal(seq, index, camera, { chain, startPose: newest.pose });
     const last = goal.boxes[goal.boxes.length - 1];
     const score = scoreCandidate({ width: spec.width, lastBox: last, goal, chain, ...(goal.poses ? { poses: goal.poses } : {}) });
     candidates.push({ frames: f, contextIndices: (samples[m] as { indices: number[] }).indices, chain, goal, score });
@@ -197,7 +200,7 @@ export async function planToObject(deps: PlanDeps, req: PlanRequest, hooks: Plan
     goalPose,
     objectXY: obj ? { x: obj.x, y: obj.y } : undefined,
     startPose: newest.pose,
-    imaginedPoses: best.goal.poses ?? [],
+    imaginedPoses: (best.goal.poses ?? []).slice(1),
     timings: {
       sampleMs: tSample - t0,
       encodeMs: tEncode - tSample,

@@ -1,0 +1,355 @@
+/**
+ * The node's parameters, in one place (Nav2 style): every parameter is declared with its default,
+ * type, range or allowed values and a description; start-up values are validated (a bad value
+ * is replaced by the default, an inconsistent combination is corrected, each with a warning);
+ * runtime updates (`ros2 param set`) are validated the same way and rejected with the name, the
+ * value and the reason. launch/params/video4spatial_nav.yaml lists the same names (a test checks).
+ *
+ * To add a parameter: one entry in NODE_PARAMETERS (its TypeScript type follows from `kind`),
+ * one line in the YAML, one row in docs/ros.md.
+ */
+import yaml from 'js-yaml';
+import { BehaviorSubject, type Observable } from 'rxjs';
+import { ParameterError } from '../core/errors.js';
+import type { Logger, ParameterChange, ParameterKind, ParameterPort, ParameterValue, SetParametersResult } from './Graph.js';
+import { ROS_DISTROS } from './messages/index.js';
+
+/** One parameter's declaration. */
+export interface ParameterSpec {
+  name: string;
+  kind: ParameterKind;
+  default: ParameterValue;
+  description: string;
+  /** Inclusive numeric range (integer/double). */
+  min?: number;
+  max?: number;
+  /** Allowed string values. */
+  allowed?: readonly string[];
+  /** What a string must look like. */
+  format?: 'topic' | 'frame' | 'frame_or_empty' | 'path';
+  /** Changeable at runtime; otherwise read-only after start-up. */
+  dynamic: boolean;
+}
+
+const MIB = 1024 * 1024;
+
+/** Every parameter of video4spatial_nav (see docs/ros.md for the table). */
+export const NODE_PARAMETERS = [
+  // ── camera input ──
+  { name: 'image_topic', kind: 'string', default: '~/image', format: 'topic', dynamic: false,
+    description: 'Camera topic (sensor_msgs/Image; with compressed=true the CompressedImage topic is <image_topic>/compressed, image_transport style)' },
+  { name: 'compressed', kind: 'bool', default: false, dynamic: false,
+    description: 'Subscribe to sensor_msgs/CompressedImage on <image_topic>/compressed instead of raw images' },
+  { name: 'camera_info_topic', kind: 'string', default: '~/camera_info', format: 'topic', dynamic: false,
+    description: 'sensor_msgs/CameraInfo topic (intrinsics; until it arrives the model camera is assumed)' },
+  // ── frames ──
+  { name: 'global_frame', kind: 'string', default: 'map', format: 'frame', dynamic: false,
+    description: 'Frame of plans, object poses and Nav2 goals (REP-105 map)' },
+  { name: 'robot_frame', kind: 'string', default: 'base_link', format: 'frame', dynamic: false,
+    description: 'Robot base frame (REP-105 base_link)' },
+  { name: 'camera_frame', kind: 'string', default: '', format: 'frame_or_empty', dynamic: false,
+    description: "Camera frame; '' = the frame_id of each Image header" },
+  // ── model and runtime ──
+  { name: 'model_dir', kind: 'string', default: '', format: 'path', dynamic: false,
+    description: "Directory with manifest.json and the ONNX files; '' = the shipped default model" },
+  { name: 'execution_provider', kind: 'string', default: 'auto', allowed: ['auto', 'cpu', 'cuda'], dynamic: false,
+    description: 'ONNX Runtime execution provider: auto (CUDA when available, else CPU), cpu, cuda' },
+  { name: 'device_id', kind: 'integer', default: 0, min: 0, max: 63, dynamic: false,
+    description: 'CUDA device index (execution_provider cuda/auto)' },
+  { name: 'intra_op_threads', kind: 'integer', default: 0, min: 0, max: 256, dynamic: false,
+    description: 'ONNX Runtime intra-op threads; 0 = ONNX Runtime default (all cores)' },
+  // ── sampling ──
+  { name: 'steps', kind: 'integer', default: 8, min: 1, max: 1000, dynamic: true,
+    description: 'Flow-matching denoising steps per plan' },
+  { name: 'guidance_scale', kind: 'double', default: 3.0, min: 0.0, max: 30.0, dynamic: true,
+    description: 'Joint classifier-free guidance scale w (1 = no guidance)' },
+  { name: 'shift', kind: 'double', default: 1.0, min: 0.05, max: 20.0, dynamic: true,
+    description: 'Flow-matching timestep shift (1 = linear schedule)' },
+  { name: 'candidates', kind: 'integer', default: 4, min: 1, max: 64, dynamic: true,
+    description: 'Best-of-M: videos imagined per plan, in one batch' },
+  { name: 'seed', kind: 'integer', default: 0, min: 0, max: 2147483647, dynamic: true,
+    description: 'Seed of the sampler noise (same seed + same context = same plan)' },
+  // ── context memory ──
+  { name: 'context_frames', kind: 'integer', default: 0, min: 0, max: 256, dynamic: false,
+    description: "Context frames K given to the model; 0 = the model's K (manifest)" },
+  { name: 'context_policy', kind: 'string', default: 'uniform', allowed: ['uniform', 'recency', 'pose_diverse', 'contiguous'], dynamic: true,
+    description: 'How K context frames are drawn from the buffer (contiguous = ablation)' },
+  { name: 'buffer_max_frames', kind: 'integer', default: 512, min: 1, max: 100000, dynamic: false,
+    description: 'Keyframes kept in the context buffer (oldest evicted first)' },
+  { name: 'buffer_max_bytes', kind: 'integer', default: 64 * MIB, min: MIB, max: 64 * 1024 * MIB, dynamic: false,
+    description: 'Memory bound of the context buffer, bytes' },
+  { name: 'keyframe_min_translation_m', kind: 'double', default: 0.25, min: 0.0, max: 10.0, dynamic: true,
+    description: 'Keep a frame after the robot moved this far since the last keyframe, m' },
+  { name: 'keyframe_min_rotation_rad', kind: 'double', default: 0.35, min: 0.0, max: 3.15, dynamic: true,
+    description: 'Keep a frame after the robot turned this much since the last keyframe, rad' },
+  { name: 'keyframe_max_interval_s', kind: 'double', default: 2.0, min: 0.05, max: 600.0, dynamic: true,
+    description: 'Keep a frame when this much time passed since the last keyframe, s' },
+  { name: 'camera_stale_s', kind: 'double', default: 1.0, min: 0.05, max: 60.0, dynamic: true,
+    description: 'No camera frame for this long = camera stale (diagnostics WARN, no new plan), s' },
+  // ── planning and execution ──
+  { name: 'waypoint_spacing_m', kind: 'double', default: 0.5, min: 0.05, max: 10.0, dynamic: true,
+    description: 'Spacing of the waypoints sent to Nav2 along the imagined path, m' },
+  { name: 'max_plan_distance_m', kind: 'double', default: 8.0, min: 0.5, max: 100.0, dynamic: true,
+    description: 'Plans longer than this are cut (the rest is replanned), m' },
+  { name: 'arrival_distance_m', kind: 'double', default: 0.9, min: 0.05, max: 10.0, dynamic: true,
+    description: 'The object counts as reached within this distance (robot to object), m' },
+  { name: 'replan_period_s', kind: 'double', default: 4.0, min: 0.5, max: 600.0, dynamic: true,
+    description: 'Replan this often while a goal runs, s' },
+  { name: 'execute_default', kind: 'bool', default: true, dynamic: true,
+    description: 'Goals from the ~/goal_object topic are executed via Nav2 (true) or only planned (false)' },
+  { name: 'nav2_action', kind: 'string', default: 'navigate_through_poses', format: 'topic', dynamic: false,
+    description: 'Nav2 NavigateThroughPoses action name' },
+  { name: 'nav2_distro', kind: 'string', default: 'jazzy', allowed: ROS_DISTROS, dynamic: false,
+    description: 'ROS distro of Nav2: humble/jazzy goals carry PoseStamped[], kilted/rolling nav_msgs/Goals' },
+  // ── teleop ──
+  { name: 'teleop_cmd_vel_topic', kind: 'string', default: '/cmd_vel_teleop', format: 'topic', dynamic: false,
+    description: 'Teleop velocity topic watched to pause execution while a person drives' },
+  { name: 'teleop_pause_s', kind: 'double', default: 3.0, min: 0.0, max: 600.0, dynamic: true,
+    description: 'Pause execution for this long after the last teleop command, s (0 = do not pause)' },
+  // ── outputs ──
+  { name: 'publish_imagined', kind: 'bool', default: true, dynamic: true,
+    description: 'Publish the chosen imagined video on ~/imagined and all candidates on ~/imagined_trajectory' },
+] as const satisfies readonly ParameterSpec[];
+
+type KindType<K extends ParameterKind> = K extends 'bool' ? boolean : K extends 'string' ? string : number;
+type Specs = (typeof NODE_PARAMETERS)[number];
+
+/** Every parameter's current value, typed from NODE_PARAMETERS. */
+export type NodeParameterValues = { [S in Specs as S['name']]: KindType<S['kind']> };
+export type NodeParameterName = keyof NodeParameterValues;
+
+/** The parameter names, in declaration order. */
+export function parameterNames(specs: readonly ParameterSpec[] = NODE_PARAMETERS): string[] {
+  return specs.map((s) => s.name);
+}
+
+/** `range [a, b]` / `one of x, y` / format text for descriptors and docs. */
+export function constraintsText(spec: ParameterSpec): string {
+  if (spec.allowed) return `one of: ${spec.allowed.join(', ')}`;
+  if (spec.min !== undefined || spec.max !== undefined) return `range [${spec.min ?? '-inf'}, ${spec.max ?? 'inf'}]`;
+  if (spec.format === 'topic') return 'a ROS topic name';
+  if (spec.format === 'frame') return 'a non-empty TF frame id';
+  if (spec.format === 'frame_or_empty') return "a TF frame id or ''";
+  return '';
+}
+
+const TOPIC_RE = /^~?(\/?[A-Za-z_][A-Za-z0-9_]*)+$|^~$/;
+const FRAME_RE = /^[A-Za-z0-9_./-]+$/;
+
+/**
+ * Why `value` is not acceptable for `spec`, or undefined when it is. The text names the
+ * parameter and quotes the value.
+ */
+export function checkValue(spec: ParameterSpec, value: unknown): string | undefined {
+  const quoted = JSON.stringify(value) ?? String(value);
+  const bad = (why: string): string => `parameter '${spec.name}' = ${quoted}: ${why}`;
+  switch (spec.kind) {
+    case 'bool':
+      if (typeof value !== 'boolean') return bad('expected a bool (true/false)');
+      return undefined;
+    case 'integer':
+      if (typeof value !== 'number' || !Number.isInteger(value)) return bad('expected an integer');
+      break;
+    case 'double':
+      if (typeof value !== 'number' || !Number.isFinite(value)) return bad('expected a finite number');
+      break;
+    case 'string':
+      if (typeof value !== 'string') return bad('expected a string');
+      if (spec.allowed && !spec.allowed.includes(value)) return bad(`expected one of ${spec.allowed.join(', ')}`);
+      if (spec.format === 'topic' && !TOPIC_RE.test(value)) return bad('not a ROS topic name (letters, digits, _ and /; may start with ~/)');
+      if (spec.format === 'frame' && !FRAME_RE.test(value)) return bad('not a TF frame id (non-empty; letters, digits, _ . / -)');
+      if (spec.format === 'frame_or_empty' && value !== '' && !FRAME_RE.test(value)) return bad("not a TF frame id or ''");
+      return undefined;
+  }
+  if (spec.min !== undefined && value < spec.min) return bad(`below the minimum ${spec.min}`);
+  if (spec.max !== undefined && value > spec.max) return bad(`above the maximum ${spec.max}`);
+  return undefined;
+}
+
+/** One correction of an inconsistent combination. */
+export interface Correction {
+  name: NodeParameterName;
+  from: ParameterValue;
+  to: ParameterValue;
+  why: string;
+}
+
+/**
+ * Inconsistent combinations and how to correct them (each names both parameters).
+ * Returns the corrections; `values` is not modified.
+ */
+export function inconsistencies(values: Readonly<NodeParameterValues>): Correction[] {
+  const out: Correction[] = [];
+  if (values.arrival_distance_m >= values.max_plan_distance_m) {
+    out.push({
+      name: 'arrival_distance_m',
+      from: values.arrival_distance_m,
+      to: values.max_plan_distance_m / 2,
+      why: `arrival_distance_m (${values.arrival_distance_m}) must be below max_plan_distance_m (${values.max_plan_distance_m})`,
+    });
+  }
+  if (values.waypoint_spacing_m > values.max_plan_distance_m) {
+    out.push({
+      name: 'waypoint_spacing_m',
+      from: values.waypoint_spacing_m,
+      to: values.max_plan_distance_m,
+      why: `waypoint_spacing_m (${values.waypoint_spacing_m}) must not exceed max_plan_distance_m (${values.max_plan_distance_m})`,
+    });
+  }
+  if (values.context_frames > values.buffer_max_frames) {
+    out.push({
+      name: 'buffer_max_frames',
+      from: values.buffer_max_frames,
+      to: values.context_frames,
+      why: `buffer_max_frames (${values.buffer_max_frames}) must hold at least context_frames (${values.context_frames})`,
+    });
+  }
+  if (values.global_frame === values.robot_frame) {
+    out.push({
+      name: 'robot_frame',
+      from: values.robot_frame,
+      to: 'base_link' === values.global_frame ? 'base_footprint' : 'base_link',
+      why: `robot_frame must differ from global_frame ('${values.global_frame}')`,
+    });
+  }
+  return out;
+}
+
+/** What changed in one accepted update. */
+export type ParameterUpdate = Partial<NodeParameterValues>;
+
+/**
+ * Declares every parameter on a graph's parameter port, validates and corrects the start-up
+ * values (warnings on `logger`), and from then on accepts or rejects runtime updates.
+ */
+export class NodeParameters {
+  readonly #specs: ReadonlyMap<string, ParameterSpec>;
+  readonly #subject: BehaviorSubject<Readonly<NodeParameterValues>>;
+  readonly #logger: Logger;
+
+  private constructor(specs: readonly ParameterSpec[], values: NodeParameterValues, logger: Logger) {
+    this.#specs = new Map(specs.map((s) => [s.name, s]));
+    this.#subject = new BehaviorSubject<Readonly<NodeParameterValues>>(Object.freeze({ ...values }));
+    this.#logger = logger;
+  }
+
+  /**
+   * Declares NODE_PARAMETERS on `port`, corrects bad start-up values (wrong type or out of range
+   * → the default; inconsistent combinations → see `inconsistencies`), writes the corrected values
+   * back to the port, and registers the runtime update check.
+   */
+  static declare(port: ParameterPort, logger: Logger): NodeParameters {
+    const specs: readonly ParameterSpec[] = NODE_PARAMETERS;
+    const values: Record<string, ParameterValue> = {};
+    const corrected = new Set<string>();
+    for (const spec of specs) {
+      const raw = port.declare({
+        name: spec.name,
+        kind: spec.kind,
+        default: spec.default,
+        description: spec.description,
+        readOnly: !spec.dynamic,
+        constraints: constraintsText(spec),
+      });
+      const why = checkValue(spec, raw);
+      if (why === undefined) {
+        values[spec.name] = raw as ParameterValue;
+      } else {
+        logger.warn(`${why}; using the default ${JSON.stringify(spec.default)}`);
+        values[spec.name] = spec.default;
+        corrected.add(spec.name);
+      }
+    }
+    const typed = values as NodeParameterValues;
+    // Corrections may cascade (e.g. a corrected arrival distance); two passes reach a fixed point here.
+    for (let pass = 0; pass < 2; pass++) {
+      for (const c of inconsistencies(typed)) {
+        logger.warn(`${c.why}; setting ${c.name} = ${JSON.stringify(c.to)} (was ${JSON.stringify(c.from)})`);
+        (typed as Record<string, ParameterValue>)[c.name] = c.to;
+        corrected.add(c.name);
+      }
+    }
+    const left = inconsistencies(typed);
+    if (left.length > 0) throw new ParameterError(`parameters still inconsistent after correction: ${left.map((c) => c.why).join('; ')}`, 'parameter_inconsistent');
+    for (const name of corrected) port.set(name, values[name] as ParameterValue);
+    const params = new NodeParameters(specs, typed, logger);
+    port.onSetParameters((changes) => params.#onSet(changes));
+    return params;
+  }
+
+  /** The current values (frozen; replaced on every accepted update). */
+  get values(): Readonly<NodeParameterValues> {
+    return this.#subject.getValue();
+  }
+
+  get<K extends NodeParameterName>(name: K): NodeParameterValues[K] {
+    return this.values[name];
+  }
+
+  /** The values now and after every accepted update. */
+  get values$(): Observable<Readonly<NodeParameterValues>> {
+    return this.#subject.asObservable();
+  }
+
+  /** Checks a runtime update against the specs and the combination rules (does not apply it). */
+  check(changes: readonly ParameterChange[]): SetParametersResult {
+    const next: Record<string, unknown> = { ...this.values };
+    for (const c of changes) {
+      const spec = this.#specs.get(c.name);
+      if (!spec) return { successful: false, reason: `parameter '${c.name}' = ${JSON.stringify(c.value)}: no such parameter` };
+      if (!spec.dynamic) {
+        return { successful: false, reason: `parameter '${c.name}' = ${JSON.stringify(c.value)}: read-only at runtime (set it in the params file and restart)` };
+      }
+      const why = checkValue(spec, c.value);
+      if (why !== undefined) return { successful: false, reason: why };
+      next[c.name] = c.value;
+    }
+    const bad = inconsistencies(next as NodeParameterValues);
+    if (bad.length > 0) return { successful: false, reason: bad.map((b) => b.why).join('; ') };
+    return { successful: true, reason: '' };
+  }
+
+  #onSet(changes: readonly ParameterChange[]): SetParametersResult {
+    const r = this.check(changes);
+    if (!r.successful) {
+      this.#logger.warn(`rejected parameter update: ${r.reason}`);
+      return r;
+    }
+    const next = { ...this.values } as Record<string, unknown>;
+    for (const c of changes) next[c.name] = c.value;
+    this.#logger.info(`parameters updated: ${changes.map((c) => `${c.name}=${JSON.stringify(c.value)}`).join(', ')}`);
+    this.#subject.next(Object.freeze(next as NodeParameterValues));
+    return r;
+  }
+}
+
+/**
+ * Reads a ROS 2 params file (`<node>: ros__parameters: {…}` or `/**: ros__parameters:`) and
+ * returns the parameters for `nodeName` (wildcard entries first, the node's own override them).
+ * @throws ParameterError when the text is not such a file.
+ */
+export function parseParamsFile(text: string, nodeName: string, source = 'params file'): Record<string, unknown> {
+  let doc: unknown;
+  try {
+    doc = yaml.load(text);
+  } catch (e) {
+    throw new ParameterError(`${source}: not YAML: ${(e as Error).message}`, 'params_file');
+  }
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
+    throw new ParameterError(`${source}: expected a map of node names, got ${JSON.stringify(doc)}`, 'params_file');
+  }
+  const out: Record<string, unknown> = {};
+  const keys = Object.keys(doc);
+  const ordered = [...keys.filter((k) => k === '/**'), ...keys.filter((k) => k !== '/**')];
+  for (const key of ordered) {
+    const name = key.replace(/^\//, '');
+    if (key !== '/**' && name !== nodeName && !name.endsWith(`/${nodeName}`)) continue;
+    const entry = (doc as Record<string, unknown>)[key];
+    const params = typeof entry === 'object' && entry !== null ? (entry as Record<string, unknown>)['ros__parameters'] : undefined;
+    if (typeof params !== 'object' || params === null || Array.isArray(params)) {
+      throw new ParameterError(`${source}: '${key}' has no 'ros__parameters' map`, 'params_file');
+    }
+    Object.assign(out, params);
+  }
+  return out;
+}

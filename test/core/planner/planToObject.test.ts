@@ -1,0 +1,96 @@
+import { strict as assert } from 'node:assert';
+import { ContextBuffer } from '../../../src/core/context/ContextBuffer.js';
+import { KeyframeGate } from '../../../src/core/context/keyframeGate.js';
+import { ParameterError } from '../../../src/core/errors.js';
+import { planToObject, fromRgb8, timeIndices } from '../../../src/core/planner/planToObject.js';
+import type { ImaginationModel, ModelSpec } from '../../../src/core/sampler/model.js';
+import { MODEL_CAMERA_DEFAULT } from '../../../src/sim/camera.js';
+import { drawBox, render } from '../../../src/sim/renderer.js';
+import { EXPLORE_DT, makeScenario, posesAlongPath, type Scenario } from '../../../src/sim/scenario.js';
+import { BOX_COLOR, CATEGORIES } from '../../../src/sim/vocabulary.js';
+
+const cam = MODEL_CAMERA_DEFAULT;
+const SPEC: ModelSpec = { width: 64, height: 64, latentChannels: 1, latentHeight: 1, latentWidth: 1, contextFrames: 8, targetFrames: 6, vocabulary: ['<null>', ...CATEGORIES] };
+
+/** Test double: "imagines" the ground-truth video (true renders along the oracle path, boxed). */
+class OracleImagination implements ImaginationModel {
+  readonly spec = SPEC;
+  constructor(private readonly truth: Float32Array) {}
+  async encode(_f: Float32Array, batch: number) {
+    return new Float32Array(batch);
+  }
+  async denoise(lat: Float32Array) {
+    return new Float32Array(lat.length);
+  }
+  async decode(_l: Float32Array, batch: number) {
+    const out = new Float32Array(batch * this.truth.length / 6);
+    for (let b = 0; b < batch; b++) out.set(this.truth.subarray((b % 6) * 3 * 4096, ((b % 6) + 1) * 3 * 4096), b * 3 * 4096);
+    return out;
+  }
+}
+
+function bufferOf(sc: Scenario): ContextBuffer {
+  const buffer = new ContextBuffer({ width: 64, height: 64 });
+  const gate = new KeyframeGate();
+  sc.exploration.forEach((p, i) => {
+    const stampNs = BigInt(Math.round(i * EXPLORE_DT * 1e9));
+    if (gate.consider({ stampNs, pose: p }).admit) buffer.add({ index: i, stampNs, pose: p, pixels: render(sc.world, p, cam, { supersample: 2 }).rgb });
+  });
+  return buffer;
+}
+
+function truthVideo(sc: Scenario): Float32Array {
+  const out = new Float32Array(6 * 3 * 4096);
+  posesAlongPath(sc, 6).forEach((p, f) => {
+    const r = render(sc.world, p, cam, { supersample: 2 });
+    const b = r.objects.get(sc.target.id);
+    if (b) drawBox(r.rgb, 64, 64, b, BOX_COLOR);
+    fromRgb8(r.rgb, 64, 64, out, f * 3 * 4096);
+  });
+  return out;
+}
+
+describe('core/planner/planToObject', function () {
+  this.timeout(60000);
+  const sc = makeScenario(101);
+  const buffer = bufferOf(sc);
+
+  it('with a perfect imagination, the goal lands at the true standoff and the object where it is', async () => {
+    const model = new OracleImagination(truthVideo(sc));
+    const stages: string[] = [];
+    const r = await planToObject(
+      { model, modelId: 'oracle', camera: cam, frameDtS: EXPLORE_DT, buffer },
+      { object: sc.target.category, candidates: 2, steps: 2, shift: 1, guidance: 3, seed: 0, policy: 'pose_diverse' },
+      { onStage: (s) => stages.push(s) },
+    );
+    assert.deepEqual(stages, ['sample', 'encode', 'denoise', 'decode', 'extract']);
+    const dGoal = Math.hypot(r.goalPose.x - sc.standoff.x, r.goalPose.y - sc.standoff.y);
+    assert.ok(dGoal < 0.6, `goal ${JSON.stringify(r.goalPose)} is ${dGoal.toFixed(2)} m from the standoff ${JSON.stringify(sc.standoff)}`);
+    assert.ok(r.objectXY, 'object estimate');
+    const dObj = Math.hypot(r.objectXY.x - sc.target.x, r.objectXY.y - sc.target.y);
+    assert.ok(dObj < 0.8, `object estimate ${dObj.toFixed(2)} m off`);
+    assert.equal(r.candidates.length, 2);
+    assert.ok(r.timings.totalMs > 0);
+  });
+
+  it('rejects an unknown object, listing the vocabulary', async () => {
+    const model = new OracleImagination(new Float32Array(6 * 3 * 4096));
+    await assert.rejects(
+      planToObject({ model, modelId: 'x', camera: cam, frameDtS: EXPLORE_DT, buffer }, { object: 'unicorn', candidates: 1, steps: 1, shift: 1, guidance: 1, seed: 0, policy: 'uniform' }),
+      (e: unknown) => e instanceof ParameterError && e.code === 'unknown_object' && /unknown object 'unicorn' \(the model knows: chair, table/.test(e.message),
+    );
+  });
+
+  it('rejects planning without context', async () => {
+    const model = new OracleImagination(new Float32Array(6 * 3 * 4096));
+    await assert.rejects(
+      planToObject({ model, modelId: 'x', camera: cam, frameDtS: EXPLORE_DT, buffer: new ContextBuffer({ width: 64, height: 64 }) }, { object: 'chair', candidates: 1, steps: 1, shift: 1, guidance: 1, seed: 0, policy: 'uniform' }),
+      (e: unknown) => e instanceof ParameterError && e.code === 'no_context',
+    );
+  });
+
+  it('time indices are seconds from the newest frame in model units', () => {
+    const e = (s: number) => ({ index: s, stampNs: BigInt(s * 1e9), pose: { x: 0, y: 0, yaw: 0 }, pixels: new Uint8Array(0) });
+    assert.deepEqual(timeIndices([e(0), e(1), e(3)], 0.5), [-6, -4, 0]);
+  });
+});
