@@ -614,7 +614,8 @@ class InProcessActionServer<G, F, R> implements ActionServer {
     if (state.terminal) return;
     state.stopReason ??= reason;
     state.cancelRequested = true;
-    if (state.status === 'executing' || state.status === 'accepted') state.status = 'canceling';
+    // Only a client's cancel request moves a goal to CANCELING (rcl's state machine).
+    if (reason === 'cancel' && (state.status === 'executing' || state.status === 'accepted')) state.status = 'canceling';
     if (!state.controller.signal.aborted) state.controller.abort(reason);
   }
 
@@ -622,6 +623,11 @@ class InProcessActionServer<G, F, R> implements ActionServer {
   #end(state: GoalState<G, F, R>, status: 'succeeded' | 'aborted' | 'canceled', result: R, reason: string | undefined): void {
     if (state.terminal) {
       throw new MessageError(`${this.name}: goal ${state.id} already ended (${state.status}); cannot mark it ${status}`, 'goal_terminal');
+    }
+    if (status === 'canceled' && state.status !== 'canceling') {
+      // rcl allows CANCELED only after a cancel request: a preempted (or self-cancelled) goal ends ABORTED.
+      this.#finish(state, 'aborted', result, reason ?? state.stopReason ?? 'canceled without a cancel request');
+      return;
     }
     this.#finish(state, status, result, reason);
   }

@@ -80,13 +80,22 @@ export interface WinstonLogger extends Logger {
   child(suffix: string): WinstonLogger;
 }
 
-/** `[INFO] [1700000000.123456789] [video4spatial_nav]: message`, like the ROS console. */
+/** One console line, like the ROS console: `[INFO] [1700000000.123000000] [video4spatial_nav]: message`. */
+export function formatLine(level: string, name: string, message: string, timestampMs: number): string {
+  const sec = Math.floor(timestampMs / 1000);
+  const nanos = Math.round((timestampMs - sec * 1000) * 1e6);
+  return `[${level.toUpperCase()}] [${sec}.${String(nanos).padStart(9, '0')}] [${name}]: ${message}`;
+}
+
 function consoleFormat(): winston.Logform.Format {
-  return winston.format.printf((info) => {
-    const ms = typeof info['timestampMs'] === 'number' ? (info['timestampMs'] as number) : Date.now();
-    const stamp = (ms / 1000).toFixed(9);
-    return `[${String(info.level).toUpperCase()}] [${stamp}] [${String(info['loggerName'] ?? '')}]: ${String(info.message)}`;
-  });
+  return winston.format.printf((info) =>
+    formatLine(
+      String(info.level),
+      String(info['loggerName'] ?? ''),
+      String(info.message),
+      typeof info['timestampMs'] === 'number' ? (info['timestampMs'] as number) : Date.now(),
+    ),
+  );
 }
 
 function defaultLevel(): LogLevel {

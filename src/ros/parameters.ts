@@ -133,6 +133,11 @@ export function constraintsText(spec: ParameterSpec): string {
   return '';
 }
 
+/** A value as the user wrote it: numbers bare (NaN stays NaN), strings quoted. */
+function quote(value: unknown): string {
+  return typeof value === 'number' || typeof value === 'bigint' ? String(value) : (JSON.stringify(value) ?? String(value));
+}
+
 const TOPIC_RE = /^~?(\/?[A-Za-z_][A-Za-z0-9_]*)+$|^~$/;
 const FRAME_RE = /^[A-Za-z0-9_./-]+$/;
 
@@ -141,8 +146,7 @@ const FRAME_RE = /^[A-Za-z0-9_./-]+$/;
  * parameter and quotes the value.
  */
 export function checkValue(spec: ParameterSpec, value: unknown): string | undefined {
-  const quoted = JSON.stringify(value) ?? String(value);
-  const bad = (why: string): string => `parameter '${spec.name}' = ${quoted}: ${why}`;
+  const bad = (why: string): string => `parameter '${spec.name}' = ${quote(value)}: ${why}`;
   switch (spec.kind) {
     case 'bool':
       if (typeof value !== 'boolean') return bad('expected a bool (true/false)');
@@ -261,16 +265,12 @@ export class NodeParameters {
       }
     }
     const typed = values as NodeParameterValues;
-    // Corrections may cascade (e.g. a corrected arrival distance); two passes reach a fixed point here.
-    for (let pass = 0; pass < 2; pass++) {
-      for (const c of inconsistencies(typed)) {
-        logger.warn(`${c.why}; setting ${c.name} = ${JSON.stringify(c.to)} (was ${JSON.stringify(c.from)})`);
-        (typed as Record<string, ParameterValue>)[c.name] = c.to;
-        corrected.add(c.name);
-      }
+    // Each correction satisfies its own rule without breaking another, so one pass suffices.
+    for (const c of inconsistencies(typed)) {
+      logger.warn(`${c.why}; setting ${c.name} = ${JSON.stringify(c.to)} (was ${JSON.stringify(c.from)})`);
+      (typed as Record<string, ParameterValue>)[c.name] = c.to;
+      corrected.add(c.name);
     }
-    const left = inconsistencies(typed);
-    if (left.length > 0) throw new ParameterError(`parameters still inconsistent after correction: ${left.map((c) => c.why).join('; ')}`, 'parameter_inconsistent');
     for (const name of corrected) port.set(name, values[name] as ParameterValue);
     const params = new NodeParameters(specs, typed, logger);
     port.onSetParameters((changes) => params.#onSet(changes));
@@ -296,9 +296,9 @@ export class NodeParameters {
     const next: Record<string, unknown> = { ...this.values };
     for (const c of changes) {
       const spec = this.#specs.get(c.name);
-      if (!spec) return { successful: false, reason: `parameter '${c.name}' = ${JSON.stringify(c.value)}: no such parameter` };
+      if (!spec) return { successful: false, reason: `parameter '${c.name}' = ${quote(c.value)}: no such parameter` };
       if (!spec.dynamic) {
-        return { successful: false, reason: `parameter '${c.name}' = ${JSON.stringify(c.value)}: read-only at runtime (set it in the params file and restart)` };
+        return { successful: false, reason: `parameter '${c.name}' = ${quote(c.value)}: read-only at runtime (set it in the params file and restart)` };
       }
       const why = checkValue(spec, c.value);
       if (why !== undefined) return { successful: false, reason: why };

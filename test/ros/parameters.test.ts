@@ -1,0 +1,260 @@
+/**
+ * The node's parameter handler on the in-process graph's parameter service: declaration,
+ * start-up correction with warnings, runtime updates rejected with the name and the value,
+ * and the params file (launch/params/video4spatial_nav.yaml) in sync with the declarations.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ParameterError } from '../../src/core/errors.js';
+import { InProcessGraph, InProcessParameters } from '../../src/ros/InProcessGraph.js';
+import { createMemoryLogger } from '../../src/ros/logger.js';
+import {
+  NODE_PARAMETERS,
+  type NodeParameterValues,
+  NodeParameters,
+  checkValue,
+  constraintsText,
+  inconsistencies,
+  parameterNames,
+  parseParamsFile,
+} from '../../src/ros/parameters.js';
+
+/** dist/test/ros → repository root. */
+const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+const PARAMS_YAML = join(REPO, 'launch', 'params', 'video4spatial_nav.yaml');
+
+function start(overrides: Record<string, unknown> = {}) {
+  const { logger, memory } = createMemoryLogger('video4spatial_nav');
+  const graph = new InProcessGraph({ name: 'video4spatial_nav', parameters: overrides, logger, busOptions: { logger } });
+  const params = NodeParameters.declare(graph.parameters, logger);
+  return { graph, params, memory };
+}
+
+const DEFAULTS = Object.fromEntries(NODE_PARAMETERS.map((p) => [p.name, p.default])) as unknown as NodeParameterValues;
+
+describe('ros/parameters declaration', () => {
+  it('declares every parameter with its default, type, description and constraints', () => {
+    const { graph, params, memory } = start();
+    assert.deepEqual(graph.parameters.names(), parameterNames());
+    assert.deepEqual(params.values, DEFAULTS);
+    assert.deepEqual(memory.at('warn'), []);
+    for (const spec of NODE_PARAMETERS) {
+      assert.ok(spec.description.length > 10, `${spec.name} has a description`);
+      assert.equal(checkValue(spec, spec.default), undefined, `${spec.name}'s default is valid`);
+    }
+    assert.equal(params.get('steps'), 8);
+    assert.equal(params.get('guidance_scale'), 3.0);
+    assert.equal(params.get('buffer_max_bytes'), 64 * 1024 * 1024);
+    assert.equal(params.get('nav2_distro'), 'jazzy');
+  });
+
+  it('has the agreed list of names', () => {
+    assert.deepEqual(parameterNames(), [
+      'image_topic', 'compressed', 'camera_info_topic', 'global_frame', 'robot_frame', 'camera_frame', 'model_dir',
+      'execution_provider', 'device_id', 'intra_op_threads', 'steps', 'guidance_scale', 'shift', 'candidates', 'seed',
+      'context_frames', 'context_policy', 'buffer_max_frames', 'buffer_max_bytes', 'keyframe_min_translation_m',
+      'keyframe_min_rotation_rad', 'keyframe_max_interval_s', 'camera_stale_s', 'waypoint_spacing_m',
+      'max_plan_distance_m', 'arrival_distance_m', 'replan_period_s', 'execute_default', 'nav2_action', 'nav2_distro',
+      'teleop_cmd_vel_topic', 'teleop_pause_s', 'publish_imagined',
+    ]);
+  });
+
+  it('uses valid overrides as given', () => {
+    const { params, memory } = start({ steps: 20, image_topic: '/camera/image_raw', compressed: true, execution_provider: 'cuda', guidance_scale: 4.5 });
+    assert.equal(params.get('steps'), 20);
+    assert.equal(params.get('image_topic'), '/camera/image_raw');
+    assert.equal(params.get('compressed'), true);
+    assert.equal(params.get('execution_provider'), 'cuda');
+    assert.equal(params.get('guidance_scale'), 4.5);
+    assert.deepEqual(memory.at('warn'), []);
+  });
+
+  it('replaces bad start-up values by the default, warning with the name and the value', () => {
+    const { graph, params, memory } = start({
+      steps: 'eight',
+      candidates: 0,
+      execution_provider: 'tpu',
+      global_frame: '',
+      guidance_scale: Number.NaN,
+      compressed: 'yes',
+      image_topic: 'camera image',
+      device_id: 1.5,
+    });
+    assert.equal(params.get('steps'), 8);
+    assert.equal(params.get('candidates'), 4);
+    assert.equal(params.get('execution_provider'), 'auto');
+    assert.equal(params.get('global_frame'), 'map');
+    assert.equal(params.get('guidance_scale'), 3);
+    assert.equal(params.get('compressed'), false);
+    assert.equal(params.get('image_topic'), '~/image');
+    assert.equal(params.get('device_id'), 0);
+    const w = memory.at('warn');
+    assert.equal(w.length, 8);
+    assert.ok(w.some((m) => m.includes(`parameter 'steps' = "eight": expected an integer; using the default 8`)), w.join('\n'));
+    assert.ok(w.some((m) => m.includes(`parameter 'candidates' = 0: below the minimum 1`)));
+    assert.ok(w.some((m) => m.includes(`parameter 'execution_provider' = "tpu": expected one of auto, cpu, cuda`)));
+    assert.ok(w.some((m) => m.includes(`parameter 'global_frame' = "": not a TF frame id`)));
+    assert.ok(w.some((m) => m.includes(`parameter 'image_topic' = "camera image": not a ROS topic name`)));
+    assert.ok(w.some((m) => m.includes(`parameter 'guidance_scale' = NaN: expected a finite number`)));
+    // The node's parameter service holds the corrected values too (what `ros2 param get` shows).
+    assert.equal(graph.parameters.get('steps'), 8);
+    assert.equal(graph.parameters.get('execution_provider'), 'auto');
+  });
+
+  it('corrects inconsistent combinations with a warning naming both parameters', () => {
+    const { graph, params, memory } = start({
+      arrival_distance_m: 6.0,
+      max_plan_distance_m: 4.0,
+      waypoint_spacing_m: 5.0,
+      context_frames: 64,
+      buffer_max_frames: 16,
+      robot_frame: 'map',
+    });
+    assert.equal(params.get('arrival_distance_m'), 2.0);
+    assert.equal(params.get('waypoint_spacing_m'), 4.0);
+    assert.equal(params.get('buffer_max_frames'), 64);
+    assert.equal(params.get('robot_frame'), 'base_link');
+    assert.equal(graph.parameters.get('arrival_distance_m'), 2.0);
+    const w = memory.at('warn').join('\n');
+    assert.match(w, /arrival_distance_m \(6\) must be below max_plan_distance_m \(4\); setting arrival_distance_m = 2 \(was 6\)/);
+    assert.match(w, /waypoint_spacing_m \(5\) must not exceed max_plan_distance_m \(4\)/);
+    assert.match(w, /buffer_max_frames \(16\) must hold at least context_frames \(64\)/);
+    assert.match(w, /robot_frame must differ from global_frame \('map'\)/);
+    assert.deepEqual(inconsistencies(params.values), []);
+  });
+
+  it('picks another robot frame when the global frame is base_link', () => {
+    const fixes = inconsistencies({ ...DEFAULTS, global_frame: 'base_link', robot_frame: 'base_link' });
+    assert.deepEqual(fixes.map((f) => [f.name, f.to]), [['robot_frame', 'base_footprint']]);
+  });
+
+  it('describes constraints for descriptors and docs', () => {
+    const spec = (n: string) => NODE_PARAMETERS.find((p) => p.name === n)!;
+    assert.equal(constraintsText(spec('steps')), 'range [1, 1000]');
+    assert.equal(constraintsText(spec('context_policy')), 'one of: uniform, recency, pose_diverse, contiguous');
+    assert.equal(constraintsText(spec('image_topic')), 'a ROS topic name');
+    assert.equal(constraintsText(spec('global_frame')), 'a non-empty TF frame id');
+    assert.equal(constraintsText(spec('camera_frame')), "a TF frame id or ''");
+    assert.equal(constraintsText(spec('model_dir')), '');
+    assert.equal(constraintsText(spec('compressed')), '');
+  });
+});
+
+describe('ros/parameters runtime updates', () => {
+  it('accepts a valid update and streams the new values', () => {
+    const { graph, params, memory } = start();
+    const seen: number[] = [];
+    const sub = params.values$.subscribe((v) => seen.push(v.guidance_scale));
+    const r = graph.setParameters([
+      { name: 'guidance_scale', value: 5.5 },
+      { name: 'steps', value: 12 },
+    ]);
+    sub.unsubscribe();
+    assert.deepEqual(r, { successful: true, reason: '' });
+    assert.equal(params.get('guidance_scale'), 5.5);
+    assert.equal(params.get('steps'), 12);
+    assert.equal(graph.parameters.get('steps'), 12);
+    assert.deepEqual(seen, [3, 5.5]);
+    assert.ok(memory.at('info').some((m) => m.includes('guidance_scale=5.5')));
+  });
+
+  it('rejects a bad value with the name and the value, and keeps the old one', () => {
+    const { graph, params, memory } = start();
+    const r = graph.setParameters([{ name: 'guidance_scale', value: 99 }]);
+    assert.equal(r.successful, false);
+    assert.equal(r.reason, `parameter 'guidance_scale' = 99: above the maximum 30`);
+    assert.equal(params.get('guidance_scale'), 3);
+    assert.equal(graph.parameters.get('guidance_scale'), 3);
+    assert.ok(memory.at('warn').some((m) => m.includes(`rejected parameter update: parameter 'guidance_scale' = 99`)));
+    const policy = graph.setParameters([{ name: 'context_policy', value: 'random' }]);
+    assert.equal(policy.reason, `parameter 'context_policy' = "random": expected one of uniform, recency, pose_diverse, contiguous`);
+  });
+
+  it('rejects an update that makes a combination inconsistent, as a whole', () => {
+    const { graph, params } = start();
+    const r = graph.setParameters([
+      { name: 'steps', value: 4 },
+      { name: 'arrival_distance_m', value: 9.5 },
+    ]);
+    assert.equal(r.successful, false);
+    assert.match(r.reason, /arrival_distance_m \(9.5\) must be below max_plan_distance_m \(8\)/);
+    assert.equal(params.get('steps'), 8, 'nothing of a rejected update is applied');
+    assert.equal(graph.setParameters([{ name: 'max_plan_distance_m', value: 20 }, { name: 'arrival_distance_m', value: 9.5 }]).successful, true);
+  });
+
+  it('read-only, undeclared and wrongly typed updates are refused before the handler (as ROS does)', () => {
+    const { graph, params } = start();
+    assert.match(graph.setParameters([{ name: 'model_dir', value: '/tmp/m' }]).reason, /'model_dir' is read-only/);
+    assert.match(graph.setParameters([{ name: 'guidance', value: 1 }]).reason, /'guidance' is not declared/);
+    assert.match(graph.setParameters([{ name: 'steps', value: 'ten' }]).reason, /'steps' is integer, got "ten"/);
+    assert.match(graph.setParameters([{ name: 'steps', value: 2.5 }]).reason, /'steps' is integer, got 2.5/);
+    // The handler's own check says the same when asked directly (an rclnodejs node asks it for everything).
+    assert.match(params.check([{ name: 'model_dir', value: '/tmp/m' }]).reason, /parameter 'model_dir' = "\/tmp\/m": read-only at runtime/);
+    assert.match(params.check([{ name: 'guidance', value: 1 }]).reason, /parameter 'guidance' = 1: no such parameter/);
+  });
+});
+
+describe('ros/InProcessParameters', () => {
+  it('refuses a second declaration and unknown names', () => {
+    const p = new InProcessParameters({ steps: 3, stepz: 4 });
+    const decl = { name: 'steps', kind: 'integer' as const, default: 8, description: 'x', readOnly: false, constraints: '' };
+    assert.equal(p.declare(decl), 3);
+    assert.throws(() => p.declare(decl), (e: unknown) => e instanceof ParameterError && /'steps' is already declared/.test(e.message));
+    assert.throws(() => p.set('nope', 1), /'nope' is not declared/);
+    assert.throws(() => p.get('nope'), /'nope' is not declared/);
+    assert.deepEqual(p.unusedOverrides(), ['stepz']);
+  });
+});
+
+describe('launch/params/video4spatial_nav.yaml', () => {
+  const text = readFileSync(PARAMS_YAML, 'utf8');
+
+  it('lists exactly the declared parameters, with their defaults', () => {
+    const values = parseParamsFile(text, 'video4spatial_nav', PARAMS_YAML);
+    assert.deepEqual(Object.keys(values), parameterNames());
+    for (const spec of NODE_PARAMETERS) assert.deepEqual(values[spec.name], spec.default, spec.name);
+  });
+
+  it('has a comment line above every parameter, doubles written with a decimal point', () => {
+    const lines = text.split('\n');
+    for (const spec of NODE_PARAMETERS) {
+      const i = lines.findIndex((l) => l.trim().startsWith(`${spec.name}:`));
+      assert.ok(i > 0, `${spec.name} is in the file`);
+      assert.match(lines[i - 1] ?? '', /^\s+# \S/, `${spec.name} has a comment`);
+      if (spec.kind === 'double') assert.match(lines[i] ?? '', /:\s-?\d+\.\d+$/, `${spec.name} is written as a double`);
+    }
+  });
+
+  it('starts a node without warnings', () => {
+    const { params, memory } = start(parseParamsFile(text, 'video4spatial_nav'));
+    assert.deepEqual(params.values, DEFAULTS);
+    assert.deepEqual(memory.at('warn'), []);
+  });
+});
+
+describe('ros/parameters params files', () => {
+  it('merges the /** wildcard with the node entry (node wins) and ignores other nodes', () => {
+    const text = [
+      'other_node:',
+      '  ros__parameters:',
+      '    steps: 1',
+      '/video4spatial_nav:',
+      '  ros__parameters:',
+      '    steps: 16',
+      '/**:',
+      '  ros__parameters:',
+      '    use_sim_time: true',
+      '    steps: 2',
+    ].join('\n');
+    assert.deepEqual(parseParamsFile(text, 'video4spatial_nav'), { use_sim_time: true, steps: 16 });
+    assert.deepEqual(parseParamsFile('/robot1/video4spatial_nav:\n  ros__parameters:\n    seed: 7\n', 'video4spatial_nav'), { seed: 7 });
+  });
+
+  it('rejects text that is not a params file, naming the source', () => {
+    assert.throws(() => parseParamsFile('a: [1,', 'n', 'p.yaml'), (e: unknown) => e instanceof ParameterError && /p\.yaml: not YAML/.test(e.message));
+    assert.throws(() => parseParamsFile('- 1\n- 2\n', 'n', 'p.yaml'), /p\.yaml: expected a map of node names, got \[1,2\]/);
+    assert.throws(() => parseParamsFile('n:\n  params:\n    a: 1\n', 'n', 'p.yaml'), /'n' has no 'ros__parameters' map/);
+  });
+});
