@@ -227,7 +227,6 @@ export class BagWriter {
     );
   }
 
-  /** Queues one message; `bytes` runs in the queue (so encoding keeps call order). */
   /** The registry and the distro to take definitions from: `rosDistro` when it knows it, else its default. */
   async #registry(): Promise<{ reg: MessageRegistry; distro: RegistryDistro | undefined }> {
     const reg = await loadRegistry();
@@ -235,6 +234,7 @@ export class BagWriter {
     return { reg, distro: known ? (this.#rosDistro as RegistryDistro) : undefined };
   }
 
+  /** Queues one message; `bytes` runs in the queue (so encoding keeps call order). */
   #enqueueMessage(topic: string, bytes: () => Promise<Uint8Array> | Uint8Array, logTimeNs: bigint, publishTimeNs: bigint): Promise<void> {
     const state = this.#topics.get(topic) as TopicState;
     return this.#enqueue(async () => {
@@ -245,8 +245,6 @@ export class BagWriter {
       } catch (e) {
         throw new Rejected(e); // e.g. a misspelt field: this message fails, the bag goes on
       }
-      const bad = this.#checkCdr(topic, data);
-      if (bad) throw new Rejected(bad);
       await this.#mcap.addMessage({ channelId: state.channelId, sequence: state.sequence++, logTime: logTimeNs, publishTime: publishTimeNs, data });
       state.count++;
       this.#messageCount++;

@@ -131,8 +131,8 @@ async function checkChunkHeader(readable: IReadable, offset: bigint, contentLeng
 
 /**
  * Yields every record of an MCAP file in file order (each Chunk record, then its contents), checking the
- * framing as it goes. Ends normally only after the Footer and the closing magic, with nothing
- * after them.
+ * framing as it goes (the Footer record itself is not yielded). Ends normally only after the
+ * Footer and the closing magic, with nothing after them.
  * @throws BagFormatError for bad magic, truncation (quoting the offset), trailing bytes,
  *   unsupported compression, or a record @mcap/core cannot parse (quoting its offset and opcode).
  */
@@ -176,7 +176,6 @@ export async function* scanMcap(readable: IReadable, handlers: DecompressHandler
         yield { offset: recordStart, inChunk: opcode === OPCODE_CHUNK, record: rec };
       }
     } catch (e) {
-      if (e instanceof BagFormatError) throw e;
       throw new BagFormatError(
         `Cannot parse the ${opcodeName(opcode)} record at offset ${recordStart}: ${(e as Error).message}`,
         'bag_corrupt',
@@ -208,14 +207,8 @@ export async function* scanMcap(readable: IReadable, handlers: DecompressHandler
         'bag_trailing_data',
       );
     }
-    try {
-      stream.append(magic);
-      for (let rec = stream.nextRecord(); rec !== undefined; rec = stream.nextRecord()) {
-        yield { offset: recordStart, inChunk: false, record: rec };
-      }
-    } catch (e) {
-      throw new BagFormatError(`Cannot parse the Footer at offset ${recordStart}: ${(e as Error).message}`, 'bag_corrupt');
-    }
+    // The Footer itself was parsed above; the stream reader is not fed the closing magic since
+    // nothing after the Footer is needed.
     return;
   }
 }

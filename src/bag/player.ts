@@ -62,11 +62,8 @@ export function replayQos(profiles: readonly OfferedQosProfile[]): ReplayQos {
 }
 
 function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  // The caller checked `signal.aborted` just before (synchronously).
   return new Promise((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(new CancelledError('bag replay cancelled'));
-      return;
-    }
     const t = setTimeout(() => {
       signal?.removeEventListener('abort', onAbort);
       resolve();

@@ -547,7 +547,6 @@ class InProcessActionServer<G, F, R> implements ActionServer {
 
   #newGoal(id: string, goal: G, onFeedback: ((bytes: Uint8Array) => void) | undefined, resolveOutcome: (o: ActionOutcome<R>) => void): GoalState<G, F, R> {
     const controller = new AbortController();
-    // eslint-disable-next-line @typescript-eslint/no-this-alias
     const server = this;
     const state: GoalState<G, F, R> = {
       id,

@@ -310,7 +310,8 @@ export class Video4SpatialNode {
           this.stats.succeeded++;
           return;
         }
-        if (plans > 1 && dGoal < v().arrival_distance_m) {
+        // arrived: a second opinion puts the goal here AND the imagined video shows the object
+        if (plans > 1 && dGoal < v().arrival_distance_m && plan.objectXY !== undefined) {
           h.succeed({ ...this.emptyResult(`arrived: the newest plan's goal is ${dGoal.toFixed(2)} m away after ${plans} plans`, plans, planTimeS, path, objectPose), success: true });
           this.stats.succeeded++;
           return;

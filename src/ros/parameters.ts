@@ -72,7 +72,7 @@ export const NODE_PARAMETERS = [
   // ── context memory ──
   { name: 'context_frames', kind: 'integer', default: 0, min: 0, max: 256, dynamic: false,
     description: "Context frames K given to the model; 0 = the model's K (manifest)" },
-  { name: 'context_policy', kind: 'string', default: 'uniform', allowed: ['uniform', 'recency', 'pose_diverse', 'contiguous'], dynamic: true,
+  { name: 'context_policy', kind: 'string', default: 'pose_diverse', allowed: ['uniform', 'recency', 'pose_diverse', 'contiguous'], dynamic: true,
     description: 'How K context frames are drawn from the buffer (contiguous = ablation)' },
   { name: 'buffer_max_frames', kind: 'integer', default: 512, min: 1, max: 100000, dynamic: false,
     description: 'Keyframes kept in the context buffer (oldest evicted first)' },

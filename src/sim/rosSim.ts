@@ -63,8 +63,11 @@ export class SimRobot {
     return true;
   }
 
-  /** Publishes /tf for the current pose and one camera frame (+ CameraInfo), stamped now. */
-  publishFrame(): void {
+  /**
+   * Publishes /tf for the current pose and one camera frame (+ CameraInfo), stamped now.
+   * `pixels` replaces the rendered view (ablations: grey frames, another world's views).
+   */
+  publishFrame(pixels?: Uint8Array): void {
     const stamp = timeFromNs(this.graph.clock.now());
     const c = this.camera;
     this.tfPub.publish({
@@ -90,8 +93,8 @@ export class SimRobot {
       binning_y: 0,
       roi: { x_offset: 0, y_offset: 0, height: 0, width: 0, do_rectify: false },
     });
-    const r = render(this.world, this.pose, c);
-    this.imagePub.publish({ header: { stamp, frame_id: CAMERA_FRAME }, height: c.height, width: c.width, encoding: 'rgb8', is_bigendian: 0, step: c.width * 3, data: r.rgb });
+    const data = pixels ?? render(this.world, this.pose, c).rgb;
+    this.imagePub.publish({ header: { stamp, frame_id: CAMERA_FRAME }, height: c.height, width: c.width, encoding: 'rgb8', is_bigendian: 0, step: c.width * 3, data });
     this.frames++;
   }
 }

@@ -3,9 +3,13 @@
  * rosbag2 fixtures; `bag info --json` must agree with the metadata.yaml rosbag2 wrote.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import yaml from 'js-yaml';
+import { createBag } from '../../src/bag/files.js';
+import { cdrString, STRING_SCHEMA } from './craft.js';
 import { fixturesOrSkip, REPO_ROOT, type Fixture } from './helpers.js';
 
 const CLI = join(REPO_ROOT, 'dist', 'src', 'cli', 'main.js');
@@ -88,6 +92,23 @@ describe('video4spatial-nav bag (compiled CLI)', function () {
     const doc = yaml.load(stdout.slice(0, -'---\n'.length)) as Record<string, unknown>; // the '#' line is a YAML comment
     assert.equal(doc.msg, "Publishing: 'Hello, world! 0'");
     assert.deepEqual(doc.stamp, { sec: 1585866235, nanosec: 112130688 });
+  });
+
+  it('a reader that stops early (`| head -1`) ends echo quietly with exit 0', async () => {
+    // Megabytes of output, far more than a pipe buffers, so the writer does hit the closed pipe.
+    const dir = mkdtempSync(join(tmpdir(), 'v4s-bagcli-'));
+    after(() => rmSync(dir, { recursive: true, force: true }));
+    const bag = await createBag(join(dir, 'many'));
+    await bag.writer.addTopic('/chatter', 'std_msgs/msg/String', { schemaText: STRING_SCHEMA });
+    for (let i = 0; i < 20_000; i++) await bag.writer.write('/chatter', cdrString(`message number ${i} `.repeat(8)), BigInt(i));
+    await bag.close();
+    const child = spawn(process.execPath, [CLI, 'bag', 'echo', join(dir, 'many'), '--topic', '/chatter', '--json'], { cwd: REPO_ROOT });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.stdout.once('data', () => child.stdout.destroy());
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    assert.equal(code, 0, stderr);
+    assert.equal(stderr, '');
   });
 
   it('errors: bad file and unknown topic exit 1 with the reason; usage errors exit 2', async () => {

@@ -78,6 +78,13 @@ describe('bag files', function () {
     assert.equal((e as BagFormatError).code, 'bag_bad_magic');
   });
 
+  it('passes on file-system errors other than "not found"', async () => {
+    writeFileSync(join(dir, 'f.mcap'), bag);
+    await assert.rejects(openBag(join(dir, 'f.mcap', 'inner.mcap')), (e: NodeJS.ErrnoException) => e.code === 'ENOTDIR');
+    mkdirSync(join(dir, 'metadata.yaml'));
+    await assert.rejects(openBag(dir), (e: NodeJS.ErrnoException) => e.code === 'EISDIR');
+  });
+
   it('FileReadable refuses reads outside the file and notices a file that shrank', async () => {
     const path = join(dir, 'f.mcap');
     writeFileSync(path, bag);

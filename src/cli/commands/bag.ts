@@ -136,8 +136,9 @@ export const command: CliCommand = {
   async run(argv) {
     const [sub, ...rest] = argv;
     process.stdout.on('error', (e: NodeJS.ErrnoException) => {
-      if (e.code === 'EPIPE') process.exit(0); // `… | head`: the reader went away.
-      throw e;
+      // `… | head`: the reader went away, which is not a failure.
+      if (e.code !== 'EPIPE') process.stderr.write(`video4spatial-nav bag: cannot write to stdout: ${e.message}\n`);
+      process.exit(e.code === 'EPIPE' ? 0 : 1);
     });
     try {
       if (sub === 'info') return await info(rest);

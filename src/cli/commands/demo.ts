@@ -1,76 +1,106 @@
 /**
  * `video4spatial-nav demo [--seed S] [--object NAME] [--candidates M] [--steps N] [--guidance W]
- *  [--model DIR] [--out DIR]` — the main job without ROS: a simulated apartment, the scripted
- * explorer fills the context, an out-of-view object is requested, the planner imagines the way
- * there with the shipped model, a kinematic Nav2 stand-in drives, and it replans until it
- * believes it has arrived. Success is judged by the simulator's ground truth.
- * Writes DIR/summary.json, imagined.gif, candidates.gif, map.png.
+ *  [--model DIR] [--out DIR]` — the main job without ROS installed: a simulated apartment; the
+ * real node runs on the in-process ROS graph with the simulated robot (camera, TF) and the
+ * simulated Nav2; the scripted explorer fills the node's memory; an out-of-view object is
+ * requested through the NavigateToObject action; the node imagines the way with the shipped
+ * model, Nav2 drives, and the node replans until it believes it has arrived. Success is judged by
+ * the simulator's ground truth, never by the node's own belief.
+ * Writes DIR/summary.json, imagined.gif, candidates.gif, map.png and the rosbag2 bag DIR/session/.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { checkFlags, flagNumber, flagString, parseArgs } from '../args.js';
 import type { CliCommand } from '../main.js';
-import { cameraOf } from '../../core/model/manifest.js';
+import { createBag } from '../../bag/files.js';
+import { BagRecorder } from '../../bag/recorder.js';
+import type { Pose2D } from '../../core/geometry.js';
+import { quaternionToYaw } from '../../core/geometry.js';
 import { defaultModelDir, OnnxImaginationModel } from '../../model/OnnxImaginationModel.js';
-import { makeScenario } from '../../sim/scenario.js';
-import { DEFAULT_MISSION_OPTIONS, runMission, type MissionResult } from '../../sim/mission.js';
+import { createLogger } from '../../ros/logger.js';
+import { makeScenario, type Scenario } from '../../sim/scenario.js';
+import { runGraphMission, type GraphMissionResult } from '../../sim/graphMission.js';
 import { drawCross, drawPolyline, drawPose, drawWorldMap, MAP_COLORS } from '../../sim/map.js';
 import { encodeGif, encodePng, tile, upscale, type RgbImage } from '../../sim/pictures.js';
-import type { Scenario } from '../../sim/scenario.js';
+import type { ImaginedTrajectory } from '../../ros/messages/types.js';
 
-export function missionMap(sc: Scenario, r: MissionResult): RgbImage {
+const poseOf = (p: { pose: { position: { x: number; y: number }; orientation: { x: number; y: number; z: number; w: number } } }): Pose2D => ({
+  x: p.pose.position.x,
+  y: p.pose.position.y,
+  yaw: quaternionToYaw(p.pose.orientation),
+});
+
+export function missionMap(sc: Scenario, r: GraphMissionResult): RgbImage {
   const view = drawWorldMap(sc.world, 40, sc.target.id);
   drawPolyline(view, r.exploration, MAP_COLORS.explored, 2);
   for (const p of r.plans) {
-    if (!p.plan) continue;
-    drawPolyline(view, [p.from, ...p.plan.imaginedPoses, p.plan.goalPose], MAP_COLORS.plan, 2);
-    drawPose(view, p.plan.goalPose, MAP_COLORS.plan, 5);
-    if (p.plan.objectXY) drawCross(view, p.plan.objectXY.x, p.plan.objectXY.y, MAP_COLORS.estimate);
+    const t = p.trajectory;
+    const chosen = t?.candidate_paths[t.chosen];
+    if (chosen && chosen.poses.length > 0) drawPolyline(view, chosen.poses.map(poseOf), MAP_COLORS.plan, 1);
+    drawPolyline(view, [p.from, ...p.path.poses.map(poseOf)], MAP_COLORS.plan, 2);
+    const g = p.path.poses.at(-1);
+    if (g) drawPose(view, poseOf(g), MAP_COLORS.plan, 5);
   }
+  const obj = r.result?.object_pose;
+  if (obj && r.plans.length > 0) drawCross(view, obj.pose.position.x, obj.pose.position.y, MAP_COLORS.estimate);
   drawPolyline(view, r.executed, MAP_COLORS.executed, 3);
   drawPose(view, sc.start, MAP_COLORS.start, 5);
   drawPose(view, r.finalPose, MAP_COLORS.executed, 6);
   return view.image;
 }
 
+/** Frame f of candidate m of an ImaginedTrajectory as an image. */
+export function trajectoryFrame(t: ImaginedTrajectory, m: number, f: number): RgbImage {
+  const n = t.width * t.height * 3;
+  const o = (m * t.frames_per_candidate + f) * n;
+  return { width: t.width, height: t.height, data: Uint8Array.from((t.frames as Uint8Array).subarray(o, o + n)) };
+}
+
 export const command: CliCommand = {
-  summary: 'run the whole mission in a simulated world with the shipped model (no ROS needed)',
+  summary: 'run the whole mission through the node in a simulated world with the shipped model (no ROS needed)',
   async run(argv) {
     const args = parseArgs(argv);
-    checkFlags(args, ['seed', 'object', 'candidates', 'steps', 'guidance', 'model', 'out', 'max-plans'], 'demo');
+    checkFlags(args, ['seed', 'object', 'candidates', 'steps', 'guidance', 'model', 'out', 'time-budget'], 'demo');
     const seed = flagNumber(args, 'seed', 100, { integer: true, min: 0 });
     const object = flagString(args, 'object');
     const out = flagString(args, 'out') ?? 'out/demo';
-    const modelDir = flagString(args, 'model') ?? defaultModelDir();
-    const log = (s: string) => process.stdout.write(s + '\n');
-    const model = await OnnxImaginationModel.load(modelDir, { log: (_l, m) => log(`[model] ${m}`) });
+    const log = (s: string) => process.stdout.write(`[demo] ${s}\n`);
+    const model = await OnnxImaginationModel.load(flagString(args, 'model') ?? defaultModelDir(), { log: (_l, m) => log(m) });
     const m = model.manifest;
     const opts = {
-      ...DEFAULT_MISSION_OPTIONS,
       candidates: flagNumber(args, 'candidates', m.sampler.candidates, { integer: true, min: 1, max: 16 }),
       steps: flagNumber(args, 'steps', m.sampler.steps, { integer: true, min: 1, max: 100 }),
       guidance: flagNumber(args, 'guidance', m.sampler.guidance_scale, { min: 0, max: 20 }),
-      shift: m.sampler.shift,
-      maxPlans: flagNumber(args, 'max-plans', DEFAULT_MISSION_OPTIONS.maxPlans, { integer: true, min: 1, max: 20 }),
+      timeBudgetS: flagNumber(args, 'time-budget', 0, { min: 0 }),
       seed,
+      ablation: 'none' as const,
+      replanPeriodS: 8,
     };
-    log(`[demo] world seed ${seed}: exploring…`);
+    log(`world seed ${seed}: exploring…`);
     const sc = makeScenario(seed, object);
-    log(`[demo] ${sc.world.rooms.length} room(s), objects: ${sc.world.objects.map((o) => o.category).join(', ')}`);
-    log(`[demo] request: "${sc.target.category}" (out of view; oracle path ${sc.oracleLength.toFixed(2)} m)`);
-    const camera = cameraOf(m);
-    const r = await runMission(sc, { model, modelId: `${m.name}:${m.files.denoiser.sha256.slice(0, 12)}`, camera, frameDtS: m.frame_dt_s, onProgress: (s) => log(`[demo] ${s}`) }, opts);
+    log(`${sc.world.rooms.length} room(s), objects: ${sc.world.objects.map((o) => o.category).join(', ')}`);
+    log(`request: "${sc.target.category}" (out of view; oracle path ${sc.oracleLength.toFixed(2)} m)`);
     mkdirSync(out, { recursive: true });
-    const first = r.plans.find((p) => p.plan)?.plan;
-    const W = camera.width;
-    const H = camera.height;
+    rmSync(join(out, 'session'), { recursive: true, force: true });
+    const bag = await createBag(join(out, 'session'));
+    let recorder: BagRecorder | undefined;
+    const r = await runGraphMission(sc, model, m, {
+      ...opts,
+      tap: (bus) => (recorder = BagRecorder.start(bus, bag.writer)),
+      logger: createLogger({ name: 'video4spatial_nav', level: 'info' }),
+      onProgress: log,
+    });
+    await recorder?.stop();
+    await bag.close();
+    const first = r.plans.find((p) => p.trajectory)?.trajectory;
     if (first) {
-      const chosen = first.candidates[first.chosen];
-      if (chosen) writeFileSync(join(out, 'imagined.gif'), encodeGif(chosen.frames.map((f) => upscale({ width: W, height: H, data: f }, 4)), 400));
-      const N = chosen?.frames.length ?? 0;
-      const grid: RgbImage[] = [];
-      for (let f = 0; f < N; f++) grid.push(tile(first.candidates.map((c) => upscale({ width: W, height: H, data: c.frames[f] as Uint8Array }, 3)), first.candidates.length, 4));
-      if (grid.length > 0) writeFileSync(join(out, 'candidates.gif'), encodeGif(grid, 400));
+      const S = 4;
+      const frames = Array.from({ length: first.frames_per_candidate }, (_, f) => upscale(trajectoryFrame(first, first.chosen, f), S));
+      writeFileSync(join(out, 'imagined.gif'), encodeGif(frames, 400));
+      const grid = Array.from({ length: first.frames_per_candidate }, (_, f) =>
+        tile(Array.from({ length: first.num_candidates }, (_, c) => upscale(trajectoryFrame(first, c, f), 3)), first.num_candidates, 4),
+      );
+      writeFileSync(join(out, 'candidates.gif'), encodeGif(grid, 400));
     }
     writeFileSync(join(out, 'map.png'), encodePng(missionMap(sc, r)));
     const j = r.judgement;
@@ -78,12 +108,14 @@ export const command: CliCommand = {
       success: j.success,
       seed,
       object: sc.target.category,
+      outcome: r.outcome,
       final_distance_m: +j.distanceM.toFixed(3),
       reach_m: +j.reachM.toFixed(3),
       final_bearing_deg: +j.bearingDeg.toFixed(1),
       final_sd: +j.sd.toFixed(3),
-      plans: r.plans.length,
-      plan_s: r.planSeconds.map((s) => +s.toFixed(3)),
+      plans: r.result?.plans ?? r.plans.length,
+      plan_s: +r.planSeconds.toFixed(3),
+      sim_s: +r.simSeconds.toFixed(1),
       path_length_m: +r.pathLengthM.toFixed(2),
       oracle_length_m: +sc.oracleLength.toFixed(2),
       keyframes: r.keyframes,
@@ -91,12 +123,11 @@ export const command: CliCommand = {
       steps: opts.steps,
       guidance: opts.guidance,
       model: m.name,
-      plan_errors: r.plans.filter((p) => p.error).map((p) => p.error),
-      timings_ms: first?.timings,
+      first_plan_timings: first ? Object.fromEntries(first.timings.map((kv) => [kv.key, Number(kv.value)])) : undefined,
     };
     writeFileSync(join(out, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
-    log(`[demo] ${j.success ? 'SUCCESS' : 'FAILED'}: ended ${j.distanceM.toFixed(2)} m from the ${sc.target.category} (reach ${j.reachM.toFixed(2)} m), bearing ${j.bearingDeg.toFixed(1)}°, ${r.plans.length} plan(s)`);
-    log(`[demo] wrote ${join(out, 'summary.json')}, imagined.gif, candidates.gif, map.png`);
+    log(`${j.success ? 'SUCCESS' : 'FAILED'}: ended ${j.distanceM.toFixed(2)} m from the ${sc.target.category} (reach ${j.reachM.toFixed(2)} m), bearing ${j.bearingDeg.toFixed(1)}°, ${summary.plans} plan(s); node said "${r.outcome}"`);
+    log(`wrote ${out}/summary.json, imagined.gif, candidates.gif, map.png, session/ (rosbag2 MCAP)`);
     await model.dispose();
     return 0;
   },

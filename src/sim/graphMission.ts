@@ -1,0 +1,157 @@
+/**
+ * A closed-loop mission through the real node on the in-process ROS graph: SimRobot publishes the
+ * camera and TF, the scripted exploration fills the node's context buffer, an operator client sends
+ * NavigateToObject(execute=true), the node plans with the given model and drives through SimNav2,
+ * replanning until it believes it has arrived. Success is judged by the simulator's ground truth.
+ * Optionally every message is recorded into a rosbag2 MCAP bag.
+ */
+import type { Pose2D } from '../core/geometry.js';
+import { cameraFromFov, type PinholeCamera } from '../core/camera.js';
+import { cameraOf, type ModelManifest } from '../core/model/manifest.js';
+import type { ImaginationModel } from '../core/sampler/model.js';
+import { SimClock } from '../ros/clock.js';
+import { InProcessBus } from '../ros/InProcessGraph.js';
+import type { Logger } from '../ros/Graph.js';
+import type { ImaginedTrajectory, NavigateToObjectFeedback, NavigateToObjectGoal, NavigateToObjectResult, Path } from '../ros/messages/types.js';
+import { Video4SpatialNode } from '../ros/Video4SpatialNode.js';
+import { judge, type Judgement } from './judge.js';
+import { render } from './renderer.js';
+import { SimNav2, SimRobot } from './rosSim.js';
+import { EXPLORE_DT, type Scenario } from './scenario.js';
+
+/** The simulated robot's camera: 160×120, 80° horizontal FOV, 0.5 m high, level. */
+export const SIM_CAMERA: PinholeCamera = cameraFromFov(160, 120, (80 * Math.PI) / 180, 0.5, 0);
+
+export type Ablation = 'none' | 'no-context' | 'other-world' | 'contiguous';
+
+export interface GraphMissionOptions {
+  candidates: number;
+  steps: number;
+  guidance: number;
+  seed: number;
+  ablation: Ablation;
+  /** Seconds of simulated time the goal may take (0 = no limit). */
+  timeBudgetS: number;
+  replanPeriodS: number;
+  otherWorld?: Scenario;
+  /** Taps every message (for bag recording). */
+  tap?: (bus: InProcessBus) => void;
+  logger?: Logger;
+  onProgress?: (line: string) => void;
+}
+
+export interface PlanRecord {
+  path: Path;
+  trajectory: ImaginedTrajectory | undefined;
+  /** Robot pose when the plan was published. */
+  from: Pose2D;
+}
+
+export interface GraphMissionResult {
+  outcome: string;
+  result: NavigateToObjectResult | undefined;
+  judgement: Judgement;
+  plans: PlanRecord[];
+  exploration: Pose2D[];
+  executed: Pose2D[];
+  finalPose: Pose2D;
+  pathLengthM: number;
+  planSeconds: number;
+  simSeconds: number;
+  keyframes: number;
+}
+
+/** A quiet logger for runs where only the result matters. */
+export const SILENT_LOGGER: Logger = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
+
+export async function runGraphMission(sc: Scenario, model: ImaginationModel, manifest: ModelManifest, opts: GraphMissionOptions): Promise<GraphMissionResult> {
+  const clock = new SimClock(1_000_000_000n);
+  const logger = opts.logger ?? SILENT_LOGGER;
+  const bus = new InProcessBus({ clock, logger });
+  opts.tap?.(bus);
+  const sim = bus.node({ name: 'simulator', logger });
+  const robot = new SimRobot(sim, sc.world, SIM_CAMERA, sc.exploration[0] as Pose2D);
+  const executed: Pose2D[] = [];
+  const nav = new SimNav2(sim, robot, clock, {
+    dt: EXPLORE_DT,
+    framesEvery: 1,
+    afterStep: async () => {
+      executed.push(robot.pose);
+      await bus.flush();
+    },
+  });
+  void nav;
+  const nodeGraph = bus.node({
+    name: 'video4spatial_nav',
+    logger,
+    remap: { '~/image': '/camera/image_raw', '~/camera_info': '/camera/camera_info' },
+    parameters: {
+      candidates: opts.candidates,
+      steps: opts.steps,
+      guidance_scale: opts.guidance,
+      seed: opts.seed,
+      context_policy: opts.ablation === 'contiguous' ? 'contiguous' : 'pose_diverse',
+      replan_period_s: opts.replanPeriodS,
+    },
+  });
+  const node = new Video4SpatialNode(nodeGraph, model, manifest);
+  const operator = bus.node({ name: 'operator', logger });
+  const plans: PlanRecord[] = [];
+  let lastTrajectory: ImaginedTrajectory | undefined;
+  operator.createSubscription<ImaginedTrajectory>('/video4spatial_nav/imagined_trajectory', 'video4spatial_nav/msg/ImaginedTrajectory', 'default', (t) => (lastTrajectory = t));
+  operator.createSubscription<Path>('/video4spatial_nav/plan', 'nav_msgs/msg/Path', 'default', (p) => {
+    plans.push({ path: p, trajectory: lastTrajectory, from: robot.pose });
+    opts.onProgress?.(`plan ${plans.length}: ${p.poses.length} waypoint(s), goal (${p.poses.at(-1)?.pose.position.x.toFixed(2)}, ${p.poses.at(-1)?.pose.position.y.toFixed(2)})`);
+  });
+  // exploration: the camera stream fills the node's memory (ablations change what it sees)
+  const grey = new Uint8Array(SIM_CAMERA.width * SIM_CAMERA.height * 3).fill(128);
+  for (const [i, p] of sc.exploration.entries()) {
+    robot.moveTo(p);
+    clock.advance(BigInt(Math.round(EXPLORE_DT * 1e9)));
+    if (opts.ablation === 'no-context' && i < sc.exploration.length - 1) robot.publishFrame(grey);
+    else if (opts.ablation === 'other-world' && opts.otherWorld && i < sc.exploration.length - 1) {
+      const o = opts.otherWorld;
+      robot.publishFrame(render(o.world, o.exploration[Math.min(i, o.exploration.length - 1)] as Pose2D, SIM_CAMERA).rgb);
+    } else robot.publishFrame();
+    await bus.flush();
+  }
+  await node.ingest.idle();
+  executed.push(robot.pose);
+  opts.onProgress?.(`explored ${sc.exploration.length} frames; ${node.ingest.buffer.size} keyframes in memory; asking for the ${sc.target.category}`);
+  const client = operator.createActionClient<NavigateToObjectGoal, NavigateToObjectFeedback, NavigateToObjectResult>('/video4spatial_nav/navigate_to_object', 'video4spatial_nav/action/NavigateToObject');
+  const t0 = performance.now();
+  const simStart = clock.now();
+  const h = await client.sendGoal({ object_name: sc.target.category, execute: true, time_budget_s: opts.timeBudgetS }, (f) => {
+    if (f.stage === 'denoising' && f.step === f.steps) opts.onProgress?.(`denoised ${f.steps} steps`);
+  });
+  let outcome: string;
+  let result: NavigateToObjectResult | undefined;
+  if (!h.accepted) outcome = `rejected: ${h.rejectReason ?? ''}`;
+  else {
+    const out = await h.result;
+    outcome = out.status === 'rejected' ? `rejected: ${out.reason ?? ''}` : `${out.status}: ${out.result.message}`;
+    if (out.status !== 'rejected') result = out.result;
+  }
+  await bus.flush();
+  const keyframes = node.ingest.buffer.size;
+  node.close();
+  let len = 0;
+  for (let i = 1; i < executed.length; i++) {
+    const a = executed[i - 1] as Pose2D;
+    const b = executed[i] as Pose2D;
+    len += Math.hypot(b.x - a.x, b.y - a.y);
+  }
+  return {
+    outcome,
+    result,
+    judgement: judge(sc.world, sc.target, robot.pose, cameraOf(manifest)),
+    plans,
+    exploration: sc.exploration,
+    executed,
+    finalPose: robot.pose,
+    pathLengthM: len,
+    planSeconds: result?.plan_time_s ?? (performance.now() - t0) / 1000,
+    simSeconds: Number(clock.now() - simStart) / 1e9,
+    keyframes,
+  };
+}
