@@ -1,7 +1,7 @@
 /**
  * `video4spatial-nav eval --seeds A-B [--candidates M] [--steps S] [--guidance W]
  *   [--ablation none|no-context|other-world|contiguous] [--open-loop] [--closed-loop]
- *   [--max-plans P] [--model DIR] [--json FILE]`
+ *   [--model DIR] [--json FILE]`
  *
  * Open loop (the paper's metrics, judged against the simulator's ground truth):
  * - SD = |cx_box/W − 0.5| of the imagined red box in the chosen candidate's last frame
@@ -10,7 +10,7 @@
  *   recovered from the imagined video, and the target must be visible there (≥ 20 px at 64×64) with
  *   its true box containing the imagined box's centre column (±2 px);
  * - IF(SD<τ) = both. A candidate without a box fails IF.
- * Closed loop: the mission of `demo` per seed; success from the ground truth (judge.ts);
+ * Closed loop: the mission of `demo` per seed (the node on the in-process graph, SimRobot, SimNav2); success from the ground truth (judge.ts);
  * SPL = success · oracle length / max(oracle length, driven length). The oracle drives the
  * oracle path (success 1 and SPL 1 by construction on reachable targets; reported as a check).
  */
@@ -28,11 +28,13 @@ import { render } from '../../sim/renderer.js';
 import { EXPLORE_DT, makeScenario, type Scenario } from '../../sim/scenario.js';
 import { driveTo } from '../../sim/driver.js';
 import { judge } from '../../sim/judge.js';
-import { DEFAULT_MISSION_OPTIONS, runMission } from '../../sim/mission.js';
+import { runGraphMission } from '../../sim/graphMission.js';
 
 type Ablation = 'none' | 'no-context' | 'other-world' | 'contiguous';
 const ABLATIONS: readonly Ablation[] = ['none', 'no-context', 'other-world', 'contiguous'];
 export const IF_MIN_PIXELS = 20;
+/** Episode limit: simulated seconds per goal (the node's time_budget_s on the graph clock). */
+export const EPISODE_SIM_LIMIT_S = 120;
 
 export interface OpenLoopSample {
   seed: number;
@@ -76,7 +78,7 @@ export const command: CliCommand = {
   summary: 'open-loop (SD, IF, IF(SD<0.2)) and closed-loop (success, SPL) evaluation on any seeds',
   async run(argv) {
     const args = parseArgs(argv, ['open-loop', 'closed-loop']);
-    checkFlags(args, ['seeds', 'candidates', 'steps', 'guidance', 'ablation', 'open-loop', 'closed-loop', 'max-plans', 'model', 'json'], 'eval');
+    checkFlags(args, ['seeds', 'candidates', 'steps', 'guidance', 'ablation', 'open-loop', 'closed-loop', 'model', 'json'], 'eval');
     const seedsText = flagString(args, 'seeds');
     if (!seedsText) throw new UsageError('needs --seeds A-B');
     const seeds = parseSeedRange(seedsText);
@@ -93,7 +95,6 @@ export const command: CliCommand = {
       steps: flagNumber(args, 'steps', m.sampler.steps, { integer: true, min: 1, max: 100 }),
       guidance: flagNumber(args, 'guidance', m.sampler.guidance_scale, { min: 0, max: 20 }),
       shift: m.sampler.shift,
-      maxPlans: flagNumber(args, 'max-plans', DEFAULT_MISSION_OPTIONS.maxPlans, { integer: true, min: 1, max: 20 }),
       ablation,
       model: m.name,
       seeds: [seeds[0], seeds[seeds.length - 1]],
@@ -143,16 +144,22 @@ export const command: CliCommand = {
       let oracleSucc = 0;
       const episodes: unknown[] = [];
       for (const [i, sc] of scenarios.entries()) {
-        const r = await runMission(
-          sc,
-          { model, modelId, camera, frameDtS: m.frame_dt_s, ...(otherOf(i) ? { otherWorld: otherOf(i) as Scenario } : {}) },
-          { ...DEFAULT_MISSION_OPTIONS, candidates: cfg.candidates, steps: cfg.steps, guidance: cfg.guidance, shift: cfg.shift, maxPlans: cfg.maxPlans, seed: sc.seed, policy, ablation: ablation === 'contiguous' ? 'none' : ablation },
-        );
+        const other = otherOf(i);
+        const r = await runGraphMission(sc, model, m, {
+          candidates: cfg.candidates,
+          steps: cfg.steps,
+          guidance: cfg.guidance,
+          seed: sc.seed,
+          ablation,
+          timeBudgetS: EPISODE_SIM_LIMIT_S,
+          replanPeriodS: 8,
+          ...(other ? { otherWorld: other } : {}),
+        });
         const ok = r.judgement.success;
         succ += ok ? 1 : 0;
         spl += ok ? sc.oracleLength / Math.max(sc.oracleLength, r.pathLengthM) : 0;
         plans += r.plans.length;
-        planS += r.planSeconds.reduce((a, b) => a + b, 0);
+        planS += r.planSeconds;
         const od = driveTo(sc.world, sc.start, sc.standoff);
         const oEnd = od.poses[od.poses.length - 1] ?? sc.start;
         oracleSucc += judge(sc.world, sc.target, oEnd, camera).success ? 1 : 0;
