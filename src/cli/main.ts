@@ -16,6 +16,7 @@ export interface CliCommand {
 const COMMANDS: Record<string, () => Promise<{ command: CliCommand }>> = {
   bag: () => import('./commands/bag.js'),
   demo: () => import('./commands/demo.js'),
+  node: () => import('./commands/node.js'),
   eval: () => import('./commands/eval.js'),
   dataset: () => import('./commands/dataset.js'),
   world: () => import('./commands/world.js'),

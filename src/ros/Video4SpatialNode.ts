@@ -43,6 +43,8 @@ export const NAV2_TYPE = 'nav2_msgs/action/NavigateThroughPoses';
 export const MAX_PLANS_PER_GOAL = 8;
 
 export interface NodeOptions {
+  /** Parameters already declared on this graph (e.g. read before loading the model). */
+  params?: NodeParameters;
   nav2Action?: string;
   nav2Distro?: RosDistro;
 }
@@ -110,7 +112,7 @@ export class Video4SpatialNode {
     readonly manifest: ModelManifest,
     readonly options: NodeOptions = {},
   ) {
-    this.params = NodeParameters.declare(graph.parameters, graph.logger);
+    this.params = options.params ?? NodeParameters.declare(graph.parameters, graph.logger);
     const p = this.params.values;
     this.modelId = `${manifest.name}:${manifest.files.denoiser.sha256.slice(0, 12)}`;
     const compressed = p.compressed;
