@@ -61,7 +61,8 @@ if (isEntry || process.argv[1]?.endsWith('/cli/main.js')) {
   main(process.argv.slice(2)).then(
     (code) => process.exit(code),
     (e: unknown) => {
-      process.stderr.write(`video4spatial-nav: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+      const detail = e instanceof Error ? (process.env['V4S_DEBUG'] ? (e.stack ?? e.message) : e.message) : String(e);
+      process.stderr.write(`video4spatial-nav: ${detail}\n`);
       process.exit(1);
     },
   );
