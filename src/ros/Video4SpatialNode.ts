@@ -141,7 +141,7 @@ export class Video4SpatialNode {
     this.imaginedPub = graph.createPublisher<Image>('~/imagined', 'sensor_msgs/msg/Image', 'default');
     this.trajectoryPub = graph.createPublisher<ImaginedTrajectory>('~/imagined_trajectory', 'video4spatial_nav/msg/ImaginedTrajectory', 'default');
     this.diagPub = graph.createPublisher<DiagnosticArray>('/diagnostics', 'diagnostic_msgs/msg/DiagnosticArray', 'default');
-    this.nav2 = graph.createActionClient(options.nav2Action ?? 'navigate_through_poses', NAV2_TYPE);
+    this.nav2 = graph.createActionClient(options.nav2Action ?? p.nav2_action, NAV2_TYPE);
     graph.createActionServer<NavigateToObjectGoal, NavigateToObjectFeedback, NavigateToObjectResult>('~/navigate_to_object', ACTION_TYPE, {
       onGoal: (g) => this.decide(g),
       execute: (h) => this.execute(h),
@@ -355,7 +355,7 @@ export class Video4SpatialNode {
     const periodNs = BigInt(Math.round(this.params.values.replan_period_s * 1e9));
     let handle: ClientGoalHandle<NavigateThroughPosesResult> | undefined;
     let cancelling = false;
-    handle = await this.nav2.sendGoal(navigateThroughPosesGoal(goalPoses, this.options.nav2Distro ?? 'jazzy') as NavigateThroughPosesGoal, () => {
+    handle = await this.nav2.sendGoal(navigateThroughPosesGoal(goalPoses, this.options.nav2Distro ?? (this.params.values.nav2_distro as RosDistro)) as NavigateThroughPosesGoal, () => {
       const late = this.graph.clock.now() - t0 > periodNs;
       if ((late || signal.aborted || this.teleopUntilNs > this.graph.clock.now()) && !cancelling && handle) {
         cancelling = true;
