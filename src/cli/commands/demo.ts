@@ -6,7 +6,8 @@
  * requested through the NavigateToObject action; the node imagines the way with the shipped
  * model, Nav2 drives, and the node replans until it believes it has arrived. Success is judged by
  * the simulator's ground truth, never by the node's own belief.
- * Writes DIR/summary.json, imagined.gif, candidates.gif, map.png and the rosbag2 bag DIR/session/.
+ * Writes DIR/summary.json, imagined.gif (+ imagined.png strip), candidates.gif, map.png and the rosbag2
+ * bag DIR/session/.
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -97,6 +98,7 @@ export const command: CliCommand = {
       const S = 4;
       const frames = Array.from({ length: first.frames_per_candidate }, (_, f) => upscale(trajectoryFrame(first, first.chosen, f), S));
       writeFileSync(join(out, 'imagined.gif'), encodeGif(frames, 400));
+      writeFileSync(join(out, 'imagined.png'), encodePng(tile(frames, frames.length, 4)));
       const grid = Array.from({ length: first.frames_per_candidate }, (_, f) =>
         tile(Array.from({ length: first.num_candidates }, (_, c) => upscale(trajectoryFrame(first, c, f), 3)), first.num_candidates, 4),
       );
