@@ -159,6 +159,28 @@ describe('ros/Video4SpatialNode', function () {
     assert.equal((await again.result).status, 'succeeded');
   });
 
+  it('the ~/goal_object topic starts the same flow; teleop pauses it until the operator stops driving', async () => {
+    const s = setup(103);
+    const set = s.nodeGraph.setParameters([{ name: "execute_default", value: false }]);
+    assert.ok(set.successful, set.reason);
+    await explore(s);
+    const op = s.bus.node({ name: 'teleop' });
+    const paths: Path[] = [];
+    op.createSubscription<Path>('/video4spatial_nav/plan', 'nav_msgs/msg/Path', 'default', (p) => paths.push(p));
+    const twist = op.createPublisher<{ linear: { x: number; y: number; z: number }; angular: { x: number; y: number; z: number } }>('/cmd_vel_teleop', 'geometry_msgs/msg/Twist', 'default');
+    twist.publish({ linear: { x: 0.2, y: 0, z: 0 }, angular: { x: 0, y: 0, z: 0 } });
+    await s.bus.flush();
+    const goal = op.createPublisher<{ data: string }>('/video4spatial_nav/goal_object', 'std_msgs/msg/String', 'default');
+    goal.publish({ data: s.sc.target.category });
+    await s.bus.flush();
+    await new Promise((r) => setTimeout(r, 300));
+    await s.bus.flush();
+    assert.equal(paths.length, 0, 'paused while the operator drives');
+    s.clock.advance(4_000_000_000n); // teleop_pause_s = 3 s of graph time passes
+    await s.bus.spinUntil(() => paths.length > 0, { timeoutMs: 60000, what: 'a plan after the teleop pause' });
+    assert.equal(paths[0]?.header.frame_id, 'map');
+  });
+
   it('path helpers: resample, clamp, and the publish invariant', () => {
     const r = resamplePoses([{ x: 0, y: 0, yaw: 0 }, { x: 2, y: 0, yaw: 1 }], 0.5);
     assert.deepEqual(r.map((p) => p.x), [0.5, 1, 1.5, 2]);
