@@ -10,6 +10,7 @@
  *   keyframes of the exploration; pose error and object error.
  * Deterministic per seed range. CPU-heavy: about 10 s per world.
  */
+import { boxBlur } from '../../sim/pictures.js';
 import { writeFileSync } from 'node:fs';
 import { cameraFromFov, type PinholeCamera } from '../../core/camera.js';
 import { angleDiff, composePose2D, type Pose2D } from '../../core/geometry.js';
@@ -37,22 +38,6 @@ const quantile = (xs: number[], q: number): number => {
 };
 const fmt = (x: number, d = 3) => (Number.isFinite(x) ? x.toFixed(d) : String(x));
 
-function blur3(rgb: Uint8Array, W: number, H: number): Uint8Array {
-  const out = new Uint8Array(rgb.length);
-  for (let v = 0; v < H; v++) for (let u = 0; u < W; u++) for (let c = 0; c < 3; c++) {
-    let s = 0;
-    let n = 0;
-    for (let dv = -1; dv <= 1; dv++) for (let du = -1; du <= 1; du++) {
-      const uu = u + du;
-      const vv = v + dv;
-      if (uu < 0 || vv < 0 || uu >= W || vv >= H) continue;
-      s += rgb[(vv * W + uu) * 3 + c] as number;
-      n++;
-    }
-    out[(v * W + u) * 3 + c] = Math.round(s / n);
-  }
-  return out;
-}
 
 function boxPart(seeds: number[]): Record<string, unknown> {
   const cam = DEFAULT_CLIP_OPTIONS.camera;
@@ -62,7 +47,7 @@ function boxPart(seeds: number[]): Record<string, unknown> {
   const N = DEFAULT_CLIP_OPTIONS.n;
   const variants: Record<string, (f: Uint8Array) => Uint8Array> = {
     clean: (f) => f,
-    blur3x3: (f) => blur3(f, W, H),
+    blur3x3: (f) => boxBlur(f, W, H),
     washed: (f) => {
       const o = f.slice();
       for (let p = 0; p < W * H; p++) if (o[p * 3] === 255 && o[p * 3 + 1] === 0 && o[p * 3 + 2] === 0) o.set([200, 40, 40], p * 3);

@@ -17,6 +17,7 @@
  * (an action; its messages are `…_Goal`, `…_Result`, `…_Feedback`). `pkg/Name` is accepted as
  * `pkg/msg/Name`.
  */
+import { nsToTime, timeToNs as coreTimeToNs } from '../../core/tf/stamp.js';
 import { ros2humble, ros2jazzy } from '@foxglove/rosmsg-msgs-common';
 import { parse } from '@foxglove/rosmsg';
 import { MessageReader, MessageWriter } from '@foxglove/rosmsg2-serialization';
@@ -458,23 +459,17 @@ export function defaultMessage<T = unknown>(type: string, distro: RosDistro = DE
   return decodeMessage<T>(type, encodeMessage(type, {}, distro), distro);
 }
 
-const NS_PER_S = 1_000_000_000n;
 
 /** ns since epoch → builtin_interfaces/Time (nanosec in [0, 1e9), sec floor-divided). */
 export function timeFromNs(ns: bigint): Time {
-  let sec = ns / NS_PER_S;
-  let nanosec = ns % NS_PER_S;
-  if (nanosec < 0n) {
-    nanosec += NS_PER_S;
-    sec -= 1n;
-  }
-  if (sec < -(1n << 31n) || sec >= 1n << 31n) throw new MessageError(`Time ${ns} ns does not fit builtin_interfaces/Time (int32 seconds)`, 'message_time');
-  return { sec: Number(sec), nanosec: Number(nanosec) };
+  const t = nsToTime(ns);
+  if (t.sec < -(2 ** 31) || t.sec >= 2 ** 31) throw new MessageError(`Time ${ns} ns does not fit builtin_interfaces/Time (int32 seconds)`, 'message_time');
+  return t;
 }
 
 /** builtin_interfaces/Time → ns since epoch. */
 export function timeToNs(t: Time): bigint {
-  return BigInt(t.sec) * NS_PER_S + BigInt(t.nanosec);
+  return coreTimeToNs(t);
 }
 
 /**

@@ -22,23 +22,7 @@ export function boxedView(world: World, pose: Pose2D, cam: PinholeCamera, target
   return { rgb: r.rgb, box: b };
 }
 
-/** 3×3 box filter (edges clamped): a blurry decoder stand-in. */
-export function boxBlur(rgb: Uint8Array, W: number, H: number): Uint8Array {
-  const out = new Uint8Array(rgb.length);
-  for (let v = 0; v < H; v++) for (let u = 0; u < W; u++) for (let c = 0; c < 3; c++) {
-    let s = 0;
-    let n = 0;
-    for (let dv = -1; dv <= 1; dv++) for (let du = -1; du <= 1; du++) {
-      const uu = u + du;
-      const vv = v + dv;
-      if (uu < 0 || vv < 0 || uu >= W || vv >= H) continue;
-      s += rgb[(vv * W + uu) * 3 + c] as number;
-      n++;
-    }
-    out[(v * W + u) * 3 + c] = Math.round(s / n);
-  }
-  return out;
-}
+export { boxBlur } from '../../../src/sim/pictures.js';
 
 /**
  * A pose in a random room of `world` with at least `clearM` of free floor straight ahead (as when
