@@ -17,6 +17,7 @@ const COMMANDS: Record<string, () => Promise<{ command: CliCommand }>> = {
   bag: () => import('./commands/bag.js'),
   demo: () => import('./commands/demo.js'),
   node: () => import('./commands/node.js'),
+  plan: () => import('./commands/plan.js'),
   eval: () => import('./commands/eval.js'),
   dataset: () => import('./commands/dataset.js'),
   world: () => import('./commands/world.js'),

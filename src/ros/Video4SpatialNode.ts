@@ -256,7 +256,8 @@ export class Video4SpatialNode {
       success: false,
       message,
       path: path ?? { header: this.header(), poses: [] },
-      object_pose: object ?? this.poseStamped({ x: 0, y: 0, yaw: 0 }),
+      // no estimate yet: an empty frame_id marks the pose as unknown (never NaN)
+      object_pose: object ?? { ...this.poseStamped({ x: 0, y: 0, yaw: 0 }), header: { stamp: timeFromNs(this.graph.clock.now()), frame_id: '' } },
       plan_time_s: planTimeS,
       plans,
     };
