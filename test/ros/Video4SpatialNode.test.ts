@@ -159,6 +159,20 @@ describe('ros/Video4SpatialNode', function () {
     assert.equal((await again.result).status, 'succeeded');
   });
 
+  it('a new goal preempts the running one, which ends with the reason; the new one runs', async () => {
+    const s = setup(102);
+    await explore(s);
+    const first = await s.client.sendGoal({ object_name: s.sc.target.category, execute: true, time_budget_s: 0 });
+    assert.ok(first.accepted);
+    await s.bus.spinUntil(() => s.nav.goalsReceived > 0, { timeoutMs: 60000, what: 'the first goal driving' });
+    const second = await s.client.sendGoal({ object_name: s.sc.target.category, execute: false, time_budget_s: 0 });
+    assert.ok(second.accepted);
+    const a = await first.result;
+    assert.notEqual(a.status, 'succeeded');
+    assert.ok(a.status !== 'rejected' && /preempted/.test(a.result.message), JSON.stringify(a.status !== 'rejected' ? a.result.message : a));
+    assert.equal((await second.result).status, 'succeeded');
+  });
+
   it('the ~/goal_object topic starts the same flow; teleop pauses it until the operator stops driving', async () => {
     const s = setup(103);
     const set = s.nodeGraph.setParameters([{ name: "execute_default", value: false }]);
