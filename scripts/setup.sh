@@ -33,7 +33,7 @@ lock_hash=$(cat package.json package-lock.json | sha256sum | cut -c1-16)
 stamp=node_modules/.video4spatial_setup
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$lock_hash:$has_gpu" ]; then
   log "npm ci (package-lock.json changed or first run)"
-  npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+  npm ci --include=dev --ignore-scripts --no-audit --no-fund --loglevel=error
   npm rebuild protobufjs --loglevel=error >/dev/null
 
   # OpenCV binding, cached per machine.
