@@ -24,7 +24,7 @@ const costCache = new WeakMap<World, Float32Array>();
 export function driveTo(world: World, from: Pose2D, goal: Pose2D, dt = EXPLORE_DT, maxDistanceM = Infinity): DriveResult {
   let cost = costCache.get(world);
   if (!cost) {
-    cost = clearanceCost(world.free, world.grid);
+    cost = clearanceCost(world.grid);
     costCache.set(world, cost);
   }
   let g = goal;

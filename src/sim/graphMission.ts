@@ -72,7 +72,7 @@ export async function runGraphMission(sc: Scenario, model: ImaginationModel, man
   const sim = bus.node({ name: 'simulator', logger });
   const robot = new SimRobot(sim, sc.world, SIM_CAMERA, sc.exploration[0] as Pose2D);
   const executed: Pose2D[] = [];
-  const nav = new SimNav2(sim, robot, clock, {
+  new SimNav2(sim, robot, clock, {
     dt: EXPLORE_DT,
     framesEvery: 1,
     afterStep: async () => {
@@ -80,7 +80,6 @@ export async function runGraphMission(sc: Scenario, model: ImaginationModel, man
       await bus.flush();
     },
   });
-  void nav;
   const nodeGraph = bus.node({
     name: 'video4spatial_nav',
     logger,

@@ -6,7 +6,7 @@
  * Map frame, metres, radians. Deterministic per seed.
  */
 import { Rng, hash32 } from '../core/rng.js';
-import { angleDiff, normalizeAngle, type Pose2D } from '../core/geometry.js';
+import { angleDiff, composePose2D, normalizeAngle, type Pose2D } from '../core/geometry.js';
 import { aStar, pathLength, pointAlong, smoothPath, type OccupancyGrid } from './grid.js';
 import { scaleCamera, MODEL_CAMERA_DEFAULT, type PinholeCamera } from './camera.js';
 import { render } from './renderer.js';
@@ -23,14 +23,13 @@ export const SEEN_MIN_PIXELS = 8;
 export const OUT_OF_VIEW_MAX_PIXELS = 0;
 
 /** Cost map: extra A* cost near obstacles so oracle paths keep off the walls. */
-export function clearanceCost(free: OccupancyGrid, grid: OccupancyGrid): Float32Array {
+export function clearanceCost(grid: OccupancyGrid): Float32Array {
   const d = grid.distanceField();
   const cost = new Float32Array(d.length);
   for (let k = 0; k < d.length; k++) {
     const m = d[k] as number;
     cost[k] = m < 0.45 ? (0.45 - m) * 6 : 0;
   }
-  void free;
   return cost;
 }
 
@@ -98,7 +97,7 @@ export function explore(world: World, rng: Rng): Pose2D[] {
   const s = randomFreeIn(world, startRoom, rng);
   if (!s) throw new Error(`world ${world.seed}: no free start position in room ${startRoom.id}`);
   const poses: Pose2D[] = [{ x: s[0], y: s[1], yaw: rng.uniform(-Math.PI, Math.PI) }];
-  const cost = clearanceCost(world.free, world.grid);
+  const cost = clearanceCost(world.grid);
   const visit = (room: Room, turn: number) => {
     const p = randomFreeIn(world, room, rng);
     if (!p) return;
@@ -188,7 +187,7 @@ export function makeScenario(seed: number, objectName?: string): Scenario {
   const rng = new Rng(hash32(seed, 0xe5c));
   const exploration = explore(world, rng);
   const visibility = visibilityTable(world, exploration);
-  const cost = clearanceCost(world.free, world.grid);
+  const cost = clearanceCost(world.grid);
   for (let t = exploration.length - 1; t > 0; t--) {
     let elig = eligibleTargets(world, visibility, t);
     if (objectName !== undefined) elig = elig.filter((o) => o.category === objectName);
@@ -231,4 +230,24 @@ export function posesAlongPath(gt: GroundTruth, n: number): Pose2D[] {
     out.push({ x: p.x, y: p.y, yaw });
   }
   return out;
+}
+
+/**
+ * A pose in a random room of `world` with at least `clearM` metres of free floor straight ahead
+ * (as when the robot drives along a path); undefined after 2000 draws. Deterministic per rng state.
+ */
+export function openPose(world: World, rng: Rng, clearM: number): Pose2D | undefined {
+  for (let k = 0; k < 2000; k++) {
+    const r = rng.pick(world.rooms);
+    const x = rng.uniform(r.x0 + 0.5, r.x1 - 0.5);
+    const y = rng.uniform(r.y0 + 0.5, r.y1 - 0.5);
+    const yaw = rng.uniform(-Math.PI, Math.PI);
+    let ok = true;
+    for (let d = 0; d <= clearM + 1e-9 && ok; d += 0.1) {
+      const q = composePose2D({ x, y, yaw }, { x: d, y: 0, yaw: 0 });
+      if (world.free.occupiedAt(q.x, q.y)) ok = false;
+    }
+    if (ok) return { x, y, yaw };
+  }
+  return undefined;
 }

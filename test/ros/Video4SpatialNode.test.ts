@@ -49,7 +49,7 @@ class GroundTruthImagination implements ImaginationModel {
     return new Float32Array(lat.length);
   }
   async decode(_l: Float32Array, batch: number) {
-    const gt = groundTruthFor(this.sc.world, this.robot(), this.sc.target, clearanceCost(this.sc.world.free, this.sc.world.grid));
+    const gt = groundTruthFor(this.sc.world, this.robot(), this.sc.target, clearanceCost(this.sc.world.grid));
     assert.ok(gt, 'ground truth reachable');
     const out = new Float32Array(batch * 3 * 4096);
     const poses = posesAlongPath(gt, 6);

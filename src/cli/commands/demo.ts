@@ -57,6 +57,17 @@ export function trajectoryFrame(t: ImaginedTrajectory, m: number, f: number): Rg
   return { width: t.width, height: t.height, data: Uint8Array.from((t.frames as Uint8Array).subarray(o, o + n)) };
 }
 
+/** imagined.gif / imagined.png (chosen candidate, ×4) and candidates.gif (all candidates, ×3). */
+export function writeImaginedPictures(out: string, t: ImaginedTrajectory): void {
+  const frames = Array.from({ length: t.frames_per_candidate }, (_, f) => upscale(trajectoryFrame(t, t.chosen, f), 4));
+  writeFileSync(join(out, 'imagined.gif'), encodeGif(frames, 400));
+  writeFileSync(join(out, 'imagined.png'), encodePng(tile(frames, frames.length, 4)));
+  const grid = Array.from({ length: t.frames_per_candidate }, (_, f) =>
+    tile(Array.from({ length: t.num_candidates }, (_, c) => upscale(trajectoryFrame(t, c, f), 3)), t.num_candidates, 4),
+  );
+  writeFileSync(join(out, 'candidates.gif'), encodeGif(grid, 400));
+}
+
 export const command: CliCommand = {
   summary: 'run the whole mission through the node in a simulated world with the shipped model (no ROS needed)',
   async run(argv) {
@@ -94,16 +105,7 @@ export const command: CliCommand = {
     await recorder?.stop();
     await bag.close();
     const first = r.plans.find((p) => p.trajectory)?.trajectory;
-    if (first) {
-      const S = 4;
-      const frames = Array.from({ length: first.frames_per_candidate }, (_, f) => upscale(trajectoryFrame(first, first.chosen, f), S));
-      writeFileSync(join(out, 'imagined.gif'), encodeGif(frames, 400));
-      writeFileSync(join(out, 'imagined.png'), encodePng(tile(frames, frames.length, 4)));
-      const grid = Array.from({ length: first.frames_per_candidate }, (_, f) =>
-        tile(Array.from({ length: first.num_candidates }, (_, c) => upscale(trajectoryFrame(first, c, f), 3)), first.num_candidates, 4),
-      );
-      writeFileSync(join(out, 'candidates.gif'), encodeGif(grid, 400));
-    }
+    if (first) writeImaginedPictures(out, first);
     writeFileSync(join(out, 'map.png'), encodePng(missionMap(sc, r)));
     const j = r.judgement;
     const summary = {

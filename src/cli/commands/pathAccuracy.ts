@@ -21,9 +21,9 @@ import { alignPlanar, type PlanarMotion } from '../../core/path/vo.js';
 import { MODEL_CAMERA_DEFAULT } from '../../sim/camera.js';
 import { buildClips, DEFAULT_CLIP_OPTIONS } from '../../sim/dataset.js';
 import { drawBox, render } from '../../sim/renderer.js';
-import { makeScenario } from '../../sim/scenario.js';
+import { makeScenario, openPose } from '../../sim/scenario.js';
 import { BOX_COLOR } from '../../sim/vocabulary.js';
-import { generateWorld, type World } from '../../sim/world.js';
+import { generateWorld } from '../../sim/world.js';
 import { checkFlags, flagNumber, flagString, parseArgs, parseSeedRange, UsageError } from '../args.js';
 import type { CliCommand } from '../main.js';
 
@@ -90,22 +90,6 @@ function boxPart(seeds: number[]): Record<string, unknown> {
   const out: Record<string, unknown> = { context_frames: ctxFrames, false_boxes_on_context: ctxFalse, sd_last_frame: { median: quantile(sdLast, 0.5), p90: quantile(sdLast, 0.9), max: quantile(sdLast, 1), below_0_2: `${sdLast.filter((x) => x < 0.2).length}/${sdLast.length}` } };
   for (const [k, s] of Object.entries(stats)) out[k] = { found: s.found, missed: s.missed, false_boxes: s.falseBoxes, edge_err_px: { median: quantile(s.edgeErr, 0.5), p90: quantile(s.edgeErr, 0.9), max: quantile(s.edgeErr, 1) } };
   return out;
-}
-
-function openPose(world: World, rng: Rng, clearM: number): Pose2D | undefined {
-  for (let k = 0; k < 2000; k++) {
-    const r = rng.pick(world.rooms);
-    const x = rng.uniform(r.x0 + 0.5, r.x1 - 0.5);
-    const y = rng.uniform(r.y0 + 0.5, r.y1 - 0.5);
-    const yaw = rng.uniform(-Math.PI, Math.PI);
-    let ok = true;
-    for (let d = 0; d <= clearM + 1e-9 && ok; d += 0.1) {
-      const q = composePose2D({ x, y, yaw }, { x: d, y: 0, yaw: 0 });
-      if (world.free.occupiedAt(q.x, q.y)) ok = false;
-    }
-    if (ok) return { x, y, yaw };
-  }
-  return undefined;
 }
 
 async function voPart(seeds: number[], clearM: number): Promise<Record<string, unknown>> {

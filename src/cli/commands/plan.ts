@@ -18,8 +18,7 @@ import type { QosLike } from '../../ros/Graph.js';
 import { createLogger } from '../../ros/logger.js';
 import type { ImaginedTrajectory, NavigateToObjectFeedback, NavigateToObjectGoal, NavigateToObjectResult } from '../../ros/messages/types.js';
 import { Video4SpatialNode } from '../../ros/Video4SpatialNode.js';
-import { encodeGif, encodePng, tile, upscale } from '../../sim/pictures.js';
-import { trajectoryFrame } from './demo.js';
+import { writeImaginedPictures } from './demo.js';
 
 const CAMERA_TYPES = ['sensor_msgs/msg/Image', 'sensor_msgs/msg/CompressedImage'];
 
@@ -104,14 +103,7 @@ export const command: CliCommand = {
     await bus.flush();
     await recorder.stop();
     await outBag.close();
-    if (traj) {
-      const t = traj;
-      const frames = Array.from({ length: t.frames_per_candidate }, (_, f) => upscale(trajectoryFrame(t, t.chosen, f), 4));
-      writeFileSync(join(out, 'imagined.gif'), encodeGif(frames, 400));
-      writeFileSync(join(out, 'imagined.png'), encodePng(tile(frames, frames.length, 4)));
-      const grid = Array.from({ length: t.frames_per_candidate }, (_, f) => tile(Array.from({ length: t.num_candidates }, (_, c) => upscale(trajectoryFrame(t, c, f), 3)), t.num_candidates, 4));
-      writeFileSync(join(out, 'candidates.gif'), encodeGif(grid, 400));
-    }
+    if (traj) writeImaginedPictures(out, traj);
     const last = result?.path.poses.at(-1)?.pose.position;
     const summary = { bag: bagPath, camera_topic: cam.name, object, outcome: message, keyframes: node.ingest.buffer.size, goal: last ? { x: last.x, y: last.y } : null, object_pose: result && result.object_pose.header.frame_id ? result.object_pose.pose.position : null, plan_time_s: result?.plan_time_s ?? null };
     writeFileSync(join(out, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');

@@ -2,7 +2,8 @@
  * Shared test scenes for the path-extraction tests: rendered frames of simulated worlds
  * (src/sim), with deterministic pose picking.
  */
-import { composePose2D, type Pose2D } from '../../../src/core/geometry.js';
+import { openPose as openPoseOrUndefined } from '../../../src/sim/scenario.js';
+import type { Pose2D } from '../../../src/core/geometry.js';
 import { Rng } from '../../../src/core/rng.js';
 import type { PinholeCamera } from '../../../src/core/camera.js';
 import { drawBox, render, type RenderResult } from '../../../src/sim/renderer.js';
@@ -24,24 +25,11 @@ export function boxedView(world: World, pose: Pose2D, cam: PinholeCamera, target
 
 export { boxBlur } from '../../../src/sim/pictures.js';
 
-/**
- * A pose in a random room of `world` with at least `clearM` of free floor straight ahead (as when
- * the robot drives along a path), deterministic per rng state.
- */
+/** `openPose` of src/sim that fails the test when the world has no such pose. */
 export function openPose(world: World, rng: Rng, clearM: number): Pose2D {
-  for (let k = 0; k < 2000; k++) {
-    const r = rng.pick(world.rooms);
-    const x = rng.uniform(r.x0 + 0.5, r.x1 - 0.5);
-    const y = rng.uniform(r.y0 + 0.5, r.y1 - 0.5);
-    const yaw = rng.uniform(-Math.PI, Math.PI);
-    let ok = true;
-    for (let d = 0; d <= clearM + 1e-9 && ok; d += 0.1) {
-      const q = composePose2D({ x, y, yaw }, { x: d, y: 0, yaw: 0 });
-      if (world.free.occupiedAt(q.x, q.y)) ok = false;
-    }
-    if (ok) return { x, y, yaw };
-  }
-  throw new Error(`no open pose with ${clearM} m clearance in world ${world.seed}`);
+  const p = openPoseOrUndefined(world, rng, clearM);
+  if (!p) throw new Error(`no open pose with ${clearM} m clearance in world ${world.seed}`);
+  return p;
 }
 
 /** The readable synthetic motions of the VO tests (B's pose in A's body frame). */
