@@ -11,7 +11,7 @@
  * Every per-goal error is caught here and ends that goal with its message; the node keeps running.
  */
 import { CancelledError, Video4SpatialError } from '../core/errors.js';
-import { yawToQuaternion, type Pose2D } from '../core/geometry.js';
+import { angleDiff, yawToQuaternion, type Pose2D } from '../core/geometry.js';
 import { cameraOf, type ModelManifest } from '../core/model/manifest.js';
 import { planToObject, type PlanResult } from '../core/planner/planToObject.js';
 import type { SamplingPolicy } from '../core/context/ContextBuffer.js';
@@ -48,6 +48,11 @@ export interface NodeOptions {
   nav2Action?: string;
   nav2Distro?: RosDistro;
 }
+
+/** On arrival the node still drives the final leg when the goal is farther than this (m) … */
+export const FINAL_LEG_MIN_M = 0.15;
+/** … or the robot's heading differs from the goal's (which faces the object) by more than this (rad, 15°). */
+export const FINAL_LEG_MIN_YAW_RAD = (15 * Math.PI) / 180;
 
 /** Checks the invariant on everything we publish as a path: finite, framed, stamped, bounded. */
 export function checkPath(path: Path, origin: Pose2D, maxDistanceM: number): string | undefined {
@@ -292,7 +297,7 @@ export class Video4SpatialNode {
         const policy = v().context_policy as SamplingPolicy;
         const plan = await planToObject(
           { model: this.model, modelId: this.modelId, camera: cameraOf(this.manifest), frameDtS: this.manifest.frame_dt_s, buffer: this.ingest.buffer },
-          { object: h.goal.object_name, candidates: v().candidates, steps: v().steps, shift: v().shift, guidance: v().guidance_scale, seed: v().seed + plans, policy },
+          { object: h.goal.object_name, candidates: v().candidates, steps: v().steps, shift: v().shift, guidance: v().guidance_scale, seed: v().seed + plans, policy, contextFrames: v().context_frames },
           { onStep: (s) => feedback('denoising', s), isCancelled: () => h.isCancelRequested(), onStage: (s) => feedback(s) },
         );
         planTimeS += (performance.now() - tp) / 1000;
@@ -315,6 +320,12 @@ export class Video4SpatialNode {
         }
         // arrived: a second opinion puts the goal here AND the imagined video shows the object
         if (plans > 1 && dGoal < v().arrival_distance_m && plan.objectXY !== undefined) {
+          // the last leg: drive onto the goal pose, which faces the object, unless already there
+          if (dGoal > FINAL_LEG_MIN_M || Math.abs(angleDiff(plan.goalPose.yaw, here.yaw)) > FINAL_LEG_MIN_YAW_RAD) {
+            feedback('navigating');
+            await this.drive(path, h.signal);
+            if (h.isCancelRequested()) throw new CancelledError(`goal ${h.stopReason ?? 'canceled'}`);
+          }
           h.succeed({ ...this.emptyResult(`arrived: the newest plan's goal is ${dGoal.toFixed(2)} m away after ${plans} plans`, plans, planTimeS, path, objectPose), success: true });
           this.stats.succeeded++;
           return;

@@ -71,7 +71,7 @@ export const NODE_PARAMETERS = [
     description: 'Seed of the sampler noise (same seed + same context = same plan)' },
   // ── context memory ──
   { name: 'context_frames', kind: 'integer', default: 0, min: 0, max: 256, dynamic: false,
-    description: "Context frames K given to the model; 0 = the model's K (manifest)" },
+    description: "Context frames K given to the model, at most the model's K; 0 = the model's K (manifest); 1 = the current view only" },
   { name: 'context_policy', kind: 'string', default: 'pose_diverse', allowed: ['uniform', 'recency', 'pose_diverse', 'contiguous'], dynamic: true,
     description: 'How K context frames are drawn from the buffer (contiguous = ablation)' },
   { name: 'buffer_max_frames', kind: 'integer', default: 512, min: 1, max: 100000, dynamic: false,

@@ -22,7 +22,14 @@ import { EXPLORE_DT, type Scenario } from './scenario.js';
 /** The simulated robot's camera: 160×120, 80° horizontal FOV, 0.5 m high, level. */
 export const SIM_CAMERA: PinholeCamera = cameraFromFov(160, 120, (80 * Math.PI) / 180, 0.5, 0);
 
-export type Ablation = 'none' | 'no-context' | 'other-world' | 'contiguous';
+/**
+ * Inference-time ablations of the same model: no-context (the context is grey frames),
+ * other-world (the context comes from another world), contiguous (the K newest frames with
+ * contiguous indices instead of pose-diverse memory), first-frame-only (the current view alone,
+ * K = 1: an image-to-video model without memory).
+ */
+export type Ablation = 'none' | 'no-context' | 'other-world' | 'contiguous' | 'first-frame-only';
+export const ABLATIONS: readonly Ablation[] = ['none', 'no-context', 'other-world', 'contiguous', 'first-frame-only'];
 
 export interface GraphMissionOptions {
   candidates: number;
@@ -90,6 +97,7 @@ export async function runGraphMission(sc: Scenario, model: ImaginationModel, man
       guidance_scale: opts.guidance,
       seed: opts.seed,
       context_policy: opts.ablation === 'contiguous' ? 'contiguous' : 'pose_diverse',
+      context_frames: opts.ablation === 'first-frame-only' ? 1 : 0,
       replan_period_s: opts.replanPeriodS,
     },
   });

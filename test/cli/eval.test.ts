@@ -1,10 +1,10 @@
 import { strict as assert } from 'node:assert';
 import type { PlanResult } from '../../src/core/planner/planToObject.js';
-import { followedByGeometry } from '../../src/cli/commands/eval.js';
+import { agreementAlong, blockMeans, followedByGeometry, frameAgreement, perFrameMean } from '../../src/cli/commands/eval.js';
 import { cameraOf } from '../../src/core/model/manifest.js';
 import { readManifest, defaultModelDir } from '../../src/model/OnnxImaginationModel.js';
 import { render } from '../../src/sim/renderer.js';
-import { makeScenario } from '../../src/sim/scenario.js';
+import { makeScenario, posesAlongPath } from '../../src/sim/scenario.js';
 import type { Pose2D } from '../../src/core/geometry.js';
 
 /** A minimal plan whose chosen candidate has `goal` and a last-frame box centred at column `cx`. */
@@ -32,5 +32,42 @@ describe('cli/eval: IF judged by geometry', () => {
     assert.ok(v);
     const outside = v.x1 + 8 < 64 ? v.x1 + 8 : v.x0 - 8;
     assert.equal(followedByGeometry(sc, planWith(sc.standoff, outside), camera), false);
+  });
+});
+
+describe('cli/eval: per-frame agreement with the true view', () => {
+  const sc = makeScenario(101);
+  const other = makeScenario(102);
+  const camera = cameraOf(readManifest(defaultModelDir()));
+  const W = camera.width;
+  const H = camera.height;
+
+  it('block means of a constant frame are that constant; a wrong size is refused with the sizes', () => {
+    const m = blockMeans(new Uint8Array(W * H * 3).fill(77), W, H);
+    assert.equal(m.length, 8 * 8 * 3);
+    assert.ok(m.every((v) => v === 77));
+    assert.throws(() => blockMeans(new Uint8Array(10), W, H), /10 bytes is not 64x64x3/);
+  });
+
+  it('is 1 for identical frames, 0 for black against white, symmetric', () => {
+    const a = render(sc.world, sc.standoff, camera).rgb;
+    assert.equal(frameAgreement(a, a, W, H), 1);
+    assert.equal(frameAgreement(new Uint8Array(W * H * 3), new Uint8Array(W * H * 3).fill(255), W, H), 0);
+    const b = render(other.world, other.standoff, camera).rgb;
+    assert.equal(frameAgreement(a, b, W, H), frameAgreement(b, a, W, H));
+  });
+
+  it('the true frames along the oracle path agree with themselves better than with another world', () => {
+    const truth = posesAlongPath(sc, 6).map((p) => render(sc.world, p, camera, { supersample: 2 }).rgb);
+    const self = agreementAlong(truth, sc, camera);
+    const chance = agreementAlong(truth, other, camera);
+    assert.equal(self.length, 6);
+    assert.ok(self.every((v) => v > 0.999), `self ${self.join(' ')}`);
+    assert.ok(chance.every((v, j) => v < (self[j] as number)), `chance ${chance.join(' ')}`);
+  });
+
+  it('perFrameMean averages per frame and skips samples without values', () => {
+    assert.deepEqual(perFrameMean([[1, 0.5], undefined, [0, 0.5]]), [0.5, 0.5]);
+    assert.deepEqual(perFrameMean([undefined]), []);
   });
 });

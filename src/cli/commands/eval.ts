@@ -1,6 +1,6 @@
 /**
  * `video4spatial-nav eval --seeds A-B [--candidates M] [--steps S] [--guidance W]
- *   [--ablation none|no-context|other-world|contiguous] [--open-loop] [--closed-loop]
+ *   [--ablation none|no-context|other-world|contiguous|first-frame-only] [--open-loop] [--closed-loop]
  *   [--model DIR] [--json FILE]`
  *
  * Open loop (the paper's metrics, judged against the simulator's ground truth):
@@ -10,6 +10,10 @@
  *   recovered from the imagined video, and the target must be visible there (≥ 20 px at 64×64) with
  *   its true box containing the imagined box's centre column (±2 px);
  * - IF(SD<τ) = both. A candidate without a box fails IF.
+ * - Per-frame agreement (drift): imagined target frame j of the chosen candidate against the true
+ *   view rendered at the oracle path's pose j (the poses the training clips used), as
+ *   1 − mean |a − b| / 255 over 8×8 block means of both frames; "chance" is the same score
+ *   against the true view of another world's path, so agreement falling to chance shows drift.
  * Closed loop: the mission of `demo` per seed (the node on the in-process graph, SimRobot, SimNav2); success from the ground truth (judge.ts);
  * SPL = success · oracle length / max(oracle length, driven length). The oracle drives the
  * oracle path (success 1 and SPL 1 by construction on reachable targets; reported as a check).
@@ -25,13 +29,11 @@ import { sd as sdOf } from '../../core/path/box.js';
 import { Video4SpatialError } from '../../core/errors.js';
 import { defaultModelDir, OnnxImaginationModel } from '../../model/OnnxImaginationModel.js';
 import { render } from '../../sim/renderer.js';
-import { EXPLORE_DT, makeScenario, type Scenario } from '../../sim/scenario.js';
+import { EXPLORE_DT, makeScenario, posesAlongPath, type Scenario } from '../../sim/scenario.js';
 import { driveTo } from '../../sim/driver.js';
 import { judge } from '../../sim/judge.js';
-import { runGraphMission } from '../../sim/graphMission.js';
+import { ABLATIONS, runGraphMission, type Ablation } from '../../sim/graphMission.js';
 
-type Ablation = 'none' | 'no-context' | 'other-world' | 'contiguous';
-const ABLATIONS: readonly Ablation[] = ['none', 'no-context', 'other-world', 'contiguous'];
 export const IF_MIN_PIXELS = 20;
 /** Episode limit: simulated seconds per goal (the node's time_budget_s on the graph clock). */
 export const EPISODE_SIM_LIMIT_S = 120;
@@ -42,7 +44,45 @@ export interface OpenLoopSample {
   sd: number | undefined;
   followed: boolean;
   planS: number;
+  /** Per target frame: agreement with the true view, and with another world's view (chance). */
+  agreement?: number[];
+  chance?: number[];
   error?: string;
+}
+
+/** Block means of an rgb8 W×H frame on a g×g grid → Float32Array [g·g·3] in 0…255. */
+export function blockMeans(rgb: Uint8Array, W: number, H: number, g = 8): Float32Array {
+  if (rgb.length !== W * H * 3) throw new RangeError(`blockMeans: ${rgb.length} bytes is not ${W}x${H}x3`);
+  const out = new Float32Array(g * g * 3);
+  const cnt = new Float32Array(g * g);
+  for (let y = 0; y < H; y++) {
+    const by = Math.min(g - 1, Math.floor((y * g) / H));
+    for (let x = 0; x < W; x++) {
+      const b = by * g + Math.min(g - 1, Math.floor((x * g) / W));
+      const o = (y * W + x) * 3;
+      out[b * 3] = (out[b * 3] as number) + (rgb[o] as number);
+      out[b * 3 + 1] = (out[b * 3 + 1] as number) + (rgb[o + 1] as number);
+      out[b * 3 + 2] = (out[b * 3 + 2] as number) + (rgb[o + 2] as number);
+      cnt[b] = (cnt[b] as number) + 1;
+    }
+  }
+  for (let b = 0; b < g * g; b++) for (let c = 0; c < 3; c++) out[b * 3 + c] = (out[b * 3 + c] as number) / Math.max(1, cnt[b] as number);
+  return out;
+}
+
+/** Agreement of two rgb8 frames of the same size: 1 − mean |blockMeans(a) − blockMeans(b)| / 255, in [0, 1]. */
+export function frameAgreement(a: Uint8Array, b: Uint8Array, W: number, H: number): number {
+  const pa = blockMeans(a, W, H);
+  const pb = blockMeans(b, W, H);
+  let s = 0;
+  for (let i = 0; i < pa.length; i++) s += Math.abs((pa[i] as number) - (pb[i] as number));
+  return 1 - s / pa.length / 255;
+}
+
+/** Agreement of each imagined frame with the true view at the oracle path's matching pose. */
+export function agreementAlong(frames: readonly Uint8Array[], truth: Scenario, camera: ReturnType<typeof cameraOf>): number[] {
+  const poses = posesAlongPath(truth, frames.length);
+  return frames.map((f, j) => frameAgreement(f, render(truth.world, poses[j] as (typeof poses)[number], camera, { supersample: 2 }).rgb, camera.width, camera.height));
 }
 
 /** Fills a buffer with the scenario's exploration (or another world's views for 'other-world'). */
@@ -72,6 +112,14 @@ export function followedByGeometry(sc: Scenario, plan: PlanResult, camera: Retur
   const tb = view.objects.get(sc.target.id);
   if (!tb || tb.pixels < IF_MIN_PIXELS) return false;
   return box.cx >= tb.x0 - 2 && box.cx <= tb.x1 + 1 + 2;
+}
+
+/** Mean over samples of each frame's value (samples without values are skipped); [] when none. */
+export function perFrameMean(rows: readonly (readonly number[] | undefined)[]): number[] {
+  const have = rows.filter((r): r is readonly number[] => r !== undefined && r.length > 0);
+  if (have.length === 0) return [];
+  const n = Math.min(...have.map((r) => r.length));
+  return Array.from({ length: n }, (_, j) => +(have.reduce((a, r) => a + (r[j] as number), 0) / have.length).toFixed(4));
 }
 
 export const command: CliCommand = {
@@ -113,11 +161,20 @@ export const command: CliCommand = {
         try {
           const plan = await planToObject(
             { model, modelId, camera, frameDtS: m.frame_dt_s, buffer },
-            { object: sc.target.category, candidates: cfg.candidates, steps: cfg.steps, shift: cfg.shift, guidance: cfg.guidance, seed: sc.seed, policy },
+            { object: sc.target.category, candidates: cfg.candidates, steps: cfg.steps, shift: cfg.shift, guidance: cfg.guidance, seed: sc.seed, policy, ...(ablation === 'first-frame-only' ? { contextFrames: 1 } : {}) },
           );
+          const planS = (performance.now() - ts) / 1000;
           const c = plan.candidates[plan.chosen];
           const box = c?.goal.boxes[c.goal.boxes.length - 1];
-          samples.push({ seed: sc.seed, object: sc.target.category, sd: box ? sdOf(box, camera.width) : undefined, followed: followedByGeometry(sc, plan, camera), planS: (performance.now() - ts) / 1000 });
+          const other = otherOf(i);
+          samples.push({
+            seed: sc.seed,
+            object: sc.target.category,
+            sd: box ? sdOf(box, camera.width) : undefined,
+            followed: followedByGeometry(sc, plan, camera),
+            planS,
+            ...(c ? { agreement: agreementAlong(c.frames, sc, camera), ...(other && other !== sc ? { chance: agreementAlong(c.frames, other, camera) } : {}) } : {}),
+          });
         } catch (e) {
           if (!(e instanceof Video4SpatialError)) throw e;
           samples.push({ seed: sc.seed, object: sc.target.category, sd: undefined, followed: false, planS: (performance.now() - ts) / 1000, error: e.message });
@@ -133,6 +190,8 @@ export const command: CliCommand = {
         if_sd_lt_0_2: +(samples.filter((s) => s.followed && s.sd !== undefined && s.sd < 0.2).length / n).toFixed(4),
         if_sd_lt_0_1: +(samples.filter((s) => s.followed && s.sd !== undefined && s.sd < 0.1).length / n).toFixed(4),
         mean_plan_s: +(samples.reduce((a, s) => a + s.planS, 0) / n).toFixed(3),
+        agreement_per_frame: perFrameMean(samples.map((s) => s.agreement)),
+        chance_per_frame: perFrameMean(samples.map((s) => s.chance)),
         samples,
       };
     }
@@ -175,6 +234,11 @@ export const command: CliCommand = {
     const or = out['oracle'] as Record<string, number> | undefined;
     const lines = [`eval seeds ${seedsText}, model ${m.name}, M=${cfg.candidates}, steps=${cfg.steps}, w=${cfg.guidance}, ablation=${ablation}`];
     if (ol) lines.push(`open loop   n=${ol['n']}  SD=${ol['sd']}  box=${ol['box_rate']}  IF=${ol['if']}  IF(SD<0.2)=${ol['if_sd_lt_0_2']}  IF(SD<0.1)=${ol['if_sd_lt_0_1']}  plan ${ol['mean_plan_s']} s`);
+    const olAny = out['open_loop'] as { agreement_per_frame: number[]; chance_per_frame: number[] } | undefined;
+    if (olAny && olAny.agreement_per_frame.length > 0) {
+      lines.push(`agreement with the true view, frames 1…N: ${olAny.agreement_per_frame.map((v) => v.toFixed(3)).join(' ')}`);
+      if (olAny.chance_per_frame.length > 0) lines.push(`  (another world's view, chance):       ${olAny.chance_per_frame.map((v) => v.toFixed(3)).join(' ')}`);
+    }
     if (cl) lines.push(`closed loop n=${cl['n']}  success=${cl['success_rate']}  SPL=${cl['spl']}  plans/episode=${cl['mean_plans']}  s/plan=${cl['mean_plan_s']}`);
     if (or) lines.push(`oracle      success=${or['success_rate']}  SPL=${or['spl']}`);
     lines.push(`elapsed ${out['elapsed_s']} s`);

@@ -162,3 +162,36 @@ export function chooseCandidate(scores: readonly CandidateScore[], minScore = 0)
   }
   return best;
 }
+
+/**
+ * Agreement between candidates (self-consistency for best-of-M): for each candidate with a point
+ * (its object estimate, else its goal; map frame, metres), the share of the OTHER candidates with
+ * a point whose point lies within `radiusM` of it. In [0, 1]; 0 without a point or with fewer than
+ * two points. Independent imagined videos that agree on where the object is are more likely right
+ * than one that disagrees with the rest.
+ * @throws ParameterError for a radius that is not a positive finite number.
+ */
+export function consensus(points: readonly ({ x: number; y: number } | undefined)[], radiusM: number): number[] {
+  if (!(Number.isFinite(radiusM) && radiusM > 0)) throw new ParameterError(`consensus radius must be a positive number of metres, got ${radiusM}`);
+  const ok = (p: { x: number; y: number } | undefined): p is { x: number; y: number } => p !== undefined && Number.isFinite(p.x) && Number.isFinite(p.y);
+  const n = points.filter(ok).length;
+  return points.map((p, i) => {
+    if (!ok(p) || n < 2) return 0;
+    let agree = 0;
+    points.forEach((q, j) => {
+      if (j !== i && ok(q) && Math.hypot(q.x - p.x, q.y - p.y) <= radiusM) agree++;
+    });
+    return agree / (n - 1);
+  });
+}
+
+/** Blends each candidate's score with its consensus: (1 − w)·score + w·consensus, for plausible candidates (score > 0). */
+export function withConsensus(scores: readonly CandidateScore[], agreement: readonly number[], weight: number): CandidateScore[] {
+  if (!(Number.isFinite(weight) && weight >= 0 && weight <= 1)) throw new ParameterError(`consensus weight must be in [0, 1], got ${weight}`);
+  return scores.map((s, i) => {
+    const c = agreement[i] ?? 0;
+    if (!(s.score > 0) || weight === 0) return s;
+    const reasons = c < 1 ? [...s.reasons, `consensus ${c.toFixed(2)}`] : s.reasons;
+    return { ...s, score: (1 - weight) * s.score + weight * c, reasons };
+  });
+}

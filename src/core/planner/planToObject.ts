@@ -16,9 +16,14 @@ import type { PinholeCamera } from '../camera.js';
 import type { ContextBuffer, ContextEntry, SamplingPolicy } from '../context/ContextBuffer.js';
 import { anchorGoal, KeyframeIndex, type GoalEstimate } from '../path/anchor.js';
 import { chainOdometry, type OdometryChain } from '../path/vo.js';
-import { scoreCandidate, chooseCandidate, type CandidateScore } from '../path/score.js';
+import { scoreCandidate, chooseCandidate, consensus, withConsensus, type CandidateScore } from '../path/score.js';
 import { imagine, type CandidateContext } from '../sampler/imagine.js';
 import { latentSize, type ImaginationModel } from '../sampler/model.js';
+
+/** Candidates whose object estimates (else goals) lie within this many metres agree (best-of-M consensus). */
+export const CONSENSUS_RADIUS_M = 1.0;
+/** Default weight of that agreement in the choice of a candidate. */
+export const DEFAULT_CONSENSUS_WEIGHT = 0.3;
 
 export interface PlanRequest {
   object: string;
@@ -29,6 +34,10 @@ export interface PlanRequest {
   seed: number;
   /** Policy of candidate 0; the others use 'uniform' with seed + m (or all 'contiguous'). */
   policy: SamplingPolicy;
+  /** Weight in [0, 1] of the agreement between candidates when choosing one (default DEFAULT_CONSENSUS_WEIGHT). */
+  consensusWeight?: number;
+  /** Context frames per candidate (1 … model K); omitted or 0 = the model's K. */
+  contextFrames?: number;
 }
 
 export interface PlanDeps {
@@ -121,8 +130,10 @@ export async function planToObject(deps: PlanDeps, req: PlanRequest, hooks: Plan
   }
   const all = buffer.entries();
   if (all.length === 0) throw new ParameterError('no context yet: the camera buffer is empty', 'no_context');
-  const K = Math.min(spec.contextFrames, all.length);
-  if (K < spec.contextFrames) {
+  const kWanted = req.contextFrames ? Math.min(req.contextFrames, spec.contextFrames) : spec.contextFrames;
+  if (!Number.isInteger(kWanted) || kWanted < 1) throw new ParameterError(`context frames must be a positive integer, got ${req.contextFrames}`, 'context_frames');
+  const K = Math.min(kWanted, all.length);
+  if (K < kWanted) {
     // the model was trained with K frames; with fewer we repeat nothing and simply pass fewer
     hooks.onStage?.('sample', `only ${all.length} keyframes (model K = ${spec.contextFrames})`);
   }
@@ -186,7 +197,11 @@ export async function planToObject(deps: PlanDeps, req: PlanRequest, hooks: Plan
   const tExtract = now();
   // 6. choose
   const withGoal = candidates.map((c) => (c.goal.goal ? c.score : { ...c.score, score: 0 }));
-  const chosen = chooseCandidate(withGoal);
+  const agreement = consensus(
+    candidates.map((c) => (c.goal.goal ? (c.goal.object ?? c.goal.goal) : undefined)),
+    CONSENSUS_RADIUS_M,
+  );
+  const chosen = chooseCandidate(withConsensus(withGoal, agreement, req.consensusWeight ?? DEFAULT_CONSENSUS_WEIGHT));
   const best = candidates[chosen] as CandidatePlan;
   const g = best.goal.goal;
   if (!g) throw new NoValidPathError('the chosen candidate has no goal pose');

@@ -3,7 +3,7 @@ import { NoValidPathError, ParameterError } from '../../../src/core/errors.js';
 import type { Pose2D } from '../../../src/core/geometry.js';
 import type { GoalEstimate } from '../../../src/core/path/anchor.js';
 import type { BoxDetection } from '../../../src/core/path/box.js';
-import { chooseCandidate, scoreCandidate, type CandidateEvidence } from '../../../src/core/path/score.js';
+import { chooseCandidate, consensus, scoreCandidate, withConsensus, type CandidateEvidence, type CandidateScore } from '../../../src/core/path/score.js';
 import type { OdometryChain, PlanarMotion } from '../../../src/core/path/vo.js';
 
 const box = (cx: number): BoxDetection => ({ x0: cx - 5, x1: cx + 5, y0: 20, y1: 40, cx, cy: 30, score: 1, pixels: 60, clipped: { left: false, top: false, right: false, bottom: false } });
@@ -81,5 +81,27 @@ describe('core/path/score', () => {
     assert.throws(() => scoreCandidate(perfect(), { maxSd: 0 }), isParam(/maxSd.*0/));
     assert.throws(() => scoreCandidate(perfect(), { maxPathM: -2 }), isParam(/maxPathM.*-2/));
     assert.throws(() => scoreCandidate(perfect(), { maxStepM: 0 }), isParam(/maxStepM.*0/));
+  });
+});
+
+describe('core/path/score: consensus between candidates', () => {
+  const s = (score: number): CandidateScore => ({ score, breakdown: { box: 1, centred: 1, anchor: 1, vo: 1, plausible: 1 }, reasons: [], sd: 0, pathLengthM: 1 });
+
+  it('is the share of the other candidates within the radius; 0 without a point or with one point', () => {
+    const pts = [{ x: 0, y: 0 }, { x: 0.5, y: 0 }, { x: 5, y: 5 }, undefined];
+    assert.deepEqual(consensus(pts, 1), [0.5, 0.5, 0, 0]);
+    assert.deepEqual(consensus([{ x: 0, y: 0 }, undefined], 1), [0, 0]);
+    assert.deepEqual(consensus([{ x: 0, y: 0 }, { x: NaN, y: 0 }], 1), [0, 0]);
+    assert.throws(() => consensus(pts, 0), (e: unknown) => e instanceof ParameterError && /got 0/.test(e.message));
+  });
+
+  it('lets two agreeing candidates beat a lone, slightly better one; weight 0 changes nothing; implausible stays 0', () => {
+    const scores = [s(0.6), s(0.55), s(0.65), s(0)];
+    const agree = consensus([{ x: 0, y: 0 }, { x: 0.3, y: 0 }, { x: 4, y: 0 }, { x: 0, y: 0 }], 1);
+    assert.equal(chooseCandidate(scores), 2);
+    assert.equal(chooseCandidate(withConsensus(scores, agree, 0.3)), 0);
+    assert.deepEqual(withConsensus(scores, agree, 0), scores);
+    assert.equal(withConsensus(scores, agree, 0.3)[3]?.score, 0);
+    assert.throws(() => withConsensus(scores, agree, 1.5), (e: unknown) => e instanceof ParameterError && /got 1.5/.test(e.message));
   });
 });

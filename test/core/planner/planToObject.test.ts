@@ -89,6 +89,20 @@ describe('core/planner/planToObject', function () {
     );
   });
 
+  it('contextFrames limits the frames each candidate sees (1 = the current view only); 0 = the model K; bad values are refused', async () => {
+    const model = new OracleImagination(truthVideo(sc));
+    const deps = { model, modelId: 'oracle-k', camera: cam, frameDtS: EXPLORE_DT, buffer };
+    const base = { object: sc.target.category, candidates: 2, steps: 1, shift: 1, guidance: 1, seed: 0, policy: 'pose_diverse' as const };
+    const newest = buffer.entries().at(-1)?.index;
+    const one = await planToObject(deps, { ...base, contextFrames: 1 });
+    assert.deepEqual(one.candidates.map((c) => c.contextIndices), [[newest], [newest]]);
+    const all = await planToObject(deps, { ...base, contextFrames: 0 });
+    assert.ok(all.candidates.every((c) => c.contextIndices.length === 8 && c.contextIndices.at(-1) === newest));
+    const capped = await planToObject(deps, { ...base, contextFrames: 50 });
+    assert.ok(capped.candidates.every((c) => c.contextIndices.length === 8));
+    await assert.rejects(planToObject(deps, { ...base, contextFrames: 1.5 }), (e: unknown) => e instanceof ParameterError && e.code === 'context_frames' && /got 1.5/.test(e.message));
+  });
+
   it('time indices are seconds from the newest frame in model units', () => {
     const e = (s: number) => ({ index: s, stampNs: BigInt(s * 1e9), pose: { x: 0, y: 0, yaw: 0 }, pixels: new Uint8Array(0) });
     assert.deepEqual(timeIndices([e(0), e(1), e(3)], 0.5), [-6, -4, 0]);
