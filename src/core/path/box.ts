@@ -241,8 +241,37 @@ function lineCentre(at: (k: number) => number | undefined, c: number): number {
 }
 
 /** Fits and scores a group; undefined when it is not a box outline. */
+/**
+ * The group's rectangle trimmed to its outline: stray red pixels beyond a side (a blurred
+ * corner, a stub where the model overshot a line) widen the bounding box but are not lines.
+ * Each side moves in to the first column (row) whose red count reaches 60 % of the largest count
+ * in its half of the rectangle.
+ */
+function trimToLines(g: Group, m: Uint8Array, W: number): { u0: number; v0: number; u1: number; v1: number } {
+  const bw = g.u1 - g.u0 + 1;
+  const bh = g.v1 - g.v0 + 1;
+  const col = new Int32Array(bw);
+  const row = new Int32Array(bh);
+  for (let v = g.v0; v <= g.v1; v++) {
+    for (let u = g.u0; u <= g.u1; u++) {
+      if (m[v * W + u] === 1) {
+        col[u - g.u0] = (col[u - g.u0] as number) + 1;
+        row[v - g.v0] = (row[v - g.v0] as number) + 1;
+      }
+    }
+  }
+  const firstFrom = (c: Int32Array, fromStart: boolean): number => {
+    const half = Math.ceil(c.length / 2);
+    let max = 0;
+    for (let k = 0; k < half; k++) max = Math.max(max, c[fromStart ? k : c.length - 1 - k] as number);
+    for (let k = 0; k < half; k++) if ((c[fromStart ? k : c.length - 1 - k] as number) >= 0.6 * max) return k;
+    return 0;
+  };
+  return { u0: g.u0 + firstFrom(col, true), u1: g.u1 - firstFrom(col, false), v0: g.v0 + firstFrom(row, true), v1: g.v1 - firstFrom(row, false) };
+}
+
 function fitGroup(g: Group, s: Float32Array, m: Uint8Array, W: number, H: number, minSide: number): BoxDetection | undefined {
-  const { u0, v0, u1, v1 } = g;
+  const { u0, v0, u1, v1 } = trimToLines(g, m, W);
   const bw = u1 - u0 + 1;
   const bh = v1 - v0 + 1;
   if (bw < minSide || bh < minSide) return undefined;
@@ -256,16 +285,23 @@ function fitGroup(g: Group, s: Float32Array, m: Uint8Array, W: number, H: number
     }
     return n > 0 ? hit / n : 0;
   };
-  const top = cover(bw, (k) => [u0 + k, v0], [0, 1]);
-  const bottom = cover(bw, (k) => [u0 + k, v1], [0, 1]);
-  const left = cover(bh, (k) => [u0, v0 + k], [1, 0]);
-  const right = cover(bh, (k) => [u1, v0 + k], [1, 0]);
+  const clipped = { left: u0 === 0, top: v0 === 0, right: u1 === W - 1, bottom: v1 === H - 1 };
+  const nClipped = Number(clipped.left) + Number(clipped.top) + Number(clipped.right) + Number(clipped.bottom);
+  // a side on the image border belongs to an object the frame cuts off: the model may not draw
+  // it there, so it counts as covered, as long as at least two sides are drawn (a blob in a corner is not a box)
+  const onBorder = (side: boolean) => side && nClipped <= 2;
+  const top = onBorder(clipped.top) ? 1 : cover(bw, (k) => [u0 + k, v0], [0, 1]);
+  const bottom = onBorder(clipped.bottom) ? 1 : cover(bw, (k) => [u0 + k, v1], [0, 1]);
+  const left = onBorder(clipped.left) ? 1 : cover(bh, (k) => [u0, v0 + k], [1, 0]);
+  const right = onBorder(clipped.right) ? 1 : cover(bh, (k) => [u1, v0 + k], [1, 0]);
   const coverage = (top + bottom + left + right) / 4;
-  // interior fill, 1 px inside the outline (the ridge test keeps only a blurred line's centre)
+  // interior fill, inside the outline by its width: 1 px for the 1-px line the ridge test keeps
+  // of a blurred outline, more where the model drew it thick (median red run in from each side)
+  const inset = 1 + lineExtraWidth(m, W, u0, v0, u1, v1);
   let inside = 0;
   let filled = 0;
-  for (let v = v0 + 1; v <= v1 - 1; v++) {
-    for (let u = u0 + 1; u <= u1 - 1; u++) {
+  for (let v = v0 + inset; v <= v1 - inset; v++) {
+    for (let u = u0 + inset; u <= u1 - inset; u++) {
       inside++;
       if (m[v * W + u] === 1) filled++;
     }
@@ -302,8 +338,40 @@ function fitGroup(g: Group, s: Float32Array, m: Uint8Array, W: number, H: number
     cy: (y0 + y1) / 2,
     score,
     pixels: g.pixels.length,
-    clipped: { left: u0 === 0, top: v0 === 0, right: u1 === W - 1, bottom: v1 === H - 1 },
+    clipped,
   };
+}
+
+/**
+ * How much wider than 1 px the outline of the rectangle (u0, v0)–(u1, v1) is drawn: the median,
+ * over the rows and columns crossing it, of the red run going inwards from each side, minus 1;
+ * at most a quarter of the smaller side (so a filled blob keeps a core to count as filled).
+ */
+function lineExtraWidth(m: Uint8Array, W: number, u0: number, v0: number, u1: number, v1: number): number {
+  const runs: number[] = [];
+  const run = (start: number, step: number, n: number) => {
+    let k = 0;
+    while (k < n && m[start + k * step] === 1) k++;
+    return k;
+  };
+  const bw = u1 - u0 + 1;
+  const bh = v1 - v0 + 1;
+  for (let v = v0 + 1; v <= v1 - 1; v++) {
+    const l = run(v * W + u0, 1, bw);
+    const r = run(v * W + u1, -1, bw);
+    if (l > 0) runs.push(l);
+    if (r > 0) runs.push(r);
+  }
+  for (let u = u0 + 1; u <= u1 - 1; u++) {
+    const t = run(v0 * W + u, W, bh);
+    const b = run(v1 * W + u, -W, bh);
+    if (t > 0) runs.push(t);
+    if (b > 0) runs.push(b);
+  }
+  if (runs.length === 0) return 0;
+  runs.sort((a, b) => a - b);
+  const median = runs[Math.floor(runs.length / 2)] as number;
+  return Math.max(0, Math.min(median - 1, Math.floor(Math.min(bw, bh) / 4)));
 }
 
 /**

@@ -94,6 +94,23 @@ describe('core/path/box', () => {
     assert.ok(d && Math.abs(d.x0 - 5) <= 0.5 && Math.abs(d.x1 - 21) <= 0.5, JSON.stringify(d));
   });
 
+  it('finds the outline as a small model draws it: 3 px thick, top side cut off by the frame, bottom line overshooting', () => {
+    const rgb = new Uint8Array(W * H * 3).fill(150);
+    const put = (u: number, v: number) => rgb.set([230, 30, 30], (v * W + u) * 3);
+    // a tall narrow object (lamp) whose top leaves the image: sides at u = 22…24 and 39…41, bottom at v = 48…50
+    for (let v = 0; v <= 50; v++) for (const u of [22, 23, 24, 39, 40, 41]) put(u, v);
+    for (let u = 20; u <= 43; u++) for (const v of [48, 49, 50]) put(u, v);
+    const d = detectBox(rgb, W, H);
+    assert.ok(d, 'thick clipped outline found');
+    assert.ok(Math.abs(d.x0 - 22) <= 1.5 && Math.abs(d.x1 - 42) <= 1.5, `sides ${d.x0}, ${d.x1}`);
+    assert.ok(Math.abs(d.y1 - 51) <= 1.5, `bottom ${d.y1}`);
+    assert.equal(d.clipped.top, true);
+    assert.ok(Math.abs(d.cx - 32) <= 1, `centre ${d.cx}`);
+    // the same strokes filled in are a blob, not a box, even with their top on the border
+    for (let v = 0; v <= 50; v++) for (let u = 22; u <= 41; u++) put(u, v);
+    assert.equal(detectBox(rgb, W, H), undefined, 'a filled rectangle on the border is not an outline');
+  });
+
   it('reports clipped sides at the image border', () => {
     const rgb = new Uint8Array(W * H * 3).fill(100);
     drawBox(rgb, W, H, { x0: 0, y0: 20, x1: 30, y1: 63 }, [255, 0, 0]);
