@@ -1,6 +1,9 @@
 import { strict as assert } from 'node:assert';
 import type { PlanResult } from '../../src/core/planner/planToObject.js';
-import { agreementAlong, blockMeans, followedByGeometry, frameAgreement, perFrameMean } from '../../src/cli/commands/eval.js';
+import { agreementAlong, blockMeans, colourMatches, followedByGeometry, frameAgreement, perFrameMean } from '../../src/cli/commands/eval.js';
+import { detectBox } from '../../src/core/path/box.js';
+import { drawBox as drawRed } from '../../src/sim/renderer.js';
+import { PALETTE } from '../../src/sim/vocabulary.js';
 import { cameraOf } from '../../src/core/model/manifest.js';
 import { readManifest, defaultModelDir } from '../../src/model/OnnxImaginationModel.js';
 import { render } from '../../src/sim/renderer.js';
@@ -69,5 +72,25 @@ describe('cli/eval: per-frame agreement with the true view', () => {
   it('perFrameMean averages per frame and skips samples without values', () => {
     assert.deepEqual(perFrameMean([[1, 0.5], undefined, [0, 0.5]]), [0.5, 0.5]);
     assert.deepEqual(perFrameMean([undefined]), []);
+  });
+});
+
+describe('cli/eval: the imagined object has the colour it has in this world', () => {
+  const sc = makeScenario(101);
+  /** A 64×64 grey frame with a block of `rgb` outlined in red, and a plan whose chosen candidate ends on it. */
+  const planOf = (rgb: readonly number[]) => {
+    const f = new Uint8Array(64 * 64 * 3).fill(128);
+    for (let v = 20; v <= 50; v++) for (let u = 20; u <= 40; u++) f.set(rgb, (v * 64 + u) * 3);
+    drawRed(f, 64, 64, { x0: 20, y0: 20, x1: 40, y1: 50 }, [255, 0, 0]);
+    const box = detectBox(f, 64, 64);
+    assert.ok(box);
+    return { chosen: 0, candidates: [{ frames: [f], goal: { boxes: [box] } }] } as unknown as PlanResult;
+  };
+  it('true for the target colour, false for any other palette colour, undefined without a box', () => {
+    const idx = sc.target.colorIndex;
+    assert.equal(colourMatches(sc, planOf(PALETTE[idx] as readonly number[]), 64, 64), true);
+    for (let k = 1; k < PALETTE.length; k++) assert.equal(colourMatches(sc, planOf(PALETTE[(idx + k) % PALETTE.length] as readonly number[]), 64, 64), false, `palette ${(idx + k) % PALETTE.length}`);
+    const none = { chosen: 0, candidates: [{ frames: [new Uint8Array(64 * 64 * 3)], goal: { boxes: [undefined] } }] } as unknown as PlanResult;
+    assert.equal(colourMatches(sc, none, 64, 64), undefined);
   });
 });

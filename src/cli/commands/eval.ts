@@ -10,6 +10,9 @@
  *   recovered from the imagined video, and the target must be visible there (≥ 20 px at 64×64) with
  *   its true box containing the imagined box's centre column (±2 px);
  * - IF(SD<τ) = both. A candidate without a box fails IF.
+ * - Colour match (memory): object colours are drawn per world, so only memory can tell the model
+ *   what colour the target is; the share of plans whose imagined boxed object has the target's
+ *   palette colour, against chance 1/8.
  * - Per-frame agreement (drift): imagined target frame j of the chosen candidate against the true
  *   view rendered at the oracle path's pose j (the poses the training clips used), as
  *   1 − mean |a − b| / 255 over 8×8 block means of both frames; "chance" is the same score
@@ -25,7 +28,8 @@ import { cameraOf } from '../../core/model/manifest.js';
 import { ContextBuffer, type SamplingPolicy } from '../../core/context/ContextBuffer.js';
 import { KeyframeGate } from '../../core/context/keyframeGate.js';
 import { planToObject, type PlanResult } from '../../core/planner/planToObject.js';
-import { sd as sdOf } from '../../core/path/box.js';
+import { objectPixelsColor, sd as sdOf } from '../../core/path/box.js';
+import { PALETTE } from '../../sim/vocabulary.js';
 import { Video4SpatialError } from '../../core/errors.js';
 import { defaultModelDir, OnnxImaginationModel } from '../../model/OnnxImaginationModel.js';
 import { render } from '../../sim/renderer.js';
@@ -44,10 +48,36 @@ export interface OpenLoopSample {
   sd: number | undefined;
   followed: boolean;
   planS: number;
+  /** The imagined object's colour (inside the last box) is the target's colour in this world. */
+  colourMatch?: boolean;
   /** Per target frame: agreement with the true view, and with another world's view (chance). */
   agreement?: number[];
   chance?: number[];
   error?: string;
+}
+
+/**
+ * Memory check by colour: object colours are drawn per world from PALETTE, so the name alone does
+ * not give them away. The dominant colour inside the imagined last frame's box, snapped to the
+ * nearest palette entry, must be the target's. Chance is 1 / PALETTE.length.
+ */
+export function colourMatches(sc: Scenario, plan: PlanResult, width: number, height: number): boolean | undefined {
+  const c = plan.candidates[plan.chosen];
+  const box = c?.goal.boxes[c.goal.boxes.length - 1];
+  const frame = c?.frames[c.frames.length - 1];
+  if (!c || !box || !frame) return undefined;
+  const col = objectPixelsColor(frame, width, height, box);
+  if (!col) return undefined;
+  let best = -1;
+  let bestD = Infinity;
+  PALETTE.forEach((p, i) => {
+    const d = Math.hypot(p[0] - col.rgb[0], p[1] - col.rgb[1], p[2] - col.rgb[2]);
+    if (d < bestD) {
+      bestD = d;
+      best = i;
+    }
+  });
+  return best === sc.target.colorIndex;
 }
 
 /** Block means of an rgb8 W×H frame on a g×g grid → Float32Array [g·g·3] in 0…255. */
@@ -173,6 +203,10 @@ export const command: CliCommand = {
             sd: box ? sdOf(box, camera.width) : undefined,
             followed: followedByGeometry(sc, plan, camera),
             planS,
+            ...(() => {
+              const cm = colourMatches(sc, plan, camera.width, camera.height);
+              return cm === undefined ? {} : { colourMatch: cm };
+            })(),
             ...(c ? { agreement: agreementAlong(c.frames, sc, camera), ...(other && other !== sc ? { chance: agreementAlong(c.frames, other, camera) } : {}) } : {}),
           });
         } catch (e) {
@@ -190,6 +224,8 @@ export const command: CliCommand = {
         if_sd_lt_0_2: +(samples.filter((s) => s.followed && s.sd !== undefined && s.sd < 0.2).length / n).toFixed(4),
         if_sd_lt_0_1: +(samples.filter((s) => s.followed && s.sd !== undefined && s.sd < 0.1).length / n).toFixed(4),
         mean_plan_s: +(samples.reduce((a, s) => a + s.planS, 0) / n).toFixed(3),
+        colour_match: +(samples.filter((s) => s.colourMatch === true).length / n).toFixed(4),
+        colour_chance: +(1 / PALETTE.length).toFixed(4),
         agreement_per_frame: perFrameMean(samples.map((s) => s.agreement)),
         chance_per_frame: perFrameMean(samples.map((s) => s.chance)),
         samples,
@@ -234,6 +270,7 @@ export const command: CliCommand = {
     const or = out['oracle'] as Record<string, number> | undefined;
     const lines = [`eval seeds ${seedsText}, model ${m.name}, M=${cfg.candidates}, steps=${cfg.steps}, w=${cfg.guidance}, ablation=${ablation}`];
     if (ol) lines.push(`open loop   n=${ol['n']}  SD=${ol['sd']}  box=${ol['box_rate']}  IF=${ol['if']}  IF(SD<0.2)=${ol['if_sd_lt_0_2']}  IF(SD<0.1)=${ol['if_sd_lt_0_1']}  plan ${ol['mean_plan_s']} s`);
+    if (ol) lines.push(`object colour as in this world: ${ol['colour_match']} (chance ${ol['colour_chance']})`);
     const olAny = out['open_loop'] as { agreement_per_frame: number[]; chance_per_frame: number[] } | undefined;
     if (olAny && olAny.agreement_per_frame.length > 0) {
       lines.push(`agreement with the true view, frames 1…N: ${olAny.agreement_per_frame.map((v) => v.toFixed(3)).join(' ')}`);
