@@ -23,6 +23,8 @@ const COMMANDS: Record<string, () => Promise<{ command: CliCommand }>> = {
   world: () => import('./commands/world.js'),
   ingest: () => import('./commands/ingest.js'),
   'path-accuracy': () => import('./commands/pathAccuracy.js'),
+  fuzz: () => import('./commands/fuzz.js'),
+  bench: () => import('./commands/bench.js'),
 };
 
 async function help(): Promise<void> {

@@ -21,6 +21,11 @@ export interface ModelLoadOptions {
   deviceId?: number;
   /** Threads per operator; 0 = ONNX Runtime's default (all cores). */
   intraOpThreads?: number;
+  /**
+   * Whether idle intra-op threads spin-wait for work (ONNX Runtime's default: true). On a CPU
+   * shared with other busy processes, false can be much faster (docs/bench.md).
+   */
+  allowSpinning?: boolean;
   /** Check each file's sha256 against the manifest (default true). */
   verifySha256?: boolean;
   /** Run one tiny batch through each graph after loading (default false). */
@@ -31,6 +36,11 @@ export interface ModelLoadOptions {
 /** The shipped default model directory (models/v4s-small in the package). */
 export function defaultModelDir(): string {
   return fileURLToPath(new URL('../../../models/v4s-small', import.meta.url));
+}
+
+/** Version of the onnxruntime-node package in use (e.g. "1.30.0"). */
+export function onnxRuntimeVersion(): string {
+  return ort.env.versions.node ?? ort.env.versions.common;
 }
 
 export function sha256File(path: string): string {
@@ -92,6 +102,7 @@ export class OnnxImaginationModel implements ImaginationModel {
         graphOptimizationLevel: 'all',
       };
       if (opts.intraOpThreads && opts.intraOpThreads > 0) so.intraOpNumThreads = opts.intraOpThreads;
+      if (opts.allowSpinning !== undefined) so.extra = { session: { intra_op: { allow_spinning: opts.allowSpinning ? '1' : '0' } } };
       try {
         return await ort.InferenceSession.create(join(dir, f.path), so);
       } catch (e) {

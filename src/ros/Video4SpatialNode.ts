@@ -21,8 +21,10 @@ import { CameraIngest, COMPRESSED_IMAGE_TYPE, IMAGE_TYPE } from './ingestPipelin
 import type { ActionClient, ClientGoalHandle, Graph, Publisher, ServerGoalHandle } from './Graph.js';
 import { NodeParameters } from './parameters.js';
 import { navigateThroughPosesGoal, timeFromNs, type RosDistro } from './messages/index.js';
+import { DIAGNOSTIC_LEVEL } from '../core/context/ingestDiagnostics.js';
 import type {
   DiagnosticArray,
+  DiagnosticStatus,
   Image,
   ImaginedTrajectory,
   NavigateThroughPosesFeedback,
@@ -42,11 +44,44 @@ export const NAV2_TYPE = 'nav2_msgs/action/NavigateThroughPoses';
 /** At most this many plans per goal. */
 export const MAX_PLANS_PER_GOAL = 8;
 
+/** How the node plans (default planToObject); the output invariant holds whatever it returns. */
+export type Planner = typeof planToObject;
+
 export interface NodeOptions {
   /** Parameters already declared on this graph (e.g. read before loading the model). */
   params?: NodeParameters;
   nav2Action?: string;
   nav2Distro?: RosDistro;
+  /** The planner; default planToObject (tests pass hostile ones to try to break checkPath). */
+  planner?: Planner;
+}
+
+/** Nav2 aborting this many legs of one goal in a row ends the goal (each abort is retried by a replan). */
+export const MAX_NAV2_ABORTS_IN_A_ROW = 3;
+/** How long a leg waits for the Nav2 action server before the goal is aborted ('nav2_absent'), ms. */
+export const NAV2_WAIT_MS = 2000;
+/** Poll period while a goal waits (teleop, stale camera), ms. */
+const WAIT_POLL_MS = 50;
+/** Longest piece of a user-given string quoted in a reason or a log line. */
+const QUOTE_MAX = 80;
+
+/** `s` quoted for a message: at most QUOTE_MAX characters, with its full length when cut. */
+export function quoteText(s: string): string {
+  const chars = [...s];
+  return chars.length <= QUOTE_MAX ? `'${s}'` : `'${chars.slice(0, QUOTE_MAX).join('')}…' (${chars.length} characters)`;
+}
+
+function stampIsZero(h: { stamp: { sec: number; nanosec: number } }): boolean {
+  return h.stamp.sec === 0 && h.stamp.nanosec === 0;
+}
+
+/** Finite, and still finite as a float32 (scores, boxes and sd are float32 fields: 1e308 would become Infinity). */
+function finite32(x: number): boolean {
+  return Number.isFinite(Math.fround(x));
+}
+
+function isFinitePose(p: Pose2D): boolean {
+  return Number.isFinite(p.x) && Number.isFinite(p.y) && Number.isFinite(p.yaw);
 }
 
 /** On arrival the node still drives the final leg when the goal is farther than this (m) … */
@@ -54,13 +89,23 @@ export const FINAL_LEG_MIN_M = 0.15;
 /** … or the robot's heading differs from the goal's (which faces the object) by more than this (rad, 15°). */
 export const FINAL_LEG_MIN_YAW_RAD = (15 * Math.PI) / 180;
 
-/** Checks the invariant on everything we publish as a path: finite, framed, stamped, bounded. */
+/**
+ * Checks the invariant on everything we publish as a path (~/plan, the Nav2 goal, the action's
+ * feedback and result): finite, framed, stamped, within `maxDistanceM` of a finite origin.
+ */
 export function checkPath(path: Path, origin: Pose2D, maxDistanceM: number): string | undefined {
   if (!path.header.frame_id) return 'path without frame_id';
+  if (stampIsZero(path.header)) return 'path without stamp (the clock reads 0: use_sim_time without /clock?)';
+  if (!isFinitePose(origin)) return `origin is not finite (${origin.x}, ${origin.y}, ${origin.yaw})`;
+  if (!(Number.isFinite(maxDistanceM) && maxDistanceM > 0)) return `max_plan_distance_m is ${maxDistanceM}`;
   for (const [i, p] of path.poses.entries()) {
-    const v = [p.pose.position.x, p.pose.position.y, p.pose.orientation.z, p.pose.orientation.w];
+    const q = p.pose.orientation;
+    const v = [p.pose.position.x, p.pose.position.y, p.pose.position.z, q.x, q.y, q.z, q.w];
     if (!v.every(Number.isFinite)) return `pose ${i} is not finite (${v.join(', ')})`;
+    if (Math.abs(Math.hypot(q.x, q.y, q.z, q.w) - 1) > 1e-3) return `pose ${i} has a non-unit quaternion (${q.x}, ${q.y}, ${q.z}, ${q.w})`;
     if (!p.header.frame_id) return `pose ${i} has no frame_id`;
+    if (p.header.frame_id !== path.header.frame_id) return `pose ${i} is in frame '${p.header.frame_id}', the path in '${path.header.frame_id}'`;
+    if (stampIsZero(p.header)) return `pose ${i} has no stamp`;
     const d = Math.hypot(p.pose.position.x - origin.x, p.pose.position.y - origin.y);
     if (d > maxDistanceM + 1e-6) return `pose ${i} is ${d.toFixed(2)} m away, beyond max_plan_distance_m ${maxDistanceM}`;
   }
@@ -107,9 +152,22 @@ export class Video4SpatialNode {
   private readonly nav2: ActionClient<NavigateThroughPosesGoal, NavigateThroughPosesFeedback, NavigateThroughPosesResult>;
   private readonly self: ActionClient<NavigateToObjectGoal, NavigateToObjectFeedback, NavigateToObjectResult>;
   private readonly modelId: string;
+  private readonly planner: Planner;
   private teleopUntilNs = 0n;
   private topicGoal: ClientGoalHandle<NavigateToObjectResult> | undefined;
-  readonly stats = { goals: 0, rejected: 0, succeeded: 0, aborted: 0, canceled: 0, plans: 0 };
+  /** Goals and plans since start-up; rejections and aborts by code (see docs/reliability.md). */
+  readonly stats = {
+    goals: 0,
+    rejected: 0,
+    succeeded: 0,
+    aborted: 0,
+    canceled: 0,
+    plans: 0,
+    rejectedByReason: {} as Record<string, number>,
+    abortedByReason: {} as Record<string, number>,
+    /** Outputs the invariant refused (a plan, an object pose, candidate poses), by what. */
+    refusedOutputs: {} as Record<string, number>,
+  };
 
   constructor(
     readonly graph: Graph,
@@ -120,6 +178,7 @@ export class Video4SpatialNode {
     this.params = options.params ?? NodeParameters.declare(graph.parameters, graph.logger);
     const p = this.params.values;
     this.modelId = `${manifest.name}:${manifest.files.denoiser.sha256.slice(0, 12)}`;
+    this.planner = options.planner ?? planToObject;
     const compressed = p.compressed;
     this.ingest = new CameraIngest(
       cameraOf(manifest),
@@ -132,8 +191,10 @@ export class Video4SpatialNode {
         maxFrames: p.buffer_max_frames,
         maxBytes: p.buffer_max_bytes,
         gate: { minTranslationM: p.keyframe_min_translation_m, minRotationRad: p.keyframe_min_rotation_rad, maxIntervalS: p.keyframe_max_interval_s },
+        maxStampAheadS: p.max_stamp_ahead_s,
       },
       { warn: (m) => graph.logger.warn(m) },
+      () => graph.clock.now(),
     );
     this.ingest.attach({
       subscribe: (topic, type, qos, cb) => {
@@ -152,7 +213,9 @@ export class Video4SpatialNode {
       execute: (h) => this.execute(h),
     });
     this.self = graph.createActionClient('~/navigate_to_object', ACTION_TYPE);
-    graph.createSubscription<StringMsg>('~/goal_object', 'std_msgs/msg/String', 'default', (m) => void this.onGoalTopic(m.data));
+    graph.createSubscription<StringMsg>('~/goal_object', 'std_msgs/msg/String', 'default', (m) => {
+      this.onGoalTopic(m.data).catch((e: unknown) => graph.logger.error(`goal_object ${quoteText(m.data)}: ${e instanceof Error ? e.message : String(e)}`));
+    });
     graph.createSubscription<Twist>(p.teleop_cmd_vel_topic, 'geometry_msgs/msg/Twist', 'default', (t) => {
       if (Math.abs(t.linear.x) + Math.abs(t.angular.z) > 1e-3) this.teleopUntilNs = graph.clock.now() + BigInt(Math.round(this.params.values.teleop_pause_s * 1e9));
     });
@@ -160,20 +223,48 @@ export class Video4SpatialNode {
     graph.logger.info(`video4spatial_nav ready: model ${manifest.name} (K=${manifest.context_frames}, N=${manifest.target_frames}, vocabulary: ${manifest.vocabulary.slice(1).join(', ')})`);
   }
 
-  /** Accept or reject a goal, with a reason that tells the operator what to do. */
+  /**
+   * Accept or reject a goal, with a reason that tells the operator what to do. Codes (counted in
+   * stats.rejectedByReason): empty_object_name, unknown_object, bad_time_budget, no_context,
+   * camera_stale (execute goals only: a plan-only goal may plan from memory).
+   */
   decide(g: NavigateToObjectGoal): { accept: true } | { accept: false; reason: string } {
     this.stats.goals++;
     const name = g.object_name.trim().toLowerCase();
-    const reject = (reason: string) => {
+    const reject = (code: string, reason: string) => {
       this.stats.rejected++;
-      this.graph.logger.warn(`goal rejected: ${reason}`);
+      this.stats.rejectedByReason[code] = (this.stats.rejectedByReason[code] ?? 0) + 1;
+      this.graph.logger.warn(`goal rejected (${code}): ${reason}`);
       return { accept: false as const, reason };
     };
-    if (name.length === 0) return reject(`empty object_name (the model knows: ${this.manifest.vocabulary.slice(1).join(', ')})`);
-    if (!this.manifest.vocabulary.slice(1).includes(name)) return reject(`unknown object '${g.object_name.slice(0, 80)}' (the model knows: ${this.manifest.vocabulary.slice(1).join(', ')})`);
-    if (!(Number.isFinite(g.time_budget_s) && g.time_budget_s >= 0)) return reject(`time_budget_s must be >= 0, got ${g.time_budget_s}`);
-    if (this.ingest.buffer.size === 0) return reject(`no context yet: no camera keyframe received on ${this.graph.resolveName(this.ingest.params.imageTopic)}`);
+    const known = this.manifest.vocabulary.slice(1);
+    if (name.length === 0) return reject('empty_object_name', `empty object_name (the model knows: ${known.join(', ')})`);
+    if (!known.includes(name)) return reject('unknown_object', `unknown object ${quoteText(g.object_name)} (the model knows: ${known.join(', ')})`);
+    if (!(Number.isFinite(g.time_budget_s) && g.time_budget_s >= 0)) return reject('bad_time_budget', `time_budget_s must be >= 0, got ${g.time_budget_s}`);
+    if (this.ingest.buffer.size === 0) return reject('no_context', `no context yet: no camera keyframe received on ${this.graph.resolveName(this.ingest.params.imageTopic)}`);
+    const stale = g.execute ? this.cameraStale() : undefined;
+    if (stale) return reject('camera_stale', `${stale}; not executing with a stale camera (a plan-only goal, execute=false, is accepted)`);
     return { accept: true };
+  }
+
+  /**
+   * Seconds since the newest usable camera frame (by its stamp, on the graph clock), or
+   * undefined before any.
+   */
+  cameraAgeS(): number | undefined {
+    const last = this.ingest.pipeline.counters.lastUsableStampNs;
+    return last === undefined ? undefined : Number(this.graph.clock.now() - last) / 1e9;
+  }
+
+  /** Why the camera counts as stale (older than camera_stale_s), or undefined when it is fresh. */
+  cameraStale(): string | undefined {
+    const age = this.cameraAgeS();
+    const limit = this.params.values.camera_stale_s;
+    if (age !== undefined && age <= limit) return undefined;
+    const c = this.ingest.pipeline.counters;
+    const topic = this.graph.resolveName(this.ingest.params.imageTopic);
+    const since = age === undefined ? 'no usable camera frame yet' : `no usable camera frame for ${age.toFixed(2)} s`;
+    return `camera stale: ${since} on ${topic} (camera_stale_s ${limit}; ${c.received} received, last rejection: ${c.lastRejection || 'none'})`;
   }
 
   private async onGoalTopic(text: string): Promise<void> {
@@ -181,8 +272,12 @@ export class Video4SpatialNode {
     this.topicGoal = undefined;
     if (text.trim() === '') return; // '' cancels
     const h = await this.self.sendGoal({ object_name: text, execute: this.params.values.execute_default, time_budget_s: 0 });
-    if (!h.accepted) this.graph.logger.warn(`goal_object '${text}' rejected: ${h.rejectReason ?? 'no reason'}`);
+    if (!h.accepted) this.graph.logger.warn(`goal_object ${quoteText(text)} rejected: ${h.rejectReason ?? 'no reason'}`);
     else this.topicGoal = h;
+  }
+
+  private pathOrigin(plan: PlanResult): Pose2D {
+    return this.robotPose() ?? plan.startPose;
   }
 
   private robotPose(): Pose2D | undefined {
@@ -198,31 +293,64 @@ export class Video4SpatialNode {
     return { header: this.header(), pose: { position: { x: p.x, y: p.y, z: 0 }, orientation: yawToQuaternion(p.yaw) } };
   }
 
-  /** The path to publish and send: resampled, clamped, last pose facing the object. */
+  /**
+   * The path to publish and send: from the robot's newest keyframe pose (the node's own
+   * knowledge; the planner's startPose only before any), resampled, clamped to
+   * max_plan_distance_m, last pose facing the object.
+   */
   pathOf(plan: PlanResult): Path {
     const v = this.params.values;
-    const start = plan.startPose;
+    const start = this.pathOrigin(plan);
     const goal = clampPose(plan.goalPose, start, v.max_plan_distance_m);
     const pts = resamplePoses([start, goal], v.waypoint_spacing_m).map((q) => clampPose(q, start, v.max_plan_distance_m));
     if (pts.length > 0) pts[pts.length - 1] = goal;
     return { header: this.header(), poses: pts.map((q) => this.poseStamped(q)) };
   }
 
-  private publishPlan(plan: PlanResult, path: Path): void {
-    const v = this.params.values;
-    const bad = checkPath(path, plan.startPose, v.max_plan_distance_m);
+  private refuse(what: string, why: string): void {
+    this.stats.refusedOutputs[what] = (this.stats.refusedOutputs[what] ?? 0) + 1;
+    this.graph.logger.warn(`not publishing ${what}: ${why}`);
+  }
+
+  /**
+   * The outputs of a plan, checked: the path passes checkPath (else Video4SpatialError
+   * 'unsafe_path', nothing is published and the goal ends with the reason); an object estimate
+   * that is not finite is dropped (the plan stays, without an object pose).
+   */
+  checkedOutputs(plan: PlanResult): { path: Path; objectPose: PoseStamped | undefined } {
+    const path = this.pathOf(plan);
+    const bad = checkPath(path, this.pathOrigin(plan), this.params.values.max_plan_distance_m);
     if (bad) throw new Video4SpatialError(`refusing to publish an unsafe plan: ${bad}`, 'unsafe_path');
+    let objectPose: PoseStamped | undefined;
+    if (plan.objectXY) {
+      if (Number.isFinite(plan.objectXY.x) && Number.isFinite(plan.objectXY.y)) objectPose = this.poseStamped({ x: plan.objectXY.x, y: plan.objectXY.y, yaw: 0 });
+      else this.refuse('object_pose', `the object estimate is not finite (${plan.objectXY.x}, ${plan.objectXY.y})`);
+    }
+    return { path, objectPose };
+  }
+
+  private publishPlan(plan: PlanResult, path: Path, objectPose: PoseStamped | undefined): void {
+    const v = this.params.values;
     this.planPub.publish(path);
-    if (plan.objectXY) this.objectPub.publish(this.poseStamped({ x: plan.objectXY.x, y: plan.objectXY.y, yaw: 0 }));
+    if (objectPose) this.objectPub.publish(objectPose);
     if (!v.publish_imagined) return;
     const s = this.model.spec;
-    const chosen = plan.candidates[plan.chosen];
-    if (chosen) {
-      for (const f of chosen.frames) {
-        this.imaginedPub.publish({ header: { stamp: timeFromNs(this.graph.clock.now()), frame_id: 'imagined' }, height: s.height, width: s.width, encoding: 'rgb8', is_bigendian: 0, step: s.width * 3, data: f });
-      }
+    const frameBytes = s.width * s.height * 3;
+    const M = plan.candidates.length;
+    if (!(Number.isInteger(plan.chosen) && plan.chosen >= 0 && plan.chosen < M)) {
+      this.refuse('imagined', `the chosen candidate ${plan.chosen} is not one of the ${M} candidates`);
+      return;
     }
-    const frames = new Uint8Array(plan.candidates.reduce((n, c) => n + c.frames.length * s.width * s.height * 3, 0));
+    const wrong = plan.candidates.flatMap((c, m) => (c.frames.length !== s.targetFrames || c.frames.some((f) => f.length !== frameBytes) ? [m] : []));
+    if (wrong.length > 0) {
+      this.refuse('imagined', `candidate(s) ${wrong.join(', ')} do not hold ${s.targetFrames} frames of ${s.width}×${s.height} rgb8`);
+      return;
+    }
+    const chosen = plan.candidates[plan.chosen] as PlanResult['candidates'][number];
+    for (const f of chosen.frames) {
+      this.imaginedPub.publish({ header: { stamp: timeFromNs(this.graph.clock.now()), frame_id: 'imagined' }, height: s.height, width: s.width, encoding: 'rgb8', is_bigendian: 0, step: s.width * 3, data: f });
+    }
+    const frames = new Uint8Array(M * s.targetFrames * frameBytes);
     let o = 0;
     for (const c of plan.candidates) for (const f of c.frames) {
       frames.set(f, o);
@@ -232,26 +360,38 @@ export class Video4SpatialNode {
     const sds: number[] = [];
     for (const c of plan.candidates) {
       const b = c.goal.boxes[c.goal.boxes.length - 1];
-      boxes.push(...(b ? [b.x0, b.y0, b.x1, b.y1] : [-1, -1, -1, -1]));
-      sds.push(b ? sdOf(b, s.width) : -1);
+      const ok = b !== undefined && [b.x0, b.y0, b.x1, b.y1].every(finite32);
+      boxes.push(...(ok ? [b.x0, b.y0, b.x1, b.y1] : [-1, -1, -1, -1]));
+      const sd = ok ? sdOf(b, s.width) : -1;
+      sds.push(finite32(sd) ? sd : -1);
     }
+    const scores = plan.candidates.map((c) => c.score.score);
+    if (!scores.every(finite32)) this.refuse('candidate_scores', `scores that are not finite float32 (${scores.join(', ')}) are written as -1`);
+    let dropped = 0;
+    const candidatePaths = plan.candidates.map((c) => {
+      const poses = c.goal.poses ?? [];
+      const finite = poses.filter(isFinitePose);
+      dropped += poses.length - finite.length;
+      return { header: this.header(), poses: finite.map((q) => this.poseStamped(q)) };
+    });
+    if (dropped > 0) this.refuse('candidate_poses', `${dropped} non-finite imagined pose(s) left out of candidate_paths`);
     const t = plan.timings;
     this.trajectoryPub.publish({
       header: this.header(),
       object_name: plan.object,
-      num_candidates: plan.candidates.length,
+      num_candidates: M,
       chosen: plan.chosen,
-      scores: plan.candidates.map((c) => c.score.score),
+      scores: scores.map((x) => (finite32(x) ? x : -1)),
       frames_per_candidate: s.targetFrames,
       width: s.width,
       height: s.height,
       encoding: 'rgb8',
       frames,
-      candidate_paths: plan.candidates.map((c) => ({ header: this.header(), poses: (c.goal.poses ?? []).map((q) => this.poseStamped(q)) })),
+      candidate_paths: candidatePaths,
       boxes,
       sd: sds,
       timings: Object.entries(t)
-        .filter(([, val]) => typeof val === 'number')
+        .filter(([, val]) => typeof val === 'number' && Number.isFinite(val))
         .map(([key, val]) => ({ key, value: (val as number).toFixed(1) })),
     });
   }
@@ -268,6 +408,11 @@ export class Video4SpatialNode {
     };
   }
 
+  /**
+   * Runs one goal: plan, publish, (execute) drive a leg through Nav2, replan, until arrival, the
+   * plan limit, the time budget, a cancel/preempt, or an error. Every ending is counted in stats
+   * (aborts by code) and carries the last checked plan and object estimate in its result.
+   */
   async execute(h: ServerGoalHandle<NavigateToObjectGoal, NavigateToObjectFeedback, NavigateToObjectResult>): Promise<void> {
     const v = () => this.params.values;
     const clock = this.graph.clock;
@@ -277,25 +422,47 @@ export class Video4SpatialNode {
     let planTimeS = 0;
     let path: Path | undefined;
     let objectPose: PoseStamped | undefined;
+    let nav2AbortsInARow = 0;
+    let cameraWaitSinceNs: bigint | undefined;
     const feedback = (stage: string, step = 0) =>
       h.publishFeedback({ stage, step, steps: v().steps, current_plan: path ?? { header: this.header(), poses: [] }, distance_remaining: path ? this.remaining(path) : 0 });
+    const abort = (code: string, message: string, reason = message) => {
+      h.abort(this.emptyResult(message, plans, planTimeS, path, objectPose), reason);
+      this.stats.aborted++;
+      this.stats.abortedByReason[code] = (this.stats.abortedByReason[code] ?? 0) + 1;
+    };
+    const sleep = () => new Promise((r) => setTimeout(r, WAIT_POLL_MS));
     try {
       for (;;) {
         if (h.isCancelRequested()) throw new CancelledError(`goal ${h.stopReason ?? 'canceled'}`);
         if (budgetNs !== undefined && clock.now() - t0 > budgetNs) {
-          h.abort(this.emptyResult(`time budget of ${h.goal.time_budget_s} s spent after ${plans} plan(s)`, plans, planTimeS, path, objectPose), 'time budget');
-          this.stats.aborted++;
+          abort('time_budget', `time budget of ${h.goal.time_budget_s} s spent after ${plans} plan(s)`, 'time budget');
           return;
         }
         if (this.teleopUntilNs > clock.now()) {
           feedback('paused_by_teleop');
-          await new Promise((r) => setTimeout(r, 50));
+          await sleep();
           continue;
         }
+        // an executing goal never plans from a stale camera: it waits up to camera_wait_s
+        const stale = h.goal.execute ? this.cameraStale() : undefined;
+        if (stale !== undefined) {
+          cameraWaitSinceNs ??= clock.now();
+          const waitedS = Number(clock.now() - cameraWaitSinceNs) / 1e9;
+          if (waitedS >= v().camera_wait_s) {
+            abort('camera_stale', `${stale}; waited ${waitedS.toFixed(1)} s for it (camera_wait_s ${v().camera_wait_s}) after ${plans} plan(s)`, 'camera stale');
+            return;
+          }
+          if (waitedS === 0) this.graph.logger.warn(`goal '${h.goal.object_name}' waits for the camera: ${stale}`);
+          feedback('waiting_for_camera');
+          await sleep();
+          continue;
+        }
+        cameraWaitSinceNs = undefined;
         feedback('planning');
         const tp = performance.now();
         const policy = v().context_policy as SamplingPolicy;
-        const plan = await planToObject(
+        const plan = await this.planOnce(
           { model: this.model, modelId: this.modelId, camera: cameraOf(this.manifest), frameDtS: this.manifest.frame_dt_s, buffer: this.ingest.buffer },
           { object: h.goal.object_name, candidates: v().candidates, steps: v().steps, shift: v().shift, guidance: v().guidance_scale, seed: v().seed + plans, policy, contextFrames: v().context_frames },
           { onStep: (s) => feedback('denoising', s), isCancelled: () => h.isCancelRequested(), onStage: (s) => feedback(s) },
@@ -303,15 +470,17 @@ export class Video4SpatialNode {
         planTimeS += (performance.now() - tp) / 1000;
         plans++;
         this.stats.plans++;
-        path = this.pathOf(plan);
-        objectPose = plan.objectXY ? this.poseStamped({ x: plan.objectXY.x, y: plan.objectXY.y, yaw: 0 }) : undefined;
-        this.publishPlan(plan, path);
+        // checked before anything is published or kept: an unsafe plan ends the goal, the last safe one stays
+        const out = this.checkedOutputs(plan);
+        path = out.path;
+        objectPose = out.objectPose;
+        this.publishPlan(plan, path, objectPose);
         const here = this.robotPose() ?? plan.startPose;
         const dGoal = Math.hypot(plan.goalPose.x - here.x, plan.goalPose.y - here.y);
         const ch = plan.candidates[plan.chosen];
         this.graph.logger.info(
           `plan ${plans} for '${plan.object}': goal (${plan.goalPose.x.toFixed(2)}, ${plan.goalPose.y.toFixed(2)}) ${dGoal.toFixed(2)} m away from ${ch?.goal.source ?? '?'}, ` +
-            `object ${plan.objectXY ? `(${plan.objectXY.x.toFixed(2)}, ${plan.objectXY.y.toFixed(2)})` : 'not seen'}, score ${ch?.score.score.toFixed(2) ?? '?'}, ${(plan.timings.totalMs / 1000).toFixed(2)} s`,
+            `object ${objectPose ? `(${objectPose.pose.position.x.toFixed(2)}, ${objectPose.pose.position.y.toFixed(2)})` : 'not seen'}, score ${ch?.score.score.toFixed(2) ?? '?'}, ${(plan.timings.totalMs / 1000).toFixed(2)} s`,
         );
         if (!h.goal.execute) {
           h.succeed({ ...this.emptyResult(`planned: goal ${dGoal.toFixed(2)} m away`, plans, planTimeS, path, objectPose), success: true });
@@ -319,24 +488,35 @@ export class Video4SpatialNode {
           return;
         }
         // arrived: a second opinion puts the goal here AND the imagined video shows the object
-        if (plans > 1 && dGoal < v().arrival_distance_m && plan.objectXY !== undefined) {
+        if (plans > 1 && dGoal < v().arrival_distance_m && objectPose !== undefined) {
           // the last leg: drive onto the goal pose, which faces the object, unless already there
+          let note = '';
           if (dGoal > FINAL_LEG_MIN_M || Math.abs(angleDiff(plan.goalPose.yaw, here.yaw)) > FINAL_LEG_MIN_YAW_RAD) {
             feedback('navigating');
-            await this.drive(path, h.signal);
+            const leg = await this.drive(path, h.signal);
             if (h.isCancelRequested()) throw new CancelledError(`goal ${h.stopReason ?? 'canceled'}`);
+            if (leg.aborted !== undefined) note = `; Nav2 aborted the final leg (${leg.aborted})`;
           }
-          h.succeed({ ...this.emptyResult(`arrived: the newest plan's goal is ${dGoal.toFixed(2)} m away after ${plans} plans`, plans, planTimeS, path, objectPose), success: true });
+          h.succeed({ ...this.emptyResult(`arrived: the newest plan's goal is ${dGoal.toFixed(2)} m away after ${plans} plans${note}`, plans, planTimeS, path, objectPose), success: true });
           this.stats.succeeded++;
           return;
         }
         if (plans >= MAX_PLANS_PER_GOAL) {
-          h.abort(this.emptyResult(`did not arrive after ${plans} plans (last goal ${dGoal.toFixed(2)} m away)`, plans, planTimeS, path, objectPose), 'plans exhausted');
-          this.stats.aborted++;
+          abort('plans_exhausted', `did not arrive after ${plans} plans (last goal ${dGoal.toFixed(2)} m away)`, 'plans exhausted');
           return;
         }
         feedback('navigating');
-        await this.drive(path, h.signal);
+        const leg = await this.drive(path, h.signal);
+        if (leg.aborted === undefined) nav2AbortsInARow = 0;
+        else {
+          // retry policy: a leg Nav2 aborts is retried by a new plan from where the robot is, up to MAX_NAV2_ABORTS_IN_A_ROW
+          nav2AbortsInARow++;
+          feedback('nav2_aborted');
+          if (nav2AbortsInARow >= MAX_NAV2_ABORTS_IN_A_ROW) {
+            abort('nav2_aborted', `Nav2 aborted ${nav2AbortsInARow} legs in a row (last: ${leg.aborted}) after ${plans} plan(s); the last plan is kept in this result and on ~/plan`);
+            return;
+          }
+        }
       }
     } catch (e) {
       if (e instanceof CancelledError || h.isCancelRequested()) {
@@ -345,10 +525,24 @@ export class Video4SpatialNode {
         return;
       }
       const msg = e instanceof Error ? e.message : String(e);
-      this.graph.logger.error(`goal '${h.goal.object_name}' aborted: ${msg}`);
-      h.abort(this.emptyResult(msg, plans, planTimeS, path, objectPose), msg);
-      this.stats.aborted++;
+      const code = e instanceof Video4SpatialError ? e.code : 'internal_error';
+      this.graph.logger.error(`goal ${quoteText(h.goal.object_name)} aborted (${code}): ${msg}`);
+      abort(code, msg);
       if (!(e instanceof Video4SpatialError)) this.graph.logger.error(e instanceof Error && e.stack ? e.stack : msg);
+    }
+  }
+
+  /**
+   * One plan. A keyframe the planner sampled can be evicted from the context buffer while the
+   * model encodes (a fast camera and a small buffer): that plan ('buffer_race') is made once more.
+   */
+  private async planOnce(...args: Parameters<Planner>): Promise<PlanResult> {
+    try {
+      return await this.planner(...args);
+    } catch (e) {
+      if (!(e instanceof Video4SpatialError && e.code === 'buffer_race')) throw e;
+      this.graph.logger.warn(`${e.message}; planning again`);
+      return this.planner(...args);
     }
   }
 
@@ -359,9 +553,15 @@ export class Video4SpatialNode {
     return Math.hypot(last.pose.position.x - here.x, last.pose.position.y - here.y);
   }
 
-  /** Sends the path to Nav2; returns when it ends, or cancels it after replan_period_s / on stop. */
-  private async drive(path: Path, signal: AbortSignal): Promise<void> {
-    if (!(await this.nav2.waitForServer(2000))) throw new Video4SpatialError(`Nav2 action server '${this.nav2.name}' is not available`, 'nav2_absent');
+  /**
+   * Sends the path's goal pose to Nav2; returns when the leg ends (`aborted`: Nav2's reason when
+   * it aborted the leg), or cancels it after replan_period_s, on teleop, or when the goal stops.
+   * @throws Video4SpatialError 'nav2_absent' (no server within NAV2_WAIT_MS) or 'nav2_rejected'.
+   */
+  private async drive(path: Path, signal: AbortSignal): Promise<{ aborted: string | undefined }> {
+    if (!(await this.nav2.waitForServer(NAV2_WAIT_MS))) {
+      throw new Video4SpatialError(`Nav2 action server '${this.nav2.name}' is not available (waited ${NAV2_WAIT_MS / 1000} s); the plan is kept in this result and on ~/plan`, 'nav2_absent');
+    }
     const goalPoses = path.poses.slice(-1);
     const t0 = this.graph.clock.now();
     const periodNs = BigInt(Math.round(this.params.values.replan_period_s * 1e9));
@@ -371,26 +571,55 @@ export class Video4SpatialNode {
       const late = this.graph.clock.now() - t0 > periodNs;
       if ((late || signal.aborted || this.teleopUntilNs > this.graph.clock.now()) && !cancelling && handle) {
         cancelling = true;
-        void handle.cancel();
+        void handle.cancel().catch(() => undefined);
       }
     });
-    if (!handle.accepted) throw new Video4SpatialError(`Nav2 rejected the goal${handle.rejectReason ? `: ${handle.rejectReason}` : ''}`, 'nav2_rejected');
-    const onAbort = () => void handle?.cancel();
+    if (!handle.accepted) {
+      throw new Video4SpatialError(`Nav2 rejected the goal${handle.rejectReason ? `: ${handle.rejectReason}` : ''}; the plan is kept in this result and on ~/plan`, 'nav2_rejected');
+    }
+    const onAbort = () => void handle?.cancel().catch(() => undefined);
     signal.addEventListener('abort', onAbort);
     try {
       const out = await handle.result;
       if (out.status === 'aborted') {
         const why = out.result.error_msg || out.reason || 'no reason given';
         this.graph.logger.warn(`Nav2 aborted the leg (${why}); replanning from here`);
+        return { aborted: why };
       }
+      return { aborted: undefined };
     } finally {
       signal.removeEventListener('abort', onAbort);
     }
   }
 
+  /** The node's own DiagnosticStatus: goal outcomes by code, refused outputs, camera age. */
+  nodeStatus(): DiagnosticStatus {
+    const st = this.stats;
+    const age = this.cameraAgeS();
+    const stale = this.ingest.pipeline.counters.received > 0 ? this.cameraStale() : undefined;
+    const values = [
+      { key: 'goals', value: String(st.goals) },
+      { key: 'goals_rejected', value: String(st.rejected) },
+      { key: 'goals_succeeded', value: String(st.succeeded) },
+      { key: 'goals_aborted', value: String(st.aborted) },
+      { key: 'goals_canceled', value: String(st.canceled) },
+      { key: 'plans', value: String(st.plans) },
+      { key: 'camera_age_s', value: age === undefined ? '' : age.toFixed(2) },
+      ...Object.entries(st.rejectedByReason).map(([k, n]) => ({ key: `rejected.${k}`, value: String(n) })),
+      ...Object.entries(st.abortedByReason).map(([k, n]) => ({ key: `aborted.${k}`, value: String(n) })),
+      ...Object.entries(st.refusedOutputs).map(([k, n]) => ({ key: `refused.${k}`, value: String(n) })),
+    ];
+    return { level: stale ? DIAGNOSTIC_LEVEL.WARN : DIAGNOSTIC_LEVEL.OK, name: 'video4spatial_nav: node', message: stale ?? `${st.goals} goals, ${st.plans} plans`, hardware_id: '', values };
+  }
+
+  /** Publishes the ingest and node statuses on /diagnostics (1 Hz timer); never throws. */
   publishDiagnostics(): void {
-    const s = this.ingest.diagnostics.status();
-    this.diagPub.publish({ header: { stamp: timeFromNs(this.graph.clock.now()), frame_id: '' }, status: [s as never] });
+    try {
+      const s = this.ingest.diagnostics.status();
+      this.diagPub.publish({ header: { stamp: timeFromNs(this.graph.clock.now()), frame_id: '' }, status: [s as DiagnosticStatus, this.nodeStatus()] });
+    } catch (e) {
+      this.graph.logger.error(`diagnostics not published: ${e instanceof Error ? e.message : String(e)}`);
+    }
   }
 
   close(): void {

@@ -9,9 +9,9 @@ import { type CameraInfoLike, type ModelCamera } from '../core/context/cameraFit
 import { IngestDiagnostics, type IngestSummary, ingestSummary } from '../core/context/ingestDiagnostics.js';
 import { IngestPipeline } from '../core/context/IngestPipeline.js';
 import { KeyframeGate, type KeyframeGateParams } from '../core/context/keyframeGate.js';
-import { ParameterError, Video4SpatialError } from '../core/errors.js';
+import { ParameterError, TransformError, Video4SpatialError } from '../core/errors.js';
 import { OdometryPoseSource, type OdometryLike } from '../core/tf/OdometryPoseSource.js';
-import { secondsToNs, type TimeLike } from '../core/tf/stamp.js';
+import { formatStamp, secondsToNs, timeToNs, type TimeLike } from '../core/tf/stamp.js';
 import { NullPoseSource, type PoseSource, TfBuffer, type TfMessageLike, TfPoseSource } from '../core/tf/TfBuffer.js';
 import { FrameIngestor, type RawBackend, isCompressed } from '../vision/FrameIngestor.js';
 import type { CompressedImageLike, ImageLike } from '../vision/imageFormat.js';
@@ -50,6 +50,12 @@ export interface CameraIngestParams {
   protectNewest: number;
   queueCapacity: number;
   rawBackend: RawBackend;
+  /**
+   * Camera frames and dynamic /tf transforms stamped more than this ahead of `clockNs` are
+   * rejected ('future_stamp'): one far-future transform would otherwise age every other out of
+   * the TF cache. Infinity (the default) = no check; needs the `clockNs` constructor argument.
+   */
+  maxStampAheadS: number;
 }
 
 export const DEFAULT_CAMERA_INGEST_PARAMS: Readonly<CameraIngestParams> = Object.freeze({
@@ -69,6 +75,7 @@ export const DEFAULT_CAMERA_INGEST_PARAMS: Readonly<CameraIngestParams> = Object
   protectNewest: 8,
   queueCapacity: 2,
   rawBackend: 'auto',
+  maxStampAheadS: Infinity,
 });
 
 /** QoS presets this module asks for (ROS: sensor data = best effort, keep last 5, volatile). */
@@ -99,13 +106,16 @@ export class CameraIngest {
   /** Rejected /tf transforms and odometry messages (not camera frames), by code. */
   readonly poseInputErrors: Record<string, number> = {};
   private readonly logger: IngestLogger;
+  private readonly stampAhead: { clockNs: () => bigint; maxAheadNs: bigint } | undefined;
   private unsubscribers: (() => void)[] = [];
 
-  constructor(model: ModelCamera, params: Partial<CameraIngestParams> = {}, logger: IngestLogger = { warn: () => {} }) {
+  /** `clockNs`: the node's clock (ns since epoch), for the `maxStampAheadS` check. */
+  constructor(model: ModelCamera, params: Partial<CameraIngestParams> = {}, logger: IngestLogger = { warn: () => {} }, clockNs?: () => bigint) {
     const p = { ...DEFAULT_CAMERA_INGEST_PARAMS, ...params };
     validateParams(p);
     this.params = Object.freeze(p);
     this.logger = logger;
+    this.stampAhead = clockNs !== undefined && Number.isFinite(p.maxStampAheadS) ? { clockNs, maxAheadNs: secondsToNs(p.maxStampAheadS) } : undefined;
     this.tf = new TfBuffer({ cacheDurationNs: secondsToNs(p.tfCacheS), futureToleranceNs: secondsToNs(p.tfFutureToleranceS) });
     if (p.poseSource === 'odom') {
       this.odometry = new OdometryPoseSource({ cacheDurationNs: secondsToNs(p.tfCacheS), futureToleranceNs: secondsToNs(p.tfFutureToleranceS) });
@@ -132,6 +142,7 @@ export class CameraIngest {
       gate: new KeyframeGate(p.gate),
       buffer: this.buffer,
       queueCapacity: p.queueCapacity,
+      ...(this.stampAhead !== undefined ? { stampAhead: this.stampAhead } : {}),
     });
     this.diagnostics = new IngestDiagnostics(this.pipeline.counters, this.buffer);
   }
@@ -150,7 +161,22 @@ export class CameraIngest {
   }
 
   handleTf(msg: TfMessageLike, isStatic: boolean): void {
-    for (const e of this.tf.addTfMessage(msg, isStatic)) this.countPoseInputError(e, isStatic ? '/tf_static' : '/tf');
+    const where = isStatic ? '/tf_static' : '/tf';
+    let m = msg;
+    const ahead = this.stampAhead;
+    if (ahead !== undefined && !isStatic) {
+      // static transforms are timeless; a dynamic one from the far future would prune the rest
+      const clock = ahead.clockNs();
+      const keep = msg.transforms.filter((t) => {
+        const ns = timeToNs(t.header.stamp);
+        if (ns - clock <= ahead.maxAheadNs) return true;
+        const what = `transform ${t.header.frame_id || '""'} → ${t.child_frame_id || '""'} from ${where}`;
+        this.countPoseInputError(new TransformError(`${what}: stamp ${formatStamp(ns)} is ${formatStamp(ns - clock)} ahead of the clock (at most ${formatStamp(ahead.maxAheadNs)})`, 'future_stamp'), where);
+        return false;
+      });
+      if (keep.length !== msg.transforms.length) m = { transforms: keep };
+    }
+    for (const e of this.tf.addTfMessage(m, isStatic)) this.countPoseInputError(e, where);
   }
 
   handleOdometry(msg: OdometryLike): void {
@@ -203,6 +229,7 @@ function validateParams(p: CameraIngestParams): void {
   if (!['tf', 'odom', 'none'].includes(p.poseSource)) throw bad('poseSource', p.poseSource, "must be 'tf', 'odom' or 'none'");
   if (!(p.tfCacheS > 0)) throw bad('tfCacheS', p.tfCacheS, 'must be > 0 s');
   if (!(p.tfFutureToleranceS >= 0)) throw bad('tfFutureToleranceS', p.tfFutureToleranceS, 'must be ≥ 0 s');
+  if (!(p.maxStampAheadS >= 0)) throw bad('maxStampAheadS', p.maxStampAheadS, 'must be ≥ 0 s (Infinity = no check)');
   if (p.cameraHfovDeg !== undefined && !(p.cameraHfovDeg > 0 && p.cameraHfovDeg < 180)) throw bad('cameraHfovDeg', p.cameraHfovDeg, 'must be in (0, 180) degrees');
   for (const [name, v] of [
     ['globalFrame', p.globalFrame],

@@ -85,7 +85,11 @@ export const NODE_PARAMETERS = [
   { name: 'keyframe_max_interval_s', kind: 'double', default: 2.0, min: 0.05, max: 600.0, dynamic: true,
     description: 'Keep a frame when this much time passed since the last keyframe, s' },
   { name: 'camera_stale_s', kind: 'double', default: 1.0, min: 0.05, max: 60.0, dynamic: true,
-    description: 'No camera frame for this long = camera stale (diagnostics WARN, no new plan), s' },
+    description: 'No usable camera frame for this long = camera stale: execute goals are rejected, a running goal waits before its next plan, diagnostics WARN, s' },
+  { name: 'max_stamp_ahead_s', kind: 'double', default: 1.0, min: 0.0, max: 3600.0, dynamic: false,
+    description: "Camera frames and /tf transforms stamped more than this ahead of the node's clock are rejected (future_stamp): one far-future transform would age every other out of the TF cache, s" },
+  { name: 'camera_wait_s', kind: 'double', default: 10.0, min: 0.0, max: 600.0, dynamic: true,
+    description: 'A running goal waits this long for a stale camera to come back before it is aborted, s (0 = abort at once)' },
   // ── planning and execution ──
   { name: 'waypoint_spacing_m', kind: 'double', default: 0.5, min: 0.05, max: 10.0, dynamic: true,
     description: 'Spacing of the waypoints sent to Nav2 along the imagined path, m' },

@@ -5,6 +5,7 @@
  * BadFrameError whose `code` names the reason and whose message quotes the values and the topic.
  * No OpenCV here.
  */
+import { crc32 } from 'node:zlib';
 import { BadFrameError } from '../core/errors.js';
 
 /** Structural sensor_msgs/Image (the fields read here). */
@@ -263,6 +264,11 @@ function probePng(d: Uint8Array, what: string, topic: string): CompressedProbe {
   const chunk = String.fromCharCode(d[12] as number, d[13] as number, d[14] as number, d[15] as number);
   if (chunk !== 'IHDR') throw new BadFrameError(`${what}: first PNG chunk is '${chunk}', expected 'IHDR' ${tag(topic)}`, 'corrupt_png');
   const u32 = (o: number) => (((d[o] as number) << 24) | ((d[o + 1] as number) << 16) | ((d[o + 2] as number) << 8) | (d[o + 3] as number)) >>> 0;
+  // the IHDR CRC (over type + 13 data bytes) catches a corrupt header before the decoder sees it
+  const crc = crc32(d.subarray(12, 29));
+  if (crc !== u32(29)) {
+    throw new BadFrameError(`${what}: PNG IHDR CRC is ${u32(29).toString(16).padStart(8, '0')}, the header's bytes give ${crc.toString(16).padStart(8, '0')}; the header is corrupt ${tag(topic)}`, 'corrupt_png');
+  }
   const width = u32(16);
   const height = u32(20);
   const n = d.length;

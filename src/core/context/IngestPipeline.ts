@@ -13,7 +13,7 @@ import { Observable, type OperatorFunction, Subject, type Subscription } from 'r
 import { BadFrameError, ParameterError, TransformError, Video4SpatialError } from '../errors.js';
 import type { Transform3D } from '../geometry.js';
 import type { PoseSource } from '../tf/TfBuffer.js';
-import { type TimeLike, timeToNs } from '../tf/stamp.js';
+import { formatStamp, type TimeLike, timeToNs } from '../tf/stamp.js';
 import type { ContextBuffer, ContextEntry } from './ContextBuffer.js';
 import { IngestCounters } from './ingestDiagnostics.js';
 import type { KeyframeGate, Thumbnail } from './keyframeGate.js';
@@ -42,6 +42,11 @@ export interface IngestPipelineOptions<M> {
   yieldFn?: (resume: () => void) => void;
   /** Told about every rejection (for logging); counting happens regardless. */
   onReject?: (code: string, error: Error, streamIndex: number) => void;
+  /**
+   * The node's clock (ns) and how far ahead of it a frame may be stamped; a frame stamped later
+   * is rejected 'future_stamp' (it would block every later frame as out of order). Default: no check.
+   */
+  stampAhead?: { clockNs: () => bigint; maxAheadNs: bigint };
 }
 
 interface Queued<M> {
@@ -130,6 +135,7 @@ export class IngestPipeline<M extends CameraMessageLike> {
   private readonly processor: FrameProcessor<M>;
   private readonly poseSource: PoseSource;
   private readonly now: () => number;
+  private readonly stampAhead: IngestPipelineOptions<M>['stampAhead'];
   private readonly onReject: (code: string, error: Error, streamIndex: number) => void;
   private readonly admittedSubject = new Subject<ContextEntry>();
   private nextIndex = 0;
@@ -142,6 +148,7 @@ export class IngestPipeline<M extends CameraMessageLike> {
     this.gate = opts.gate;
     this.buffer = opts.buffer;
     this.now = opts.now ?? (() => performance.now());
+    this.stampAhead = opts.stampAhead;
     this.onReject = opts.onReject ?? (() => {});
     this.admitted$ = this.admittedSubject.asObservable();
     const settle = () => {
@@ -212,6 +219,11 @@ export class IngestPipeline<M extends CameraMessageLike> {
     this.onReject(code, err, index);
   }
 
+  private markUsable(stampNs: bigint): void {
+    const c = this.counters;
+    if (c.lastUsableStampNs === undefined || stampNs > c.lastUsableStampNs) c.lastUsableStampNs = stampNs;
+  }
+
   private async process(q: Queued<M>): Promise<ContextEntry | undefined> {
     const t0 = this.now();
     try {
@@ -221,10 +233,21 @@ export class IngestPipeline<M extends CameraMessageLike> {
         throw new BadFrameError(`frame ${index}: header.stamp ${JSON.stringify(stamp)} is not a valid time (integer sec, nanosec in [0, 1e9))`, 'bad_stamp');
       }
       const stampNs = timeToNs(stamp);
+      const ahead = this.stampAhead;
+      if (ahead !== undefined) {
+        const clock = ahead.clockNs();
+        if (stampNs - clock > ahead.maxAheadNs) {
+          throw new BadFrameError(
+            `frame ${index}: header.stamp ${formatStamp(stampNs)} is ${formatStamp(stampNs - clock)} ahead of the clock (${formatStamp(clock)}; at most ${formatStamp(ahead.maxAheadNs)}): are the clocks synchronised?`,
+            'future_stamp',
+          );
+        }
+      }
       const at = this.poseSource.poseAt(stampNs, msg.header.frame_id);
       const decision = this.gate.consider({ stampNs, pose: at.pose, thumbnail: () => this.processor.thumbnail(msg) });
       if (!decision.admit) {
         this.counters.skip(decision.reason);
+        this.markUsable(stampNs);
         return undefined;
       }
       let frame: { pixels: Uint8Array };
@@ -237,6 +260,7 @@ export class IngestPipeline<M extends CameraMessageLike> {
         throw e;
       }
       this.counters.admitted++;
+      this.markUsable(stampNs);
       return this.buffer.newest;
     } finally {
       this.counters.processingMs += this.now() - t0;

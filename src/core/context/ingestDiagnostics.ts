@@ -37,6 +37,11 @@ export class IngestCounters {
   dropped = 0;
   /** newest stamp received (ns) */
   lastStampNs: bigint | undefined;
+  /**
+   * newest stamp (ns) of a usable frame: valid stamp, a pose, and then admitted or passed over by
+   * the gate. Camera staleness is measured from it (a stream of rejected frames is no camera).
+   */
+  lastUsableStampNs: bigint | undefined;
   /** message of the latest rejection, for the diagnostics text */
   lastRejection = '';
   /** total processing time of processed frames (ms) and their count */

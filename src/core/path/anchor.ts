@@ -304,6 +304,11 @@ export interface AnchorGoalOptions {
    */
   startPose?: Pose2D;
   register?: Registrar;
+  /**
+   * The box of each frame, already detected (detectBox(frames[i], W, H)); lets a caller time box
+   * detection on its own or reuse the current view's box. Same length as `frames`.
+   */
+  boxes?: readonly (BoxDetection | undefined)[];
   /** Used when `keyframes` is a plain list; with a KeyframeIndex only anchorFrames applies (the index keeps its own). */
   params?: Partial<AnchorParams>;
 }
@@ -331,6 +336,9 @@ export function anchorGoal(frames: readonly Uint8Array[], keyframes: KeyframeInd
   if (chain && chain.poses.length !== frames.length) {
     throw new ParameterError(`anchorGoal: chain has ${chain.poses.length} poses for ${frames.length} frames`);
   }
+  if (options.boxes && options.boxes.length !== frames.length) {
+    throw new ParameterError(`anchorGoal: ${options.boxes.length} boxes given for ${frames.length} frames`);
+  }
   const params = { ...DEFAULT_ANCHOR_PARAMS, ...(keyframes instanceof KeyframeIndex ? keyframes.params : {}), ...(options.params ?? {}) };
   checkParams(params);
   const index = keyframes instanceof KeyframeIndex ? keyframes : new KeyframeIndex(keyframes, camera, params);
@@ -338,7 +346,7 @@ export function anchorGoal(frames: readonly Uint8Array[], keyframes: KeyframeInd
   const H = camera.height;
   frames.forEach((f, i) => checkRgbImage(f, W, H, `anchorGoal frame ${i}`));
   const last = frames.length - 1;
-  const boxes = frames.map((f) => detectBox(f, W, H));
+  const boxes = options.boxes ? options.boxes.slice() : frames.map((f) => detectBox(f, W, H));
   // relative pose of frame i to the last one, from the chain
   const toLast = (i: number): Pose2D | undefined => {
     if (i === last) return { x: 0, y: 0, yaw: 0 };

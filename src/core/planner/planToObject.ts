@@ -15,6 +15,7 @@ import { normalizeAngle, type Pose2D } from '../geometry.js';
 import type { PinholeCamera } from '../camera.js';
 import type { ContextBuffer, ContextEntry, SamplingPolicy } from '../context/ContextBuffer.js';
 import { anchorGoal, KeyframeIndex, type GoalEstimate } from '../path/anchor.js';
+import { detectBox } from '../path/box.js';
 import { chainOdometry, type OdometryChain } from '../path/vo.js';
 import { scoreCandidate, chooseCandidate, consensus, withConsensus, type CandidateScore } from '../path/score.js';
 import { imagine, type CandidateContext } from '../sampler/imagine.js';
@@ -80,7 +81,25 @@ export interface PlanResult {
   startPose: Pose2D;
   /** Imagined intermediate poses of the chosen candidate (advisory), map frame. */
   imaginedPoses: Pose2D[];
-  timings: { sampleMs: number; encodeMs: number; denoiseMs: number; perStepMs: number[]; decodeMs: number; extractMs: number; totalMs: number };
+  /**
+   * Stage timings in ms (the `now` hook's clock). denoiseMs is the sum of perStepMs (one entry per
+   * denoising step, all M candidates and both CFG branches in one batch) plus bookkeeping;
+   * extractMs = boxMs (red box in every frame of every candidate) + voMs (odometry chains) +
+   * waypointsMs (keyframe index, anchoring, goal and object estimates, scoring: the rest of step 5).
+   * encodeMs covers only keyframes whose latents were not cached yet.
+   */
+  timings: {
+    sampleMs: number;
+    encodeMs: number;
+    denoiseMs: number;
+    perStepMs: number[];
+    decodeMs: number;
+    extractMs: number;
+    boxMs: number;
+    voMs: number;
+    waypointsMs: number;
+    totalMs: number;
+  };
 }
 
 /** Converts [B, 3, H, W] floats in [0, 1] to B rgb8 H×W×3 images. */
@@ -183,13 +202,23 @@ export async function planToObject(deps: PlanDeps, req: PlanRequest, hooks: Plan
   const index = new KeyframeIndex(all.map((e) => ({ rgb: e.pixels, pose: e.pose })), camera);
   const N = spec.targetFrames;
   const frames = toRgb8(im.frames, req.candidates * N, spec.width, spec.height);
+  // the current view's box is the same for every candidate: detect it once
+  let tb = now();
+  const newestBox = detectBox(newest.pixels, spec.width, spec.height);
+  let boxMs = now() - tb;
+  let voMs = 0;
   const candidates: CandidatePlan[] = [];
   for (let m = 0; m < req.candidates; m++) {
     const f = frames.slice(m * N, (m + 1) * N);
     // the current view is frame 0 of the chain, so the chain starts at a known pose
     const seq = [newest.pixels, ...f];
+    tb = now();
+    const boxes = [newestBox, ...f.map((x) => detectBox(x, spec.width, spec.height))];
+    const tv = now();
+    boxMs += tv - tb;
     const chain = chainOdometry(seq, camera);
-    const goal = anchorGoal(seq, index, camera, { chain, startPose: newest.pose });
+    voMs += now() - tv;
+    const goal = anchorGoal(seq, index, camera, { chain, startPose: newest.pose, boxes });
     const last = goal.boxes[goal.boxes.length - 1];
     const score = scoreCandidate({ width: spec.width, lastBox: last, goal, chain, ...(goal.poses ? { poses: goal.poses } : {}) });
     candidates.push({ frames: f, contextIndices: (samples[m] as { indices: number[] }).indices, chain, goal, score });
@@ -223,6 +252,9 @@ export async function planToObject(deps: PlanDeps, req: PlanRequest, hooks: Plan
       perStepMs: im.timings.perStepMs,
       decodeMs: im.timings.decodeMs,
       extractMs: tExtract - tImagine,
+      boxMs,
+      voMs,
+      waypointsMs: tExtract - tImagine - boxMs - voMs,
       totalMs: now() - t0,
     },
   };

@@ -10,7 +10,7 @@
  */
 import { ParameterError, TransformError } from '../errors.js';
 import { type Pose2D, type Quaternion, type Transform3D, type Vec3, IDENTITY_TRANSFORM, composeTransforms, invertTransform, transformToPose2D } from '../geometry.js';
-import { type TimeLike, secondsToNs, timeToNs } from './stamp.js';
+import { type TimeLike, formatStamp, nsToSeconds, secondsToNs, timeToNs } from './stamp.js';
 import { TransformSeries, checkedTransform } from './TransformSeries.js';
 
 /** Structural geometry_msgs/TransformStamped (compatible with the ROS message type). */
@@ -72,7 +72,9 @@ export class TfBuffer {
 
   /**
    * Adds one transform. Throws TransformError 'invalid_transform' (NaN, non-unit quaternion,
-   * empty or equal frame ids) or 'loop' (the edge would close a cycle); the buffer is unchanged then.
+   * empty or equal frame ids), 'loop' (the edge would close a cycle) or 'parent_conflict' (the
+   * child has another parent whose edge is alive: static, or updated within the cache duration);
+   * the buffer is unchanged then.
    */
   setTransform(msg: TransformStampedLike, isStatic: boolean, source = isStatic ? '/tf_static' : '/tf'): void {
     const parent = normalizeFrameId(msg.header.frame_id);
@@ -89,6 +91,12 @@ export class TfBuffer {
       f = e?.parent;
     }
     let edge = this.edges.get(child);
+    if (edge !== undefined && (edge.parent !== parent || edge.isStatic !== isStatic)) {
+      // one parent per frame while its edge is alive: a second authority (a misconfigured or
+      // hostile publisher) must not cut a live tree; /tf_static may restate its own static edges
+      const conflict = this.liveEdgeConflict(edge, isStatic, timeToNs(msg.header.stamp));
+      if (conflict !== undefined) throw new TransformError(`${what}: ${child} already has ${conflict}; the second parent is refused`, 'parent_conflict');
+    }
     if (edge === undefined || edge.parent !== parent || edge.isStatic !== isStatic) {
       // a frame that changes parent (or switches between static and dynamic) starts a new history
       edge = { parent, isStatic, staticTransform: tf, series: new TransformSeries(`${parent} → ${child}`) };
@@ -97,6 +105,17 @@ export class TfBuffer {
     if (isStatic) edge.staticTransform = tf;
     else edge.series.insert(timeToNs(msg.header.stamp), tf, this.cacheDurationNs);
     this.parentsSeen.add(parent);
+  }
+
+  /**
+   * Why `edge` may not be replaced by a new parent (undefined when it may): a static edge is
+   * replaced only from /tf_static; a dynamic one once it has had no update for the cache duration.
+   */
+  private liveEdgeConflict(edge: Edge, isStatic: boolean, stampNs: bigint): string | undefined {
+    if (edge.isStatic) return isStatic ? undefined : `the static parent ${edge.parent} (from /tf_static; only /tf_static may change it)`;
+    const newest = edge.series.newest;
+    if (newest === undefined || stampNs - newest.stampNs > this.cacheDurationNs) return undefined;
+    return `the parent ${edge.parent}, updated ${formatStamp(newest.stampNs)} (a new parent is accepted ${nsToSeconds(this.cacheDurationNs).toFixed(1)} s after its last update)`;
   }
 
   /**

@@ -20,9 +20,10 @@
 import { nsToTime, timeToNs as coreTimeToNs } from '../../core/tf/stamp.js';
 import { ros2humble, ros2jazzy } from '@foxglove/rosmsg-msgs-common';
 import { parse } from '@foxglove/rosmsg';
-import { MessageReader, MessageWriter } from '@foxglove/rosmsg2-serialization';
+import { MessageReader } from '@foxglove/rosmsg2-serialization';
 import type { MessageDefinition, MessageDefinitionField } from '@foxglove/message-definition';
 import { MessageError } from '../../core/errors.js';
+import { CdrMessageWriter, utf8Length } from './cdrWriter.js';
 import {
   NAV2_WAYPOINT_STATUS,
   NAVIGATE_THROUGH_POSES_HUMBLE,
@@ -257,7 +258,8 @@ export function schemaText(type: string, distro: RosDistro = DEFAULT_DISTRO): st
 
 interface Codec {
   definitions: MessageDefinition[];
-  writer: MessageWriter;
+  /** Our writer (UTF-8 strings; see cdrWriter.ts), not @foxglove's MessageWriter. */
+  writer: CdrMessageWriter;
   reader: MessageReader;
 }
 const codecs = new Map<string, Codec>();
@@ -268,7 +270,7 @@ function codec(type: string, distro: RosDistro): Codec {
   let c = codecs.get(key);
   if (!c) {
     const definitions = parse(schemaText(full, distro), { ros2: true });
-    c = { definitions, writer: new MessageWriter(definitions), reader: new MessageReader(definitions) };
+    c = { definitions, writer: new CdrMessageWriter(definitions), reader: new MessageReader(definitions) };
     codecs.set(key, c);
   }
   return c;
@@ -380,7 +382,10 @@ class Validator {
     }
     if (t === 'string' || t === 'wstring') {
       if (typeof v !== 'string') this.fail(path, `must be a string, got ${describe(v)}`);
-      if (f.upperBound !== undefined && v.length > f.upperBound) this.fail(path, `must be at most ${f.upperBound} characters, got ${v.length}`);
+      // a ROS string is UTF-8 bytes ending in NUL (C and rclpy read it so): no NUL inside, no lone surrogates
+      if (v.includes('\0')) this.fail(path, `must not contain NUL characters (a ROS string ends at the first NUL), got ${describe(v)} at index ${v.indexOf('\0')}`);
+      if (LONE_SURROGATE.test(v)) this.fail(path, `is not valid Unicode (a lone UTF-16 surrogate cannot be encoded as UTF-8), got ${describe(v)}`);
+      if (f.upperBound !== undefined && utf8Length(v) > f.upperBound) this.fail(path, `must be at most ${f.upperBound} bytes of UTF-8, got ${utf8Length(v)}`);
       return;
     }
     if (t === 'float32' || t === 'float64') {
@@ -403,6 +408,9 @@ class Validator {
     this.fail(path, `has unsupported primitive type ${t}`);
   }
 }
+
+/** An unpaired UTF-16 surrogate (not encodable as UTF-8). */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 const TIME_FIELDS: MessageDefinitionField[] = [
   { name: 'sec', type: 'int32', isComplex: false, isArray: false },

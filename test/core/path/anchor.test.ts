@@ -87,6 +87,10 @@ describe('core/path/anchor', function () {
     assert.equal(g.boxes.length, 7);
     const first = g.poses[0] as Pose2D;
     assert.ok(Math.hypot(first.x - sc.start.x, first.y - sc.start.y) < 1e-9, 'the bent chain still starts at the start pose');
+    // boxes detected beforehand (as planToObject does, to time them) give the same estimate
+    const pre = anchorGoal(frames, kfs, cam, { chain, startPose: sc.start, boxes: g.boxes });
+    assert.deepEqual(pre.goal, g.goal);
+    assert.deepEqual(pre.object, g.object);
   });
 
   it('falls back to the chain when no keyframe is alike, and to none without a start pose', () => {
@@ -135,6 +139,7 @@ describe('core/path/anchor', function () {
     const isParam = (re: RegExp) => (e: unknown) => e instanceof ParameterError && re.test(e.message);
     assert.throws(() => anchorGoal([], [kf], cam), isParam(/at least one imagined frame, got 0/));
     assert.throws(() => anchorGoal([f], [kf], cam, { chain: { poses: [], links: [], minConfidence: 0 } }), isParam(/chain has 0 poses for 1 frames/));
+    assert.throws(() => anchorGoal([f], [kf], cam, { boxes: [undefined, undefined] }), isParam(/2 boxes given for 1 frames/));
     assert.throws(() => new KeyframeIndex([], cam), isParam(/at least one keyframe, got 0/));
     assert.throws(() => new KeyframeIndex([{ pose: { x: Number.NaN, y: 0, yaw: 0 }, rgb: f }], cam), isParam(/keyframe 0 has a non-finite pose \(NaN/));
     assert.throws(() => new KeyframeIndex([{ pose: kf.pose, rgb: new Uint8Array(7) }], cam), (e: unknown) => e instanceof BadFrameError && /keyframe 0 has 7 bytes/.test(e.message));

@@ -71,6 +71,10 @@ describe('core/planner/planToObject', function () {
     assert.ok(dObj < 0.8, `object estimate ${dObj.toFixed(2)} m off`);
     assert.equal(r.candidates.length, 2);
     assert.ok(r.timings.totalMs > 0);
+    const t = r.timings;
+    for (const k of ['boxMs', 'voMs', 'waypointsMs'] as const) assert.ok(t[k] >= 0 && Number.isFinite(t[k]), `${k} = ${t[k]}`);
+    assert.ok(Math.abs(t.boxMs + t.voMs + t.waypointsMs - t.extractMs) < 1e-6, `box ${t.boxMs} + vo ${t.voMs} + waypoints ${t.waypointsMs} ≠ extract ${t.extractMs}`);
+    assert.ok(t.voMs > 0 && t.waypointsMs > 0, 'odometry and anchoring take measurable time');
   });
 
   it('rejects an unknown object, listing the vocabulary', async () => {

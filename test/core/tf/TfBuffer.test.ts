@@ -143,12 +143,17 @@ describe('core/tf/TfBuffer', () => {
     assert.deepEqual(b.frames(), ['a', 'b', 'c', 'd']);
   });
 
-  it('a frame that changes parent starts a new history; clear() forgets everything', () => {
+  it('a second parent is refused while the edge is alive; after the cache duration it starts a new history; clear() forgets everything', () => {
     const b = new TfBuffer();
     b.setTransform(tf('odom', 'base_link', 0, 1), false);
-    b.setTransform(tf('map', 'base_link', 1, 5), false);
-    close(b.lookupTransform('map', 'base_link', S(1)).translation.x, 5);
-    assert.throws(() => b.lookupTransform('odom', 'base_link', S(1)), isTfError('chain_broken'));
+    b.setTransform(tf('base_link', 'camera', 0, 0.2), true);
+    assert.throws(() => b.setTransform(tf('map', 'base_link', 1, 5), false), isTfError('parent_conflict', /base_link already has the parent odom, updated 0\.000 s .*accepted 10\.0 s after its last update/));
+    assert.throws(() => b.setTransform(tf('odom', 'camera', 1, 5), false), isTfError('parent_conflict', /camera already has the static parent base_link \(from \/tf_static/));
+    b.setTransform(tf('map', 'camera', 1, 0.3), true); // /tf_static may restate its own edges
+    close(b.lookupTransform('map', 'camera').translation.x, 0.3);
+    b.setTransform(tf('map', 'base_link', 10.5, 5), false);
+    close(b.lookupTransform('map', 'base_link', S(10.5)).translation.x, 5);
+    assert.throws(() => b.lookupTransform('odom', 'base_link', S(10.5)), isTfError('chain_broken'));
     b.clear();
     assert.equal(b.hasFrame('map'), false);
   });
