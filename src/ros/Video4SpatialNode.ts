@@ -7,7 +7,8 @@
  * (nav_msgs/Path), `~/object_pose`, `~/imagined` (the chosen imagined video, rgb8 frame by frame),
  * `~/imagined_trajectory`, `/diagnostics`; and, with `execute`, drives through Nav2's
  * `navigate_through_poses`, replanning after `replan_period_s` of travel or on arrival of a leg,
- * until the newest plan's goal is within `arrival_distance_m` of the robot.
+ * until the newest plan's goal is within `arrival_distance_m` of the robot and its object estimate
+ * within `arrival_object_distance_m`.
  * Every per-goal error is caught here and ends that goal with its message; the node keeps running.
  */
 import { CancelledError, Video4SpatialError } from '../core/errors.js';
@@ -488,7 +489,9 @@ export class Video4SpatialNode {
           return;
         }
         // arrived: a second opinion puts the goal here AND the imagined video shows the object
-        if (plans > 1 && dGoal < v().arrival_distance_m && objectPose !== undefined) {
+        // within reach (an object imagined far away means the way is not over, whatever the goal)
+        const dObject = objectPose ? Math.hypot(objectPose.pose.position.x - here.x, objectPose.pose.position.y - here.y) : Infinity;
+        if (plans > 1 && dGoal < v().arrival_distance_m && dObject <= v().arrival_object_distance_m) {
           // the last leg: drive onto the goal pose, which faces the object, unless already there
           let note = '';
           if (dGoal > FINAL_LEG_MIN_M || Math.abs(angleDiff(plan.goalPose.yaw, here.yaw)) > FINAL_LEG_MIN_YAW_RAD) {

@@ -41,6 +41,8 @@ export interface GraphMissionOptions {
   timeBudgetS: number;
   replanPeriodS: number;
   otherWorld?: Scenario;
+  /** Further node parameters (ROS names), applied after the ones above. */
+  nodeParameters?: Record<string, string | number | boolean>;
   /** Taps every message (for bag recording). */
   tap?: (bus: InProcessBus) => void;
   logger?: Logger;
@@ -99,6 +101,7 @@ export async function runGraphMission(sc: Scenario, model: ImaginationModel, man
       context_policy: opts.ablation === 'contiguous' ? 'contiguous' : 'pose_diverse',
       context_frames: opts.ablation === 'first-frame-only' ? 1 : 0,
       replan_period_s: opts.replanPeriodS,
+      ...(opts.nodeParameters ?? {}),
     },
   });
   const node = new Video4SpatialNode(nodeGraph, model, manifest);
