@@ -139,7 +139,10 @@ def export_all(a, cfg, load_ae, make_denoiser):
         },
         "golden": "golden.json",
         "training": {
-            "data_seeds": meta["seeds"],
+            # the dataset's meta.json names the seeds of whichever process wrote it last; a
+            # seed range already recorded in the manifest (checked by hand) wins
+            "data_seeds": old.get("training", {}).get("data_seeds", meta["seeds"]),
+            **({"data_note": old["training"]["data_note"]} if "data_note" in old.get("training", {}) else {}),
             "ae_steps": ae_steps,
             "denoiser_steps": dit_steps,
             "architecture": cfg,

@@ -34,7 +34,7 @@ import { ACTION_TYPE, Video4SpatialNode } from '../ros/Video4SpatialNode.js';
 import { SIM_CAMERA } from './graphMission.js';
 import { encodePng } from './pictures.js';
 import { render } from './renderer.js';
-import { CAMERA_FRAME, SimRobot } from './rosSim.js';
+import { CAMERA_FRAME, cameraInfoOf, SimRobot } from './rosSim.js';
 import { EXPLORE_DT, makeScenario } from './scenario.js';
 
 export interface FuzzOptions {
@@ -467,20 +467,7 @@ export function hostileShot(rng: Rng, ctx: ShotContext): Shot {
   const cam = () => ({ stamp: timeFromNs(ctx.cameraNowNs()), frame_id: CAMERA_FRAME });
   const anyRendered = [...ctx.rendered.values()][0];
   const image = (over: Partial<Image>): Image => ({ header: over.header ?? cam(), height: 24, width: 32, encoding: 'rgb8', is_bigendian: 0, step: 96, data: randomBytes(rng, 96 * 24), ...over });
-  const info = (over: Partial<CameraInfo>): CameraInfo => ({
-    header,
-    height: H,
-    width: W,
-    distortion_model: 'plumb_bob',
-    d: [0, 0, 0, 0, 0],
-    k: [SIM_CAMERA.fx, 0, SIM_CAMERA.cx - 0.5, 0, SIM_CAMERA.fy, SIM_CAMERA.cy - 0.5, 0, 0, 1],
-    r: [1, 0, 0, 0, 1, 0, 0, 0, 1],
-    p: [SIM_CAMERA.fx, 0, SIM_CAMERA.cx - 0.5, 0, 0, SIM_CAMERA.fy, SIM_CAMERA.cy - 0.5, 0, 0, 0, 1, 0],
-    binning_x: 0,
-    binning_y: 0,
-    roi: { x_offset: 0, y_offset: 0, height: 0, width: 0, do_rectify: false },
-    ...over,
-  });
+  const info = (over: Partial<CameraInfo>): CameraInfo => ({ ...cameraInfoOf(SIM_CAMERA, header), ...over });
   const tf = (over: { parent?: string; child?: string; t?: { x: number; y: number; z: number }; q?: { x: number; y: number; z: number; w: number }; stamp?: { sec: number; nanosec: number } }): TFMessage => ({
     transforms: [
       {

@@ -23,6 +23,26 @@ import { render } from './renderer.js';
 import type { World } from './world.js';
 
 export const CAMERA_FRAME = 'camera_optical_frame';
+/**
+ * The CameraInfo of a distortion-free pinhole camera. ROS pixel convention: K's cx, cy are the
+ * CENTRE of the first pixel at 0, so they are ours (continuous coordinates) − 0.5.
+ */
+export function cameraInfoOf(c: PinholeCamera, header: CameraInfo['header']): CameraInfo {
+  return {
+    header,
+    height: c.height,
+    width: c.width,
+    distortion_model: 'plumb_bob',
+    d: [0, 0, 0, 0, 0],
+    k: [c.fx, 0, c.cx - 0.5, 0, c.fy, c.cy - 0.5, 0, 0, 1],
+    r: [1, 0, 0, 0, 1, 0, 0, 0, 1],
+    p: [c.fx, 0, c.cx - 0.5, 0, 0, c.fy, c.cy - 0.5, 0, 0, 0, 1, 0],
+    binning_x: 0,
+    binning_y: 0,
+    roi: { x_offset: 0, y_offset: 0, height: 0, width: 0, do_rectify: false },
+  };
+}
+
 /** base_link → optical: z forward, x right, y down. */
 export const OPTICAL_ROTATION = { x: -0.5, y: 0.5, z: -0.5, w: 0.5 } as const;
 
@@ -80,19 +100,7 @@ export class SimRobot {
         },
       ],
     });
-    this.infoPub.publish({
-      header: { stamp, frame_id: CAMERA_FRAME },
-      height: c.height,
-      width: c.width,
-      distortion_model: 'plumb_bob',
-      d: [0, 0, 0, 0, 0],
-      k: [c.fx, 0, c.cx - 0.5, 0, c.fy, c.cy - 0.5, 0, 0, 1],
-      r: [1, 0, 0, 0, 1, 0, 0, 0, 1],
-      p: [c.fx, 0, c.cx - 0.5, 0, 0, c.fy, c.cy - 0.5, 0, 0, 0, 1, 0],
-      binning_x: 0,
-      binning_y: 0,
-      roi: { x_offset: 0, y_offset: 0, height: 0, width: 0, do_rectify: false },
-    });
+    this.infoPub.publish(cameraInfoOf(c, { stamp, frame_id: CAMERA_FRAME }));
     const data = pixels ?? render(this.world, this.pose, c).rgb;
     this.imagePub.publish({ header: { stamp, frame_id: CAMERA_FRAME }, height: c.height, width: c.width, encoding: 'rgb8', is_bigendian: 0, step: c.width * 3, data });
     this.frames++;
