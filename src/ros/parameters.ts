@@ -58,6 +58,8 @@ export const NODE_PARAMETERS = [
     description: 'CUDA device index (execution_provider cuda/auto)' },
   { name: 'intra_op_threads', kind: 'integer', default: 0, min: 0, max: 256, dynamic: false,
     description: 'ONNX Runtime intra-op threads; 0 = ONNX Runtime default (all cores)' },
+  { name: 'intra_op_spinning', kind: 'bool', default: false, dynamic: false,
+    description: 'Let ONNX Runtime threads spin while waiting (faster on an idle CPU, much slower on a busy one)' },
   // ── sampling ──
   { name: 'steps', kind: 'integer', default: 8, min: 1, max: 1000, dynamic: true,
     description: 'Flow-matching denoising steps per plan' },

@@ -19,6 +19,7 @@ export const command: CliCommand = {
       executionProvider: v.execution_provider as ExecutionProviderChoice,
       deviceId: v.device_id,
       intraOpThreads: v.intra_op_threads,
+      allowSpinning: v.intra_op_spinning,
       warmUp: true,
       log: (level, m) => (level === 'warn' ? graph.logger.warn(m) : graph.logger.info(m)),
     });
