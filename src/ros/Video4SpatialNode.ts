@@ -299,9 +299,8 @@ export class Video4SpatialNode {
    * knowledge; the planner's startPose only before any), resampled, clamped to
    * max_plan_distance_m, last pose facing the object.
    */
-  pathOf(plan: PlanResult): Path {
+  pathOf(plan: PlanResult, start: Pose2D = this.pathOrigin(plan)): Path {
     const v = this.params.values;
-    const start = this.pathOrigin(plan);
     const goal = clampPose(plan.goalPose, start, v.max_plan_distance_m);
     const pts = resamplePoses([start, goal], v.waypoint_spacing_m).map((q) => clampPose(q, start, v.max_plan_distance_m));
     if (pts.length > 0) pts[pts.length - 1] = goal;
@@ -319,8 +318,9 @@ export class Video4SpatialNode {
    * that is not finite is dropped (the plan stays, without an object pose).
    */
   checkedOutputs(plan: PlanResult): { path: Path; objectPose: PoseStamped | undefined } {
-    const path = this.pathOf(plan);
-    const bad = checkPath(path, this.pathOrigin(plan), this.params.values.max_plan_distance_m);
+    const origin = this.pathOrigin(plan);
+    const path = this.pathOf(plan, origin);
+    const bad = checkPath(path, origin, this.params.values.max_plan_distance_m);
     if (bad) throw new Video4SpatialError(`refusing to publish an unsafe plan: ${bad}`, 'unsafe_path');
     let objectPose: PoseStamped | undefined;
     if (plan.objectXY) {
@@ -476,7 +476,7 @@ export class Video4SpatialNode {
         path = out.path;
         objectPose = out.objectPose;
         this.publishPlan(plan, path, objectPose);
-        const here = this.robotPose() ?? plan.startPose;
+        const here = this.pathOrigin(plan);
         const dGoal = Math.hypot(plan.goalPose.x - here.x, plan.goalPose.y - here.y);
         const ch = plan.candidates[plan.chosen];
         this.graph.logger.info(

@@ -6,6 +6,7 @@
  * Optionally every message is recorded into a rosbag2 MCAP bag.
  */
 import type { Pose2D } from '../core/geometry.js';
+import type { SamplingPolicy } from '../core/context/ContextBuffer.js';
 import { cameraFromFov, type PinholeCamera } from '../core/camera.js';
 import { cameraOf, type ModelManifest } from '../core/model/manifest.js';
 import type { ImaginationModel } from '../core/sampler/model.js';
@@ -31,6 +32,11 @@ export const SIM_CAMERA: PinholeCamera = cameraFromFov(160, 120, (80 * Math.PI) 
 export type Ablation = 'none' | 'no-context' | 'other-world' | 'contiguous' | 'first-frame-only';
 export const ABLATIONS: readonly Ablation[] = ['none', 'no-context', 'other-world', 'contiguous', 'first-frame-only'];
 
+/** How an ablation samples the context: the policy, and the frames per candidate (0 = the model's K). */
+export function ablationSampling(a: Ablation): { policy: SamplingPolicy; contextFrames: number } {
+  return { policy: a === 'contiguous' ? 'contiguous' : 'pose_diverse', contextFrames: a === 'first-frame-only' ? 1 : 0 };
+}
+
 export interface GraphMissionOptions {
   candidates: number;
   steps: number;
@@ -41,8 +47,6 @@ export interface GraphMissionOptions {
   timeBudgetS: number;
   replanPeriodS: number;
   otherWorld?: Scenario;
-  /** Further node parameters (ROS names), applied after the ones above. */
-  nodeParameters?: Record<string, string | number | boolean>;
   /** Taps every message (for bag recording). */
   tap?: (bus: InProcessBus) => void;
   logger?: Logger;
@@ -98,10 +102,9 @@ export async function runGraphMission(sc: Scenario, model: ImaginationModel, man
       steps: opts.steps,
       guidance_scale: opts.guidance,
       seed: opts.seed,
-      context_policy: opts.ablation === 'contiguous' ? 'contiguous' : 'pose_diverse',
-      context_frames: opts.ablation === 'first-frame-only' ? 1 : 0,
+      context_policy: ablationSampling(opts.ablation).policy,
+      context_frames: ablationSampling(opts.ablation).contextFrames,
       replan_period_s: opts.replanPeriodS,
-      ...(opts.nodeParameters ?? {}),
     },
   });
   const node = new Video4SpatialNode(nodeGraph, model, manifest);

@@ -25,7 +25,7 @@ import { writeFileSync } from 'node:fs';
 import { checkFlags, flagBool, flagNumber, flagString, parseArgs, parseSeedRange, UsageError } from '../args.js';
 import type { CliCommand } from '../main.js';
 import { cameraOf } from '../../core/model/manifest.js';
-import { ContextBuffer, type SamplingPolicy } from '../../core/context/ContextBuffer.js';
+import { ContextBuffer } from '../../core/context/ContextBuffer.js';
 import { KeyframeGate } from '../../core/context/keyframeGate.js';
 import { planToObject, type PlanResult } from '../../core/planner/planToObject.js';
 import { objectPixelsColor, sd as sdOf } from '../../core/path/box.js';
@@ -36,7 +36,7 @@ import { render } from '../../sim/renderer.js';
 import { EXPLORE_DT, makeScenario, posesAlongPath, type Scenario } from '../../sim/scenario.js';
 import { driveTo } from '../../sim/driver.js';
 import { judge } from '../../sim/judge.js';
-import { ABLATIONS, runGraphMission, type Ablation } from '../../sim/graphMission.js';
+import { ABLATIONS, ablationSampling, runGraphMission, type Ablation } from '../../sim/graphMission.js';
 
 export const IF_MIN_PIXELS = 20;
 /** Episode limit: simulated seconds per goal (the node's time_budget_s on the graph clock). */
@@ -177,7 +177,7 @@ export const command: CliCommand = {
       model: m.name,
       seeds: [seeds[0], seeds[seeds.length - 1]],
     };
-    const policy: SamplingPolicy = ablation === 'contiguous' ? 'contiguous' : 'pose_diverse';
+    const { policy, contextFrames } = ablationSampling(ablation);
     const modelId = `${m.name}:${m.files.denoiser.sha256.slice(0, 12)}`;
     const t0 = Date.now();
     const out: Record<string, unknown> = { config: cfg };
@@ -191,7 +191,7 @@ export const command: CliCommand = {
         try {
           const plan = await planToObject(
             { model, modelId, camera, frameDtS: m.frame_dt_s, buffer },
-            { object: sc.target.category, candidates: cfg.candidates, steps: cfg.steps, shift: cfg.shift, guidance: cfg.guidance, seed: sc.seed, policy, ...(ablation === 'first-frame-only' ? { contextFrames: 1 } : {}) },
+            { object: sc.target.category, candidates: cfg.candidates, steps: cfg.steps, shift: cfg.shift, guidance: cfg.guidance, seed: sc.seed, policy, contextFrames },
           );
           const planS = (performance.now() - ts) / 1000;
           const c = plan.candidates[plan.chosen];
