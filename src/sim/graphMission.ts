@@ -55,6 +55,7 @@ export interface GraphMissionOptions {
 
 export interface PlanRecord {
   path: Path;
+  /** This plan's imagined candidates (undefined when the node does not publish them). */
   trajectory: ImaginedTrajectory | undefined;
   /** Robot pose when the plan was published. */
   from: Pose2D;
@@ -110,10 +111,14 @@ export async function runGraphMission(sc: Scenario, model: ImaginationModel, man
   const node = new Video4SpatialNode(nodeGraph, model, manifest);
   const operator = bus.node({ name: 'operator', logger });
   const plans: PlanRecord[] = [];
-  let lastTrajectory: ImaginedTrajectory | undefined;
-  operator.createSubscription<ImaginedTrajectory>('/video4spatial_nav/imagined_trajectory', 'video4spatial_nav/msg/ImaginedTrajectory', 'default', (t) => (lastTrajectory = t));
+  // the node publishes a plan's Path first, then its ImaginedTrajectory (with publish_imagined):
+  // a trajectory belongs to the newest plan, never to the next one
+  operator.createSubscription<ImaginedTrajectory>('/video4spatial_nav/imagined_trajectory', 'video4spatial_nav/msg/ImaginedTrajectory', 'default', (t) => {
+    const last = plans[plans.length - 1];
+    if (last && !last.trajectory) last.trajectory = t;
+  });
   operator.createSubscription<Path>('/video4spatial_nav/plan', 'nav_msgs/msg/Path', 'default', (p) => {
-    plans.push({ path: p, trajectory: lastTrajectory, from: robot.pose });
+    plans.push({ path: p, trajectory: undefined, from: robot.pose });
     opts.onProgress?.(`plan ${plans.length}: ${p.poses.length} waypoint(s), goal (${p.poses.at(-1)?.pose.position.x.toFixed(2)}, ${p.poses.at(-1)?.pose.position.y.toFixed(2)})`);
   });
   // exploration: the camera stream fills the node's memory (ablations change what it sees)
