@@ -15,6 +15,7 @@ import { CancelledError, Video4SpatialError } from '../core/errors.js';
 import { angleDiff, yawToQuaternion, type Pose2D } from '../core/geometry.js';
 import { cameraOf, type ModelManifest } from '../core/model/manifest.js';
 import { planToObject, type PlanResult } from '../core/planner/planToObject.js';
+import type { Extractor } from '../core/planner/extractCandidate.js';
 import type { SamplingPolicy } from '../core/context/ContextBuffer.js';
 import type { ImaginationModel } from '../core/sampler/model.js';
 import { sd as sdOf } from '../core/path/box.js';
@@ -55,6 +56,8 @@ export interface NodeOptions {
   nav2Distro?: RosDistro;
   /** The planner; default planToObject (tests pass hostile ones to try to break checkPath). */
   planner?: Planner;
+  /** Runs path extraction (PlanDeps.extractor), e.g. an ExtractionPool's; default in the planning thread. The caller owns it. */
+  extractor?: Extractor;
 }
 
 /** Nav2 aborting this many legs of one goal in a row ends the goal (each abort is retried by a replan). */
@@ -464,7 +467,7 @@ export class Video4SpatialNode {
         const tp = performance.now();
         const policy = v().context_policy as SamplingPolicy;
         const plan = await this.planOnce(
-          { model: this.model, modelId: this.modelId, camera: cameraOf(this.manifest), frameDtS: this.manifest.frame_dt_s, buffer: this.ingest.buffer },
+          { model: this.model, modelId: this.modelId, camera: cameraOf(this.manifest), frameDtS: this.manifest.frame_dt_s, buffer: this.ingest.buffer, ...(this.options.extractor ? { extractor: this.options.extractor } : {}) },
           { object: h.goal.object_name, candidates: v().candidates, steps: v().steps, shift: v().shift, guidance: v().guidance_scale, seed: v().seed + plans, policy, contextFrames: v().context_frames },
           { onStep: (s) => feedback('denoising', s), isCancelled: () => h.isCancelRequested(), onStage: (s) => feedback(s) },
         );

@@ -60,6 +60,8 @@ export const NODE_PARAMETERS = [
     description: 'ONNX Runtime intra-op threads; 0 = ONNX Runtime default (all cores)' },
   { name: 'intra_op_spinning', kind: 'bool', default: false, dynamic: false,
     description: 'Let ONNX Runtime threads spin while waiting (faster on an idle CPU, much slower on a busy one)' },
+  { name: 'extraction_threads', kind: 'integer', default: 0, min: 0, max: 16, dynamic: false,
+    description: 'Worker threads for path extraction (box, odometry, anchoring per candidate); 0 = the cores, at most 4; 1 = in the planning thread' },
   // ── sampling ──
   { name: 'steps', kind: 'integer', default: 8, min: 1, max: 1000, dynamic: true,
     description: 'Flow-matching denoising steps per plan' },

@@ -10,6 +10,7 @@ import type { SamplingPolicy } from '../core/context/ContextBuffer.js';
 import { cameraFromFov, type PinholeCamera } from '../core/camera.js';
 import { cameraOf, type ModelManifest } from '../core/model/manifest.js';
 import type { ImaginationModel } from '../core/sampler/model.js';
+import type { Extractor } from '../core/planner/extractCandidate.js';
 import { SimClock } from '../ros/clock.js';
 import { InProcessBus } from '../ros/InProcessGraph.js';
 import type { Logger } from '../ros/Graph.js';
@@ -51,6 +52,8 @@ export interface GraphMissionOptions {
   tap?: (bus: InProcessBus) => void;
   logger?: Logger;
   onProgress?: (line: string) => void;
+  /** The node's path extractor (e.g. an ExtractionPool's); default in the planning thread. */
+  extractor?: Extractor;
 }
 
 export interface PlanRecord {
@@ -108,7 +111,7 @@ export async function runGraphMission(sc: Scenario, model: ImaginationModel, man
       replan_period_s: opts.replanPeriodS,
     },
   });
-  const node = new Video4SpatialNode(nodeGraph, model, manifest);
+  const node = new Video4SpatialNode(nodeGraph, model, manifest, opts.extractor ? { extractor: opts.extractor } : {});
   const operator = bus.node({ name: 'operator', logger });
   const plans: PlanRecord[] = [];
   // the node publishes a plan's Path first, then its ImaginedTrajectory (with publish_imagined):

@@ -45,7 +45,7 @@ describe('cli/bench: pieces', () => {
   it('stage timings: ms → s, mean per step; per-stage median over repetitions', () => {
     const t = { sampleMs: 1, encodeMs: 50, denoiseMs: 400, perStepMs: [100, 100, 100, 100], decodeMs: 60, extractMs: 700, boxMs: 10, voMs: 500, waypointsMs: 190, totalMs: 1300 };
     const s = stagesOf(t);
-    assert.deepEqual(s, { total: 1.3, sample: 0.001, encode: 0.05, step: 0.1, denoise: 0.4, decode: 0.06, box: 0.01, vo: 0.5, waypoints: 0.19 });
+    assert.deepEqual(s, { total: 1.3, sample: 0.001, encode: 0.05, step: 0.1, denoise: 0.4, decode: 0.06, extract: 0.7, box: 0.01, vo: 0.5, waypoints: 0.19 });
     const slow = stagesOf({ ...t, totalMs: 9000, voMs: 8000 });
     const fast = stagesOf({ ...t, totalMs: 1000, voMs: 100 });
     const med = medianStages([slow, s, fast]);
@@ -123,6 +123,12 @@ describe('cli/bench --quick (the whole command)', function () {
       assert.ok(parts <= s.total * 1.001 && parts > 0.9 * s.total, `plan_s.${m}: stages sum to ${parts} s of ${s.total} s`);
       assert.ok(s.step < s.denoise, `plan_s.${m}: a step ${s.step} s is less than all steps ${s.denoise} s`);
     }
+    // with extraction workers, the stage parts are summed over threads; the wall time still adds up
+    const pooled = r.plan_s.m4_pool;
+    for (const k of ['total', 'extract', 'box', 'vo', 'waypoints'] as const) pos(pooled[k], `plan_s.m4_pool.${k}`);
+    const wall = pooled.sample + pooled.encode + pooled.denoise + pooled.decode + pooled.extract;
+    assert.ok(wall <= pooled.total * 1.001 && wall > 0.9 * pooled.total, `plan_s.m4_pool: stages sum to ${wall} s of ${pooled.total} s`);
+    assert.ok((r.plan_detail['extraction_threads'] as number) >= 2);
 
     const o = r.ort_vs_torch;
     pos(o.ort_ms, 'ort_vs_torch.ort_ms');

@@ -6,7 +6,8 @@
  * - ingest_ms: one 640×480 camera message → 64×64 model frame (rgb8, bgr8, JPEG q80), one thread;
  * - buffer_sample_ms: ContextBuffer.sample(K = 8) on a full 1024-frame buffer;
  * - plan_s: planToObject with the shipped model for M = 1 and M = 4, by stage (encode cold,
- *   per denoising step, decode, box, visual odometry, waypoints);
+ *   per denoising step, decode, box, visual odometry, waypoints), and M = 4 again with path
+ *   extraction in an ExtractionPool (m4_pool);
  * - ort_vs_torch: one denoiser forward at batch 2·M (M = the manifest's candidates) in
  *   onnxruntime-node and in PyTorch (`/usr/bin/python3 models/training/bench_torch.py`, the same
  *   ONNX initializers, the same threads), and their ratio;
@@ -29,6 +30,8 @@ import { SAMPLING_POLICIES } from '../../core/context/ContextBuffer.js';
 import { angleDiff, normalizeAngle, type Pose2D } from '../../core/geometry.js';
 import { cameraOf, type ModelManifest } from '../../core/model/manifest.js';
 import { planToObject, type PlanResult } from '../../core/planner/planToObject.js';
+import type { Extractor } from '../../core/planner/extractCandidate.js';
+import { autoExtractionThreads, ExtractionPool } from '../../planner/ExtractionPool.js';
 import type { ModelSpec } from '../../core/sampler/model.js';
 import { defaultModelDir, OnnxImaginationModel, onnxRuntimeVersion } from '../../model/OnnxImaginationModel.js';
 import { SimClock } from '../../ros/clock.js';
@@ -123,6 +126,8 @@ export interface PlanStages {
   step: number;
   denoise: number;
   decode: number;
+  /** Step 5's wall time (box + vo + waypoints when inline; less with an extraction pool). */
+  extract: number;
   box: number;
   vo: number;
   waypoints: number;
@@ -139,6 +144,7 @@ export function stagesOf(t: PlanResult['timings']): PlanStages {
     step: steps > 0 ? s(t.perStepMs.reduce((a, b) => a + b, 0) / steps) : 0,
     denoise: s(t.denoiseMs),
     decode: s(t.decodeMs),
+    extract: s(t.extractMs),
     box: s(t.boxMs),
     vo: s(t.voMs),
     waypoints: s(t.waypointsMs),
@@ -454,7 +460,8 @@ export interface BenchReport {
   ingest_detail: Record<string, unknown>;
   buffer_sample_ms: number;
   buffer_detail: Record<string, unknown>;
-  plan_s: { m1: PlanStages; m4: PlanStages };
+  /** m4_pool: M = 4 with path extraction in worker threads (plan_detail.extraction_threads). */
+  plan_s: { m1: PlanStages; m4: PlanStages; m4_pool: PlanStages };
   plan_detail: Record<string, unknown>;
   ort_vs_torch: {
     ort_ms: number;
@@ -514,18 +521,19 @@ export function formatReport(r: BenchReport): string {
   row('pose_diverse (candidate 0 of every plan)', f(r.buffer_sample_ms, 3));
   for (const p of SAMPLING_POLICIES.filter((q) => q !== 'pose_diverse')) row(p, f(bp[p], 3));
   L.push('');
-  head(`plan latency by stage (median of ${r.plan_detail['reps']}; ${r.plan_detail['keyframes']} keyframes; encode cold)`, 'M=1 s', 'M=4 s');
+  head(`plan latency by stage (median of ${r.plan_detail['reps']}; ${r.plan_detail['keyframes']} keyframes; encode cold; pool = ${r.plan_detail['extraction_threads']} extraction workers)`, 'M=1 s', 'M=4 s', 'M=4 pool s');
   const rows: [string, keyof PlanStages][] = [
     ['encode (every sampled keyframe)', 'encode'],
     ['denoise, per step (batch 2·M)', 'step'],
     [`denoise, all ${c['steps']} steps`, 'denoise'],
     ['decode (M·N frames)', 'decode'],
-    ['box (red box in every frame)', 'box'],
-    ['vo (odometry chain per candidate)', 'vo'],
-    ['waypoints (anchoring, goal, object, score)', 'waypoints'],
+    ['extract (wall: box + vo + waypoints)', 'extract'],
+    ['  box (red box in every frame; summed over threads)', 'box'],
+    ['  vo (odometry chain per candidate; summed)', 'vo'],
+    ['  waypoints (anchoring, goal, object, score; summed)', 'waypoints'],
     ['total', 'total'],
   ];
-  for (const [label, k] of rows) row(label, f(r.plan_s.m1[k], 3), f(r.plan_s.m4[k], 3));
+  for (const [label, k] of rows) row(label, f(r.plan_s.m1[k], 3), f(r.plan_s.m4[k], 3), f(r.plan_s.m4_pool[k], 3));
   L.push('');
   const o = r.ort_vs_torch;
   head(`denoiser forward, batch ${o.batch} × ${o.frames} frames, ${o.threads} threads (median)`, 'ms');
@@ -597,12 +605,12 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
   await ortDenoiseMs(model, batch, F, 1);
   const reps = q ? 1 : 3;
   const modelId = `${m.name}:${m.files.denoiser.sha256.slice(0, 12)}`;
-  const planStages = async (M: number): Promise<PlanStages> => {
+  const planStages = async (M: number, extractor?: Extractor): Promise<PlanStages> => {
     const runs: PlanStages[] = [];
     for (let r = 0; r < reps; r++) {
       buffer.dropLatents(); // cold encode: every sampled frame is encoded
       const plan = await planToObject(
-        { model, modelId, camera, frameDtS: m.frame_dt_s, buffer },
+        { model, modelId, camera, frameDtS: m.frame_dt_s, buffer, ...(extractor ? { extractor } : {}) },
         { object: sc.target.category, candidates: M, steps: m.sampler.steps, shift: m.sampler.shift, guidance: m.sampler.guidance_scale, seed: BENCH_SEED + r, policy: 'pose_diverse' },
       );
       runs.push(stagesOf(plan.timings));
@@ -611,6 +619,15 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
   };
   const m1 = await planStages(1);
   const m4 = await planStages(4);
+  // the same plans with step 5 in worker threads (at least 2, so the pool is measured even on one core)
+  const pool = new ExtractionPool(Math.max(2, autoExtractionThreads()));
+  let m4Pool: PlanStages;
+  try {
+    await planStages(4, pool.extract); // warm the workers
+    m4Pool = await planStages(4, pool.extract);
+  } finally {
+    await pool.close();
+  }
   // 3. ORT against PyTorch, FLOPs
   log('ORT vs PyTorch …');
   const ortReps = q ? 3 : 20;
@@ -694,8 +711,8 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
     },
     buffer_sample_ms: ctx.sampleMs.pose_diverse,
     buffer_detail: { k: ctx.k, frames: ctx.bufferFrames, mb: ctx.bufferBytes / MB, sample_ms_by_policy: ctx.sampleMs, add_evict_ms: ctx.addEvictMs, gate_decision_ms: ctx.gateDecisionMs },
-    plan_s: { m1, m4 },
-    plan_detail: { reps, keyframes: buffer.size, object: sc.target.category, policy: 'pose_diverse (candidate 0), uniform (others)' },
+    plan_s: { m1, m4, m4_pool: m4Pool },
+    plan_detail: { reps, extraction_threads: Math.max(2, autoExtractionThreads()), keyframes: buffer.size, object: sc.target.category, policy: 'pose_diverse (candidate 0), uniform (others)' },
     ort_vs_torch: {
       ort_ms: ortMs,
       torch_ms: tb?.denoiser_ms ?? null,

@@ -1,6 +1,6 @@
 /**
  * `video4spatial-nav demo [--seed S] [--object NAME] [--candidates M] [--steps N] [--guidance W]
- *  [--model DIR] [--out DIR]` — the main job without ROS installed: a simulated apartment; the
+ *  [--model DIR] [--out DIR] [--time-budget S] [--extraction-threads N]` — the main job without ROS installed: a simulated apartment; the
  * real node runs on the in-process ROS graph with the simulated robot (camera, TF) and the
  * simulated Nav2; the scripted explorer fills the node's memory; an out-of-view object is
  * requested through the NavigateToObject action; the node imagines the way with the shipped
@@ -12,6 +12,7 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { checkFlags, flagNumber, flagString, parseArgs } from '../args.js';
+import { createExtractor, MAX_EXTRACTION_THREADS } from '../../planner/ExtractionPool.js';
 import type { CliCommand } from '../main.js';
 import { createBag } from '../../bag/files.js';
 import { BagRecorder } from '../../bag/recorder.js';
@@ -72,7 +73,7 @@ export const command: CliCommand = {
   summary: 'run the whole mission through the node in a simulated world with the shipped model (no ROS needed)',
   async run(argv) {
     const args = parseArgs(argv);
-    checkFlags(args, ['seed', 'object', 'candidates', 'steps', 'guidance', 'model', 'out', 'time-budget'], 'demo');
+    checkFlags(args, ['seed', 'object', 'candidates', 'steps', 'guidance', 'model', 'out', 'time-budget', 'extraction-threads'], 'demo');
     const seed = flagNumber(args, 'seed', 100, { integer: true, min: 0 });
     const object = flagString(args, 'object');
     const out = flagString(args, 'out') ?? 'out/demo';
@@ -96,8 +97,10 @@ export const command: CliCommand = {
     rmSync(join(out, 'session'), { recursive: true, force: true });
     const bag = await createBag(join(out, 'session'));
     let recorder: BagRecorder | undefined;
+    const extraction = createExtractor(flagNumber(args, 'extraction-threads', 0, { integer: true, min: 0, max: MAX_EXTRACTION_THREADS }));
     const r = await runGraphMission(sc, model, m, {
       ...opts,
+      ...(extraction.extractor ? { extractor: extraction.extractor } : {}),
       tap: (bus) => (recorder = BagRecorder.start(bus, bag.writer)),
       logger: createLogger({ name: 'video4spatial_nav', level: 'info' }),
       onProgress: log,
@@ -132,6 +135,7 @@ export const command: CliCommand = {
     writeFileSync(join(out, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
     log(`${j.success ? 'SUCCESS' : 'FAILED'}: ended ${j.distanceM.toFixed(2)} m from the ${sc.target.category} (reach ${j.reachM.toFixed(2)} m), bearing ${j.bearingDeg.toFixed(1)}°, ${summary.plans} plan(s); node said "${r.outcome}"`);
     log(`wrote ${out}/summary.json, imagined.gif, candidates.gif, map.png, session/ (rosbag2 MCAP)`);
+    await extraction.close();
     await model.dispose();
     return 0;
   },

@@ -1,7 +1,8 @@
 /**
  * `video4spatial-nav eval --seeds A-B [--candidates M] [--steps S] [--guidance W]
  *   [--ablation none|no-context|other-world|contiguous|first-frame-only] [--open-loop] [--closed-loop]
- *   [--model DIR] [--json FILE]`
+ *   [--model DIR] [--json FILE] [--extraction-threads N]`
+ *   (--extraction-threads: path extraction workers, 0 = auto = the cores up to 4, 1 = none)
  *
  * Open loop (the paper's metrics, judged against the simulator's ground truth):
  * - SD = |cx_box/W − 0.5| of the imagined red box in the chosen candidate's last frame
@@ -23,6 +24,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { checkFlags, flagBool, flagNumber, flagString, parseArgs, parseSeedRange, UsageError } from '../args.js';
+import { createExtractor, MAX_EXTRACTION_THREADS } from '../../planner/ExtractionPool.js';
 import type { CliCommand } from '../main.js';
 import { cameraOf } from '../../core/model/manifest.js';
 import { ContextBuffer } from '../../core/context/ContextBuffer.js';
@@ -156,7 +158,7 @@ export const command: CliCommand = {
   summary: 'open-loop (SD, IF, IF(SD<0.2)) and closed-loop (success, SPL) evaluation on any seeds',
   async run(argv) {
     const args = parseArgs(argv, ['open-loop', 'closed-loop']);
-    checkFlags(args, ['seeds', 'candidates', 'steps', 'guidance', 'ablation', 'open-loop', 'closed-loop', 'model', 'json'], 'eval');
+    checkFlags(args, ['seeds', 'candidates', 'steps', 'guidance', 'ablation', 'open-loop', 'closed-loop', 'model', 'json', 'extraction-threads'], 'eval');
     const seedsText = flagString(args, 'seeds');
     if (!seedsText) throw new UsageError('needs --seeds A-B');
     const seeds = parseSeedRange(seedsText);
@@ -165,6 +167,7 @@ export const command: CliCommand = {
     let openLoop = flagBool(args, 'open-loop');
     let closedLoop = flagBool(args, 'closed-loop');
     if (!openLoop && !closedLoop) openLoop = closedLoop = true;
+    const extraction = createExtractor(flagNumber(args, 'extraction-threads', 0, { integer: true, min: 0, max: MAX_EXTRACTION_THREADS }));
     const model = await OnnxImaginationModel.load(flagString(args, 'model') ?? defaultModelDir());
     const m = model.manifest;
     const camera = cameraOf(m);
@@ -190,7 +193,7 @@ export const command: CliCommand = {
         const ts = performance.now();
         try {
           const plan = await planToObject(
-            { model, modelId, camera, frameDtS: m.frame_dt_s, buffer },
+            { model, modelId, camera, frameDtS: m.frame_dt_s, buffer, ...(extraction.extractor ? { extractor: extraction.extractor } : {}) },
             { object: sc.target.category, candidates: cfg.candidates, steps: cfg.steps, shift: cfg.shift, guidance: cfg.guidance, seed: sc.seed, policy, contextFrames },
           );
           const planS = (performance.now() - ts) / 1000;
@@ -248,6 +251,7 @@ export const command: CliCommand = {
           ablation,
           timeBudgetS: EPISODE_SIM_LIMIT_S,
           replanPeriodS: 8,
+          ...(extraction.extractor ? { extractor: extraction.extractor } : {}),
           ...(other ? { otherWorld: other } : {}),
         });
         const ok = r.judgement.success;
@@ -282,6 +286,7 @@ export const command: CliCommand = {
     process.stdout.write(lines.join('\n') + '\n');
     const json = flagString(args, 'json');
     if (json) writeFileSync(json, JSON.stringify(out, null, 2) + '\n');
+    await extraction.close();
     await model.dispose();
     return 0;
   },

@@ -8,6 +8,7 @@ import { createRclnodejsGraph } from '../../ros/rclnodejsGraph.js';
 import { NodeParameters } from '../../ros/parameters.js';
 import { defaultModelDir, OnnxImaginationModel, type ExecutionProviderChoice } from '../../model/OnnxImaginationModel.js';
 import { Video4SpatialNode } from '../../ros/Video4SpatialNode.js';
+import { createExtractor } from '../../planner/ExtractionPool.js';
 
 export const command: CliCommand = {
   summary: 'run the ROS 2 node (on a ROS 2 host with rclnodejs; --ros-args are passed to rcl)',
@@ -23,9 +24,12 @@ export const command: CliCommand = {
       warmUp: true,
       log: (level, m) => (level === 'warn' ? graph.logger.warn(m) : graph.logger.info(m)),
     });
-    const node = new Video4SpatialNode(graph, model, model.manifest, { params });
+    const extraction = createExtractor(v.extraction_threads);
+    graph.logger.info(`path extraction: ${extraction.threads === 1 ? 'in the planning thread' : `${extraction.threads} worker threads`}`);
+    const node = new Video4SpatialNode(graph, model, model.manifest, { params, ...(extraction.extractor ? { extractor: extraction.extractor } : {}) });
     const stop = () => {
       node.close();
+      void extraction.close();
       graph.shutdown();
       process.exit(0);
     };

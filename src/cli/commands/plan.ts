@@ -1,6 +1,6 @@
 /**
  * `video4spatial-nav plan --bag FILE --object NAME [--out DIR] [--topic T] [--candidates M]
- *  [--steps N] [--model DIR]` — plan offline from a recorded bag: the bag's camera topic (Image or
+ *  [--steps N] [--model DIR] [--extraction-threads N]` — plan offline from a recorded bag: the bag's camera topic (Image or
  * CompressedImage, auto-detected; its camera_info sibling when present) and /tf, /tf_static are
  * replayed in order into the node on the in-process graph, then one plan-only NavigateToObject goal
  * is sent. Writes DIR/summary.json, imagined.gif/.png, candidates.gif and the bag DIR/plan/ with
@@ -9,6 +9,7 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { checkFlags, flagNumber, flagString, parseArgs, UsageError } from '../args.js';
+import { createExtractor, MAX_EXTRACTION_THREADS } from '../../planner/ExtractionPool.js';
 import type { CliCommand } from '../main.js';
 import { createBag, openBag } from '../../bag/files.js';
 import { BagRecorder } from '../../bag/recorder.js';
@@ -26,7 +27,7 @@ export const command: CliCommand = {
   summary: 'plan offline from a recorded bag (camera + tf) and write the imagined video and a bag of the outputs',
   async run(argv) {
     const args = parseArgs(argv);
-    checkFlags(args, ['bag', 'object', 'out', 'topic', 'candidates', 'steps', 'model'], 'plan');
+    checkFlags(args, ['bag', 'object', 'out', 'topic', 'candidates', 'steps', 'model', 'extraction-threads'], 'plan');
     const bagPath = flagString(args, 'bag');
     const object = flagString(args, 'object');
     if (!bagPath || !object) throw new UsageError('needs --bag FILE and --object NAME');
@@ -62,7 +63,8 @@ export const command: CliCommand = {
         steps: flagNumber(args, 'steps', model.manifest.sampler.steps, { integer: true, min: 1, max: 100 }),
       },
     });
-    const node = new Video4SpatialNode(nodeGraph, model, model.manifest);
+    const extraction = createExtractor(flagNumber(args, 'extraction-threads', 0, { integer: true, min: 0, max: MAX_EXTRACTION_THREADS }));
+    const node = new Video4SpatialNode(nodeGraph, model, model.manifest, extraction.extractor ? { extractor: extraction.extractor } : {});
     const qos = (topic: string, type: string): QosLike => (topic === '/tf_static' ? 'tf_static' : topic === '/tf' ? 'tf' : CAMERA_TYPES.includes(type) || type.endsWith('CameraInfo') ? 'sensor_data' : 'default');
     const replay = [cam.name, infoTopic, '/tf', '/tf_static'].filter((t) => info.topics.some((x) => x.name === t));
     const pubs = new Map(replay.map((t) => {
@@ -109,6 +111,7 @@ export const command: CliCommand = {
     writeFileSync(join(out, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
     log(`${message}; wrote ${out}/summary.json, imagined.gif, candidates.gif, plan/ (rosbag2)`);
     node.close();
+    await extraction.close();
     await model.dispose();
     return code;
   },

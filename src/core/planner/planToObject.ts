@@ -14,10 +14,11 @@ import { CancelledError, NoValidPathError, ParameterError } from '../errors.js';
 import { normalizeAngle, type Pose2D } from '../geometry.js';
 import type { PinholeCamera } from '../camera.js';
 import type { ContextBuffer, ContextEntry, SamplingPolicy } from '../context/ContextBuffer.js';
-import { anchorGoal, KeyframeIndex, type GoalEstimate } from '../path/anchor.js';
+import type { GoalEstimate } from '../path/anchor.js';
 import { detectBox } from '../path/box.js';
-import { chainOdometry, type OdometryChain } from '../path/vo.js';
-import { scoreCandidate, chooseCandidate, consensus, withConsensus, type CandidateScore } from '../path/score.js';
+import type { OdometryChain } from '../path/vo.js';
+import { chooseCandidate, consensus, withConsensus, type CandidateScore } from '../path/score.js';
+import { inlineExtractor, type Extractor } from './extractCandidate.js';
 import { imagine, type CandidateContext } from '../sampler/imagine.js';
 import { latentSize, type ImaginationModel } from '../sampler/model.js';
 
@@ -49,6 +50,8 @@ export interface PlanDeps {
   /** Seconds per model time-index unit (manifest frame_dt_s). */
   frameDtS: number;
   buffer: ContextBuffer;
+  /** Runs step 5 per candidate (default inlineExtractor: in this thread, one after the other). */
+  extractor?: Extractor;
 }
 
 export interface PlanHooks {
@@ -84,8 +87,10 @@ export interface PlanResult {
   /**
    * Stage timings in ms (the `now` hook's clock). denoiseMs is the sum of perStepMs (one entry per
    * denoising step, all M candidates and both CFG branches in one batch) plus bookkeeping;
-   * extractMs = boxMs (red box in every frame of every candidate) + voMs (odometry chains) +
-   * waypointsMs (keyframe index, anchoring, goal and object estimates, scoring: the rest of step 5).
+   * extractMs is step 5's wall time. boxMs (red box in every frame), voMs (odometry chains) and
+   * waypointsMs (keyframe index, anchoring, goal and object estimates, scoring) are step 5's parts
+   * summed over the candidates, each timed in the thread that extracted it: with the inline
+   * extractor they add up to about extractMs; with a pool they run in parallel and may exceed it.
    * encodeMs covers only keyframes whose latents were not cached yet.
    */
   timings: {
@@ -199,30 +204,27 @@ export async function planToObject(deps: PlanDeps, req: PlanRequest, hooks: Plan
   // 5. extract
   hooks.onStage?.('extract');
   const newest = all[all.length - 1] as ContextEntry;
-  const index = new KeyframeIndex(all.map((e) => ({ rgb: e.pixels, pose: e.pose })), camera);
   const N = spec.targetFrames;
   const frames = toRgb8(im.frames, req.candidates * N, spec.width, spec.height);
   // the current view's box is the same for every candidate: detect it once
-  let tb = now();
+  const tb = now();
   const newestBox = detectBox(newest.pixels, spec.width, spec.height);
   let boxMs = now() - tb;
+  const perCandidate = Array.from({ length: req.candidates }, (_, m) => frames.slice(m * N, (m + 1) * N));
+  const extractor = deps.extractor ?? inlineExtractor(now);
+  const extracted = await extractor(
+    { camera, newest: newest.pixels, newestBox, startPose: newest.pose, keyframes: all.map((e) => ({ rgb: e.pixels, pose: e.pose })) },
+    perCandidate,
+  );
+  if (extracted.length !== req.candidates) throw new Error(`extractor returned ${extracted.length} results for ${req.candidates} candidates`);
   let voMs = 0;
-  const candidates: CandidatePlan[] = [];
-  for (let m = 0; m < req.candidates; m++) {
-    const f = frames.slice(m * N, (m + 1) * N);
-    // the current view is frame 0 of the chain, so the chain starts at a known pose
-    const seq = [newest.pixels, ...f];
-    tb = now();
-    const boxes = [newestBox, ...f.map((x) => detectBox(x, spec.width, spec.height))];
-    const tv = now();
-    boxMs += tv - tb;
-    const chain = chainOdometry(seq, camera);
-    voMs += now() - tv;
-    const goal = anchorGoal(seq, index, camera, { chain, startPose: newest.pose, boxes });
-    const last = goal.boxes[goal.boxes.length - 1];
-    const score = scoreCandidate({ width: spec.width, lastBox: last, goal, chain, ...(goal.poses ? { poses: goal.poses } : {}) });
-    candidates.push({ frames: f, contextIndices: (samples[m] as { indices: number[] }).indices, chain, goal, score });
-  }
+  let anchorMs = 0;
+  const candidates: CandidatePlan[] = extracted.map((x, m) => {
+    boxMs += x.boxMs;
+    voMs += x.voMs;
+    anchorMs += x.anchorMs;
+    return { frames: perCandidate[m] as Uint8Array[], contextIndices: (samples[m] as { indices: number[] }).indices, chain: x.chain, goal: x.goal, score: x.score };
+  });
   const tExtract = now();
   // 6. choose
   const withGoal = candidates.map((c) => (c.goal.goal ? c.score : { ...c.score, score: 0 }));
@@ -254,7 +256,7 @@ export async function planToObject(deps: PlanDeps, req: PlanRequest, hooks: Plan
       extractMs: tExtract - tImagine,
       boxMs,
       voMs,
-      waypointsMs: tExtract - tImagine - boxMs - voMs,
+      waypointsMs: anchorMs,
       totalMs: now() - t0,
     },
   };

@@ -1,0 +1,172 @@
+/**
+ * Step 5 of a plan (box → odometry → anchoring → score, per candidate) in worker threads.
+ *
+ * Denoising keeps every core busy inside ONNX Runtime; extraction used to run its M candidates one
+ * after the other on the main thread while the other cores idled. The candidates are independent,
+ * so the pool runs them in parallel, one job per candidate, each worker taking the next job when
+ * it is free. Results are the same as the inline extractor's (same pure code, same inputs).
+ *
+ * Workers are kept alive between plans (unref'd while idle, so they never hold a process open) and
+ * each keeps the keyframe index of the newest plan. A worker that dies fails its job with an
+ * InferenceError ('extraction_worker') and is replaced.
+ */
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import {
+  BadFrameError,
+  CancelledError,
+  InferenceError,
+  NoValidPathError,
+  ParameterError,
+  TransformError,
+  Video4SpatialError,
+} from '../core/errors.js';
+import type { CandidateExtraction, ExtractionContext, Extractor } from '../core/planner/extractCandidate.js';
+import type { ExtractionReply, ExtractionRequest } from './extractionWorker.js';
+
+const ERROR_CLASSES: Record<string, new (message: string, code?: string) => Video4SpatialError> = {
+  BadFrameError,
+  CancelledError,
+  InferenceError,
+  NoValidPathError,
+  ParameterError,
+  TransformError,
+};
+
+/** The largest pool: more threads than candidates or cores only cost memory. */
+export const MAX_EXTRACTION_THREADS = 16;
+
+interface Job {
+  req: ExtractionRequest;
+  resolve: (r: CandidateExtraction) => void;
+  reject: (e: Error) => void;
+}
+
+interface Slot {
+  worker: Worker;
+  job: Job | undefined;
+}
+
+export class ExtractionPool {
+  private readonly slots: Slot[] = [];
+  private readonly queue: Job[] = [];
+  private nextId = 1;
+  private nextPlan = 1;
+  private closed = false;
+
+  /**
+   * @param threads worker threads, 1 … MAX_EXTRACTION_THREADS.
+   * @throws ParameterError for any other count, quoting it.
+   */
+  constructor(readonly threads: number) {
+    if (!(Number.isInteger(threads) && threads >= 1 && threads <= MAX_EXTRACTION_THREADS)) {
+      throw new ParameterError(`extraction threads must be an integer in [1, ${MAX_EXTRACTION_THREADS}], got ${threads}`);
+    }
+    for (let i = 0; i < threads; i++) this.slots.push(this.spawn());
+  }
+
+  private spawn(): Slot {
+    const worker = new Worker(new URL('./extractionWorker.js', import.meta.url));
+    worker.unref();
+    const slot: Slot = { worker, job: undefined };
+    worker.on('message', (reply: ExtractionReply) => {
+      const job = slot.job;
+      if (!job || job.req.id !== reply.id) return;
+      slot.job = undefined;
+      if ('result' in reply) job.resolve(reply.result);
+      else {
+        const Cls = ERROR_CLASSES[reply.error.name];
+        const code = reply.error.code;
+        const err = Cls ? new Cls(reply.error.message, code) : code !== undefined ? new Video4SpatialError(reply.error.message, code) : new Error(reply.error.message);
+        job.reject(err);
+      }
+      this.pump();
+    });
+    const fail = (why: string) => {
+      const job = slot.job;
+      slot.job = undefined;
+      const i = this.slots.indexOf(slot);
+      if (i >= 0 && !this.closed) this.slots[i] = this.spawn();
+      job?.reject(new InferenceError(`extraction worker failed: ${why}`, 'extraction_worker'));
+      this.pump();
+    };
+    worker.on('error', (e) => fail(e instanceof Error ? e.message : String(e)));
+    worker.on('exit', (code) => {
+      if (slot.job) fail(`exited with code ${code}`);
+    });
+    return slot;
+  }
+
+  private pump(): void {
+    for (const slot of this.slots) {
+      if (slot.job) continue;
+      const job = this.queue.shift();
+      if (!job) break;
+      slot.job = job;
+      slot.worker.postMessage(job.req);
+    }
+    // workers hold the process open only while they have work
+    for (const slot of this.slots) {
+      if (slot.job) slot.worker.ref();
+      else slot.worker.unref();
+    }
+  }
+
+  /** The Extractor for PlanDeps.extractor: one job per candidate, results in candidate order. */
+  readonly extract: Extractor = (ctx: ExtractionContext, candidates) => {
+    if (this.closed) return Promise.reject(new InferenceError('the extraction pool is closed', 'extraction_worker'));
+    const plan = this.nextPlan++;
+    const jobs = candidates.map(
+      (frames) =>
+        new Promise<CandidateExtraction>((resolve, reject) => {
+          this.queue.push({ req: { id: this.nextId++, plan, ctx, frames: [...frames] }, resolve, reject });
+        }),
+    );
+    this.pump();
+    return Promise.all(jobs);
+  };
+
+  /** Stops the workers; queued and running jobs fail. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const job of this.queue.splice(0)) job.reject(new InferenceError('the extraction pool was closed', 'extraction_worker'));
+    await Promise.all(
+      this.slots.map(async (s) => {
+        const job = s.job;
+        s.job = undefined;
+        job?.reject(new InferenceError('the extraction pool was closed', 'extraction_worker'));
+        await s.worker.terminate();
+      }),
+    );
+  }
+}
+
+/** Threads for `extraction_threads` 0 (auto): the cores, at most 4 (one per default candidate). */
+export function autoExtractionThreads(): number {
+  return Math.max(1, Math.min(availableParallelism(), 4));
+}
+
+/** An extractor for a thread setting and how to release it. */
+export interface ExtractorHandle {
+  /** Threads in use (1 = in the planning thread, no workers). */
+  threads: number;
+  /** For PlanDeps.extractor; undefined = the inline extractor. */
+  extractor: Extractor | undefined;
+  close(): Promise<void>;
+}
+
+/**
+ * The extractor for a thread setting: 0 = autoExtractionThreads(), 1 = inline (no workers),
+ * n > 1 = a pool of n workers.
+ * @throws ParameterError for a count outside 0 … MAX_EXTRACTION_THREADS, quoting it.
+ */
+export function createExtractor(threads: number): ExtractorHandle {
+  if (!(Number.isInteger(threads) && threads >= 0 && threads <= MAX_EXTRACTION_THREADS)) {
+    throw new ParameterError(`extraction threads must be an integer in [0, ${MAX_EXTRACTION_THREADS}] (0 = auto), got ${threads}`);
+  }
+  const n = threads === 0 ? autoExtractionThreads() : threads;
+  if (n === 1) return { threads: 1, extractor: undefined, close: async () => undefined };
+  const pool = new ExtractionPool(n);
+  return { threads: n, extractor: pool.extract, close: () => pool.close() };
+}

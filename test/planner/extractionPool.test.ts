@@ -1,0 +1,75 @@
+/**
+ * ExtractionPool: step 5 in worker threads gives exactly what the inline extractor gives, keeps
+ * error classes and codes, and fails cleanly when closed or misconfigured.
+ */
+import { strict as assert } from 'node:assert';
+import type { Pose2D } from '../../src/core/geometry.js';
+import { BadFrameError, InferenceError, ParameterError } from '../../src/core/errors.js';
+import { inlineExtractor, type CandidateExtraction, type ExtractionContext } from '../../src/core/planner/extractCandidate.js';
+import { ExtractionPool } from '../../src/planner/ExtractionPool.js';
+import { MODEL_CAMERA_DEFAULT } from '../../src/sim/camera.js';
+import { drawBox, render } from '../../src/sim/renderer.js';
+import { makeScenario, posesAlongPath } from '../../src/sim/scenario.js';
+import { BOX_COLOR } from '../../src/sim/vocabulary.js';
+
+const cam = MODEL_CAMERA_DEFAULT;
+
+/** Keyframes along the exploration and, per candidate, the true way to the target (boxed) or a turned copy. */
+function fixture(): { ctx: ExtractionContext; candidates: Uint8Array[][] } {
+  const sc = makeScenario(11);
+  const keyframes = sc.exploration.filter((_, i) => i % 6 === 0).map((p) => ({ rgb: render(sc.world, p, cam, { supersample: 2 }).rgb, pose: p }));
+  const way = posesAlongPath(sc, 6);
+  const framesAlong = (poses: Pose2D[]) =>
+    poses.map((p) => {
+      const r = render(sc.world, p, cam, { supersample: 2 });
+      const b = r.objects.get(sc.target.id);
+      if (b) drawBox(r.rgb, cam.width, cam.height, b, BOX_COLOR);
+      return r.rgb;
+    });
+  const candidates = [framesAlong(way), framesAlong(way.map((p) => ({ ...p, yaw: p.yaw + 0.4 }))), framesAlong(way.slice().reverse())];
+  return { ctx: { camera: cam, newest: render(sc.world, sc.start, cam, { supersample: 2 }).rgb, newestBox: undefined, startPose: sc.start, keyframes }, candidates };
+}
+
+const withoutTimes = (r: CandidateExtraction) => ({ chain: r.chain, goal: r.goal, score: r.score });
+
+describe('planner/ExtractionPool', function () {
+  this.timeout(120000);
+  const { ctx, candidates } = fixture();
+
+  it('gives the inline extractor\'s results, in candidate order, with 1, 2 and 3 threads', async () => {
+    const inline = await inlineExtractor()(ctx, candidates);
+    assert.ok(inline.some((r) => r.goal.goal !== undefined), 'the fixture yields at least one goal');
+    for (const threads of [1, 2, 3]) {
+      const pool = new ExtractionPool(threads);
+      try {
+        const a = await pool.extract(ctx, candidates);
+        const b = await pool.extract(ctx, candidates.slice().reverse()); // a second plan on warm workers
+        assert.deepEqual(a.map(withoutTimes), inline.map(withoutTimes), `${threads} thread(s)`);
+        assert.deepEqual(b.map(withoutTimes), inline.slice().reverse().map(withoutTimes), `${threads} thread(s), second plan`);
+        for (const r of a) assert.ok(r.boxMs >= 0 && r.voMs > 0 && r.anchorMs > 0, JSON.stringify([r.boxMs, r.voMs, r.anchorMs]));
+      } finally {
+        await pool.close();
+      }
+    }
+  });
+
+  it('rebuilds a worker\'s error as the same class with its code', async () => {
+    const pool = new ExtractionPool(2);
+    try {
+      const bad = [candidates[0] as Uint8Array[], [new Uint8Array(10)]];
+      await assert.rejects(pool.extract(ctx, bad), (e: unknown) => e instanceof BadFrameError && e.code === 'bad_frame' && /10 bytes|10/.test(e.message));
+      // the pool still works afterwards
+      const ok = await pool.extract(ctx, [candidates[0] as Uint8Array[]]);
+      assert.equal(ok.length, 1);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('rejects a bad thread count quoting it, and work after close', async () => {
+    for (const n of [0, -1, 1.5, 17, NaN]) assert.throws(() => new ExtractionPool(n), (e: unknown) => e instanceof ParameterError && e.message.includes(String(n)));
+    const pool = new ExtractionPool(1);
+    await pool.close();
+    await assert.rejects(pool.extract(ctx, candidates), (e: unknown) => e instanceof InferenceError && e.code === 'extraction_worker');
+  });
+});
