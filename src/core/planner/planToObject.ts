@@ -6,7 +6,8 @@
  *   3. encode the frames not yet encoded (latents cached in the buffer per model id);
  *   4. imagine M candidates (flow sampler, joint CFG, one batch per step);
  *   5. per candidate: rgb8 frames → red box → odometry chain → anchoring against ALL pose-tagged
- *      keyframes → goal pose and object position → score;
+ *      keyframes → goal pose and object position → score (extractCandidate; PlanDeps.extractor may
+ *      run the candidates in parallel, e.g. src/planner/ExtractionPool.ts);
  *   6. choose the best candidate; its goal pose faces the object estimate.
  * Frames: all poses are in the global (map) frame; the goal is the robot base pose to reach.
  */
