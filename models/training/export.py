@@ -145,7 +145,8 @@ def export_all(a, cfg, load_ae, make_denoiser):
             **({"data_note": old["training"]["data_note"]} if "data_note" in old.get("training", {}) else {}),
             "ae_steps": ae_steps,
             "denoiser_steps": dit_steps,
-            "architecture": cfg,
+            # adaln "frame": the exported graph computes adaLN once per frame (v4s_model.Block)
+            "architecture": {**cfg, "adaln": "frame"},
             "exported_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         },
         "evaluation": old.get("evaluation", {}),

@@ -137,10 +137,16 @@ class Block(nn.Module):
         nn.init.zeros_(self.ada.weight)
         nn.init.zeros_(self.ada.bias)
 
-    def forward(self, x, cond, cos, sin):
-        # x [B, T, D]; cond [B, T, D] (per-frame conditioning broadcast to the frame's tokens)
+    def forward(self, x, cond_f, cos, sin):
+        # x [B, T, D] with T = F·n tokens, frame-major; cond_f [B, F, D] per-frame conditioning.
+        # adaLN runs once per FRAME and its output is broadcast to the frame's n tokens: the same
+        # weights and values as running it per token, at 1/n of its FLOPs.
         B, T, D = x.shape
-        sh1, sc1, g1, sh2, sc2, g2 = self.ada(F.silu(cond)).chunk(6, dim=-1)
+        Fr = cond_f.shape[1]
+        n = T // Fr
+        mods = self.ada(F.silu(cond_f))  # [B, F, 6D]
+        mods = mods.unsqueeze(2).expand(B, Fr, n, 6 * D).reshape(B, T, 6 * D)
+        sh1, sc1, g1, sh2, sc2, g2 = mods.chunk(6, dim=-1)
         h = self.norm1(x) * (1 + sc1) + sh1
         qkv = self.qkv(h).reshape(B, T, 3, self.heads, D // self.heads).permute(2, 0, 3, 1, 4)
         q, k, v = qkv[0], qkv[1], qkv[2]
@@ -208,7 +214,6 @@ class Denoiser(nn.Module):
         x = self.inp(self.patchify(latents))  # [B, T, D]
         temb = self.t_mlp(timestep_embedding(t, self.dim))  # [B, F, D]
         cond_f = temb + self.obj(obj).unsqueeze(1)  # [B, F, D]
-        cond = cond_f.unsqueeze(2).expand(B, Fr, n, self.dim).reshape(B, Fr * n, self.dim)
         # rotary angles: time = original stream index, y/x = patch grid position
         tpos = index.unsqueeze(2).expand(B, Fr, n).reshape(B, Fr * n)
         ypos = self.pos_y.unsqueeze(0).expand(Fr, n).reshape(1, Fr * n).expand(B, Fr * n)
@@ -217,8 +222,10 @@ class Denoiser(nn.Module):
         cos = torch.cos(ang).unsqueeze(1)
         sin = torch.sin(ang).unsqueeze(1)
         for blk in self.blocks:
-            x = blk(x, cond, cos, sin)
-        sh, sc = self.ada_out(F.silu(cond)).chunk(2, dim=-1)
+            x = blk(x, cond_f, cos, sin)
+        mods = self.ada_out(F.silu(cond_f))  # [B, F, 2D], per frame as in the blocks
+        mods = mods.unsqueeze(2).expand(B, Fr, n, 2 * self.dim).reshape(B, Fr * n, 2 * self.dim)
+        sh, sc = mods.chunk(2, dim=-1)
         x = self.out(self.norm_out(x) * (1 + sc) + sh)
         return self.unpatchify(x, Fr)
 

@@ -45,6 +45,8 @@ interface Job {
 interface Slot {
   worker: Worker;
   job: Job | undefined;
+  /** The worker's script loaded and said so (a worker that fails before that is not replaced: the pool breaks). */
+  online: boolean;
 }
 
 export class ExtractionPool {
@@ -53,12 +55,18 @@ export class ExtractionPool {
   private nextId = 1;
   private nextPlan = 1;
   private closed = false;
+  /** Why the workers cannot run (a worker failed before it started); every job then fails with it. */
+  private broken: string | undefined;
 
   /**
    * @param threads worker threads, 1 … MAX_EXTRACTION_THREADS.
    * @throws ParameterError for any other count, quoting it.
    */
-  constructor(readonly threads: number) {
+  constructor(
+    readonly threads: number,
+    /** The worker script (default: extractionWorker.js beside this module). */
+    private readonly script: URL = new URL('./extractionWorker.js', import.meta.url),
+  ) {
     if (!(Number.isInteger(threads) && threads >= 1 && threads <= MAX_EXTRACTION_THREADS)) {
       throw new ParameterError(`extraction threads must be an integer in [1, ${MAX_EXTRACTION_THREADS}], got ${threads}`);
     }
@@ -66,10 +74,14 @@ export class ExtractionPool {
   }
 
   private spawn(): Slot {
-    const worker = new Worker(new URL('./extractionWorker.js', import.meta.url));
+    const worker = new Worker(this.script);
     worker.unref();
-    const slot: Slot = { worker, job: undefined };
-    worker.on('message', (reply: ExtractionReply) => {
+    const slot: Slot = { worker, job: undefined, online: false };
+    worker.on('message', (reply: ExtractionReply | { ready: true }) => {
+      if ('ready' in reply) {
+        slot.online = true;
+        return;
+      }
       const job = slot.job;
       if (!job || job.req.id !== reply.id) return;
       slot.job = undefined;
@@ -83,11 +95,16 @@ export class ExtractionPool {
       this.pump();
     });
     const fail = (why: string) => {
+      if (!slot.online) {
+        // it never started (e.g. its script is missing): replacing it would fail the same way
+        this.breakPool(`an extraction worker could not start: ${why}`);
+        return;
+      }
       const job = slot.job;
       slot.job = undefined;
+      job?.reject(new InferenceError(`extraction worker failed: ${why}`, 'extraction_worker'));
       const i = this.slots.indexOf(slot);
       if (i >= 0 && !this.closed) this.slots[i] = this.spawn();
-      job?.reject(new InferenceError(`extraction worker failed: ${why}`, 'extraction_worker'));
       this.pump();
     };
     worker.on('error', (e) => fail(e instanceof Error ? e.message : String(e)));
@@ -97,7 +114,20 @@ export class ExtractionPool {
     return slot;
   }
 
+  private breakPool(why: string): void {
+    if (this.broken !== undefined) return;
+    this.broken = why;
+    for (const job of this.queue.splice(0)) job.reject(new InferenceError(why, 'extraction_worker'));
+    for (const s of this.slots) {
+      const job = s.job;
+      s.job = undefined;
+      job?.reject(new InferenceError(why, 'extraction_worker'));
+      void s.worker.terminate();
+    }
+  }
+
   private pump(): void {
+    if (this.broken !== undefined) return;
     for (const slot of this.slots) {
       if (slot.job) continue;
       const job = this.queue.shift();
@@ -115,6 +145,7 @@ export class ExtractionPool {
   /** The Extractor for PlanDeps.extractor: one job per candidate, results in candidate order. */
   readonly extract: Extractor = (ctx: ExtractionContext, candidates) => {
     if (this.closed) return Promise.reject(new InferenceError('the extraction pool is closed', 'extraction_worker'));
+    if (this.broken !== undefined) return Promise.reject(new InferenceError(this.broken, 'extraction_worker'));
     const plan = this.nextPlan++;
     const jobs = candidates.map(
       (frames) =>

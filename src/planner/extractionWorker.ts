@@ -39,3 +39,6 @@ parentPort?.on('message', (req: ExtractionRequest) => {
     parentPort?.postMessage(reply);
   }
 });
+
+// the pool replaces a worker that dies only if it had loaded (a script that cannot load would fail again)
+parentPort?.postMessage({ ready: true });

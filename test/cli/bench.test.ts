@@ -32,8 +32,15 @@ describe('cli/bench: pieces', () => {
     const perToken = 32 * 128 + 6 * (128 * 768 + 128 * 384 + 2 * 224 * 128 + 128 * 128 + 2 * 128 * 512) + 128 * 256 + 128 * 32;
     const expected = 2 * 8 * (224 * perToken + 14 * 2 * 128 * 128);
     assert.equal(expected, 7_729_053_696);
-    assert.equal(denoiserFlops(arch, { latentHeight: 8, latentWidth: 8 }, 8, 14), expected);
-    assert.equal(denoiserFlops(arch, { latentHeight: 8, latentWidth: 8 }, 2, 14), expected / 4);
+    const perTokenArch = { ...arch, adaln: 'token' as const };
+    assert.equal(denoiserFlops(perTokenArch, { latentHeight: 8, latentWidth: 8 }, 8, 14), expected);
+    assert.equal(denoiserFlops(perTokenArch, { latentHeight: 8, latentWidth: 8 }, 2, 14), expected / 4);
+    // adaLN once per frame (14 frames instead of 224 tokens): 6 × 128·768 + 128·256 moves from per token to per frame
+    const ada = 6 * 128 * 768 + 128 * 256;
+    const perFrameAda = 2 * 8 * (224 * (perToken - ada) + 14 * (2 * 128 * 128 + ada));
+    assert.equal(perFrameAda, 5_637_144_576);
+    assert.equal(denoiserFlops({ ...arch, adaln: 'frame' }, { latentHeight: 8, latentWidth: 8 }, 8, 14), perFrameAda);
+    assert.equal(denoiserFlops(arch, { latentHeight: 8, latentWidth: 8 }, 8, 14), arch.adaln === 'frame' ? perFrameAda : expected, 'the shipped manifest says where adaLN runs');
   });
 
   it('architectureOf says why a manifest without training.architecture cannot be counted', () => {

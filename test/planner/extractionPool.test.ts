@@ -3,6 +3,10 @@
  * error classes and codes, and fails cleanly when closed or misconfigured.
  */
 import { strict as assert } from 'node:assert';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { Pose2D } from '../../src/core/geometry.js';
 import { BadFrameError, InferenceError, ParameterError } from '../../src/core/errors.js';
 import { inlineExtractor, type CandidateExtraction, type ExtractionContext } from '../../src/core/planner/extractCandidate.js';
@@ -63,6 +67,31 @@ describe('planner/ExtractionPool', function () {
       assert.equal(ok.length, 1);
     } finally {
       await pool.close();
+    }
+  });
+
+  it('fails a job whose worker dies and replaces the worker; breaks cleanly when workers cannot start', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'v4s-pool-'));
+    try {
+      const dying = join(dir, 'dying.mjs');
+      writeFileSync(dying, "import { parentPort } from 'node:worker_threads';\nparentPort.on('message', () => process.exit(3));\nparentPort.postMessage({ ready: true });\n");
+      const pool = new ExtractionPool(1, pathToFileURL(dying));
+      try {
+        await assert.rejects(pool.extract(ctx, [candidates[0] as Uint8Array[]]), (e: unknown) => e instanceof InferenceError && e.code === 'extraction_worker' && /exited with code 3/.test(e.message));
+        // the replacement dies the same way: each job fails on its own, the pool keeps answering
+        await assert.rejects(pool.extract(ctx, [candidates[0] as Uint8Array[]]), /exited with code 3/);
+      } finally {
+        await pool.close();
+      }
+      const missing = new ExtractionPool(2, pathToFileURL(join(dir, 'no-such-worker.mjs')));
+      try {
+        await assert.rejects(missing.extract(ctx, candidates), (e: unknown) => e instanceof InferenceError && /could not start/.test(e.message));
+        await assert.rejects(missing.extract(ctx, candidates), /could not start/);
+      } finally {
+        await missing.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 
