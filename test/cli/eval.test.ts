@@ -36,6 +36,17 @@ describe('cli/eval: IF judged by geometry', () => {
     const outside = v.x1 + 8 < 64 ? v.x1 + 8 : v.x0 - 8;
     assert.equal(followedByGeometry(sc, planWith(sc.standoff, outside), camera), false);
   });
+
+  it('judges any candidate by index, the chosen one by default', () => {
+    const v = render(sc.world, sc.standoff, camera, { idsOnly: true }).objects.get(sc.target.id);
+    assert.ok(v);
+    const good = planWith(sc.standoff, (v.x0 + v.x1 + 1) / 2).candidates[0];
+    const bad = planWith({ ...sc.standoff, yaw: sc.standoff.yaw + Math.PI }, 32).candidates[0];
+    const plan = { chosen: 0, candidates: [bad, good] } as unknown as PlanResult;
+    assert.equal(followedByGeometry(sc, plan, camera), false);
+    assert.equal(followedByGeometry(sc, plan, camera, 1), true);
+    assert.equal(followedByGeometry(sc, plan, camera, 2), false, 'no such candidate');
+  });
 });
 
 describe('cli/eval: per-frame agreement with the true view', () => {

@@ -56,6 +56,9 @@ export interface OpenLoopSample {
   agreement?: number[];
   chance?: number[];
   error?: string;
+  /** How many of the plan's candidates (chosen or not) are IF with SD < 0.2: each is one sample of the model. */
+  candidatesIfSd?: number;
+  candidates?: number;
 }
 
 /**
@@ -134,9 +137,9 @@ export function fillBuffer(sc: Scenario, camera: ReturnType<typeof cameraOf>, ab
   return buffer;
 }
 
-/** IF by geometry: the target is really where the imagined box says, seen from the recovered pose. */
-export function followedByGeometry(sc: Scenario, plan: PlanResult, camera: ReturnType<typeof cameraOf>): boolean {
-  const c = plan.candidates[plan.chosen];
+/** IF by geometry: the target is really where the imagined box says, seen from the recovered pose (candidate `m`, default the chosen one). */
+export function followedByGeometry(sc: Scenario, plan: PlanResult, camera: ReturnType<typeof cameraOf>, m: number = plan.chosen): boolean {
+  const c = plan.candidates[m];
   const box = c?.goal.boxes[c.goal.boxes.length - 1];
   const goal = c?.goal.goal;
   if (!c || !box || !goal) return false;
@@ -205,6 +208,11 @@ export const command: CliCommand = {
             object: sc.target.category,
             sd: box ? sdOf(box, camera.width) : undefined,
             followed: followedByGeometry(sc, plan, camera),
+            candidates: plan.candidates.length,
+            candidatesIfSd: plan.candidates.filter((c, k) => {
+              const b = c.goal.boxes[c.goal.boxes.length - 1];
+              return b !== undefined && sdOf(b, camera.width) < 0.2 && followedByGeometry(sc, plan, camera, k);
+            }).length,
             planS,
             ...(() => {
               const cm = colourMatches(sc, plan, camera.width, camera.height);
@@ -226,6 +234,12 @@ export const command: CliCommand = {
         if: +(samples.filter((s) => s.followed).length / n).toFixed(4),
         if_sd_lt_0_2: +(samples.filter((s) => s.followed && s.sd !== undefined && s.sd < 0.2).length / n).toFixed(4),
         if_sd_lt_0_1: +(samples.filter((s) => s.followed && s.sd !== undefined && s.sd < 0.1).length / n).toFixed(4),
+        // every candidate counted as one sample (lower variance than the chosen one's rate; ≈ M = 1)
+        candidate_if_sd_lt_0_2: (() => {
+          const all = samples.reduce((a, s) => a + (s.candidates ?? 0), 0);
+          return all > 0 ? +(samples.reduce((a, s) => a + (s.candidatesIfSd ?? 0), 0) / all).toFixed(4) : null;
+        })(),
+        candidates_judged: samples.reduce((a, s) => a + (s.candidates ?? 0), 0),
         mean_plan_s: +(samples.reduce((a, s) => a + s.planS, 0) / n).toFixed(3),
         colour_match: +(samples.filter((s) => s.colourMatch === true).length / n).toFixed(4),
         colour_chance: +(1 / PALETTE.length).toFixed(4),
@@ -273,7 +287,10 @@ export const command: CliCommand = {
     const cl = out['closed_loop'] as Record<string, number> | undefined;
     const or = out['oracle'] as Record<string, number> | undefined;
     const lines = [`eval seeds ${seedsText}, model ${m.name}, M=${cfg.candidates}, steps=${cfg.steps}, w=${cfg.guidance}, ablation=${ablation}`];
-    if (ol) lines.push(`open loop   n=${ol['n']}  SD=${ol['sd']}  box=${ol['box_rate']}  IF=${ol['if']}  IF(SD<0.2)=${ol['if_sd_lt_0_2']}  IF(SD<0.1)=${ol['if_sd_lt_0_1']}  plan ${ol['mean_plan_s']} s`);
+    if (ol) {
+      lines.push(`open loop   n=${ol['n']}  SD=${ol['sd']}  box=${ol['box_rate']}  IF=${ol['if']}  IF(SD<0.2)=${ol['if_sd_lt_0_2']}  IF(SD<0.1)=${ol['if_sd_lt_0_1']}  plan ${ol['mean_plan_s']} s`);
+      lines.push(`every candidate as one sample: IF(SD<0.2)=${ol['candidate_if_sd_lt_0_2']} of ${ol['candidates_judged']}`);
+    }
     if (ol) lines.push(`object colour as in this world: ${ol['colour_match']} (chance ${ol['colour_chance']})`);
     const olAny = out['open_loop'] as { agreement_per_frame: number[]; chance_per_frame: number[] } | undefined;
     if (olAny && olAny.agreement_per_frame.length > 0) {
