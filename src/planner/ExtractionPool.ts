@@ -7,8 +7,10 @@
  * it is free. Results are the same as the inline extractor's (same pure code, same inputs).
  *
  * Workers are kept alive between plans (unref'd while idle, so they never hold a process open) and
- * each keeps the keyframe index of the newest plan. A worker that dies fails its job with an
- * InferenceError ('extraction_worker') and is replaced.
+ * each keeps the keyframe index of the newest plan. A worker that dies, busy or idle, fails its job
+ * (if any) with an InferenceError ('extraction_worker') and is replaced; workers that cannot load,
+ * or keep dying with no job answered in between, break the pool, and every job then fails with
+ * the reason.
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
@@ -33,11 +35,17 @@ const ERROR_CLASSES: Record<string, new (message: string, code?: string) => Vide
   TransformError,
 };
 
+/** Failures per thread, with no job answered in between, after which the pool gives up. */
+const MAX_FAILURES_PER_THREAD = 3;
+
 /** The largest pool: more threads than candidates or cores only cost memory. */
 export const MAX_EXTRACTION_THREADS = 16;
 
 interface Job {
-  req: ExtractionRequest;
+  id: number;
+  plan: number;
+  ctx: ExtractionContext;
+  frames: Uint8Array[];
   resolve: (r: CandidateExtraction) => void;
   reject: (e: Error) => void;
 }
@@ -45,6 +53,8 @@ interface Job {
 interface Slot {
   worker: Worker;
   job: Job | undefined;
+  /** Keyframe ids this worker holds (sent once; the worker drops the ids a job no longer names). */
+  known: Set<number>;
   /** The worker's script loaded and said so (a worker that fails before that is not replaced: the pool breaks). */
   online: boolean;
 }
@@ -55,6 +65,8 @@ export class ExtractionPool {
   private nextId = 1;
   private nextPlan = 1;
   private closed = false;
+  /** Worker failures since the last answered job. */
+  private failuresInARow = 0;
   /** Why the workers cannot run (a worker failed before it started); every job then fails with it. */
   private broken: string | undefined;
 
@@ -76,17 +88,19 @@ export class ExtractionPool {
   private spawn(): Slot {
     const worker = new Worker(this.script);
     worker.unref();
-    const slot: Slot = { worker, job: undefined, online: false };
+    const slot: Slot = { worker, job: undefined, known: new Set(), online: false };
     worker.on('message', (reply: ExtractionReply | { ready: true }) => {
       if ('ready' in reply) {
         slot.online = true;
         return;
       }
       const job = slot.job;
-      if (!job || job.req.id !== reply.id) return;
+      if (!job || job.id !== reply.id) return;
       slot.job = undefined;
+      this.failuresInARow = 0;
       if ('result' in reply) job.resolve(reply.result);
       else {
+        slot.known = new Set(); // whatever went wrong, the next job sends this worker every keyframe again
         const Cls = ERROR_CLASSES[reply.error.name];
         const code = reply.error.code;
         const err = Cls ? new Cls(reply.error.message, code) : code !== undefined ? new Video4SpatialError(reply.error.message, code) : new Error(reply.error.message);
@@ -95,6 +109,12 @@ export class ExtractionPool {
       this.pump();
     });
     const fail = (why: string) => {
+      if (this.closed || this.broken !== undefined) return;
+      if (++this.failuresInARow > MAX_FAILURES_PER_THREAD * this.threads) {
+        // workers that keep dying (even while idle) would be respawned forever
+        this.breakPool(`extraction workers keep failing (${this.failuresInARow - 1} in a row), last: ${why}`);
+        return;
+      }
       if (!slot.online) {
         // it never started (e.g. its script is missing): replacing it would fail the same way
         this.breakPool(`an extraction worker could not start: ${why}`);
@@ -108,8 +128,10 @@ export class ExtractionPool {
       this.pump();
     };
     worker.on('error', (e) => fail(e instanceof Error ? e.message : String(e)));
+    // a worker that exits for any reason (idle or not) is replaced, or breaks the pool if it never loaded:
+    // a dead worker left in its slot would take the next job and never answer
     worker.on('exit', (code) => {
-      if (slot.job) fail(`exited with code ${code}`);
+      if (!this.closed && this.slots.includes(slot)) fail(`exited with code ${code}`);
     });
     return slot;
   }
@@ -133,13 +155,28 @@ export class ExtractionPool {
       const job = this.queue.shift();
       if (!job) break;
       slot.job = job;
-      slot.worker.postMessage(job.req);
+      slot.worker.postMessage(this.requestFor(slot, job));
     }
     // workers hold the process open only while they have work
     for (const slot of this.slots) {
       if (slot.job) slot.worker.ref();
       else slot.worker.unref();
     }
+  }
+
+  /** The message for `job` on `slot`: keyframes with ids go only to workers that do not hold them yet. */
+  private requestFor(slot: Slot, job: Job): ExtractionRequest {
+    const ids = job.ctx.keyframeIds;
+    if (!ids || ids.length !== job.ctx.keyframes.length) {
+      const { keyframeIds: _unused, ...ctx } = job.ctx;
+      return { id: job.id, plan: job.plan, ctx, frames: job.frames };
+    }
+    const added: NonNullable<ExtractionRequest['added']> = [];
+    ids.forEach((id, i) => {
+      if (!slot.known.has(id)) added.push({ id, keyframe: job.ctx.keyframes[i] as ExtractionContext['keyframes'][number] });
+    });
+    slot.known = new Set(ids);
+    return { id: job.id, plan: job.plan, ctx: { ...job.ctx, keyframes: [] }, frames: job.frames, added };
   }
 
   /** The Extractor for PlanDeps.extractor: one job per candidate, results in candidate order. */
@@ -150,7 +187,7 @@ export class ExtractionPool {
     const jobs = candidates.map(
       (frames) =>
         new Promise<CandidateExtraction>((resolve, reject) => {
-          this.queue.push({ req: { id: this.nextId++, plan, ctx, frames: [...frames] }, resolve, reject });
+          this.queue.push({ id: this.nextId++, plan, ctx, frames: [...frames], resolve, reject });
         }),
     );
     this.pump();

@@ -1,10 +1,13 @@
 /**
  * Worker-thread side of ExtractionPool: runs extractCandidate (pure, src/core) for the jobs it is
- * sent. The keyframe index of the newest plan is kept, so the jobs of one plan build it once per
- * worker. Errors go back as { name, message, code } and are rebuilt as the same class.
+ * sent. Keyframes with ids arrive once and are kept until a job's id list no longer names them, so
+ * a replan sends only the new ones. The keyframe index of the newest plan is kept, so the jobs of
+ * one plan build it once per worker. Errors go back as { name, message, code } and are rebuilt as
+ * the same class.
  */
 import { parentPort } from 'node:worker_threads';
-import { KeyframeIndex } from '../core/path/anchor.js';
+import { InferenceError } from '../core/errors.js';
+import { KeyframeIndex, type Keyframe } from '../core/path/anchor.js';
 import { extractCandidate, type CandidateExtraction, type ExtractionContext } from '../core/planner/extractCandidate.js';
 
 /** main → worker */
@@ -12,24 +15,45 @@ export interface ExtractionRequest {
   id: number;
   /** The same for every job of one plan. */
   plan: number;
+  /** The context; with `keyframeIds`, its `keyframes` are empty and the worker's store supplies them. */
   ctx: ExtractionContext;
   frames: Uint8Array[];
+  /** Keyframes this worker has not been sent yet (with ctx.keyframeIds). */
+  added?: { id: number; keyframe: Keyframe }[];
 }
 
 /** worker → main */
 export type ExtractionReply = { id: number; result: CandidateExtraction } | { id: number; error: { name: string; message: string; code?: string } };
 
 let cached: { plan: number; index: KeyframeIndex } | undefined;
+/** Keyframes by id, as sent by the pool: each once, then named by id; ids no longer in memory are dropped. */
+const store = new Map<number, Keyframe>();
+
+/** The plan's keyframes: sent in full, or by id from the store (updated with `added`, pruned to the ids). */
+function keyframesOf(req: ExtractionRequest): Keyframe[] {
+  const ids = req.ctx.keyframeIds;
+  if (!ids) return req.ctx.keyframes;
+  for (const a of req.added ?? []) store.set(a.id, a.keyframe);
+  const out = ids.map((id) => {
+    const k = store.get(id);
+    if (!k) throw new InferenceError(`extraction worker: keyframe ${id} was never sent to it`, 'extraction_worker');
+    return k;
+  });
+  const keep = new Set(ids);
+  for (const id of store.keys()) if (!keep.has(id)) store.delete(id);
+  return out;
+}
 
 parentPort?.on('message', (req: ExtractionRequest) => {
   try {
     let indexMs = 0;
+    const keyframes = keyframesOf(req);
     if (cached?.plan !== req.plan) {
       const t0 = performance.now();
-      cached = { plan: req.plan, index: new KeyframeIndex(req.ctx.keyframes, req.ctx.camera) };
+      cached = { plan: req.plan, index: new KeyframeIndex(keyframes, req.ctx.camera) };
       indexMs = performance.now() - t0;
     }
-    const r = extractCandidate(req.frames, req.ctx, cached.index);
+    const r = extractCandidate(req.frames, { ...req.ctx, keyframes }, cached.index);
     const reply: ExtractionReply = { id: req.id, result: { ...r, anchorMs: r.anchorMs + indexMs } };
     parentPort?.postMessage(reply);
   } catch (e) {

@@ -57,6 +57,26 @@ describe('planner/ExtractionPool', function () {
     }
   });
 
+  it('with keyframe ids (each sent to a worker once), matches the inline results as memory changes', async () => {
+    const ids = ctx.keyframes.map((_, i) => 1000 + i);
+    const withIds: ExtractionContext = { ...ctx, keyframeIds: ids };
+    // the next plans: the oldest keyframes evicted, then a new one added
+    const n = ctx.keyframes.length;
+    const evicted: ExtractionContext = { ...ctx, keyframes: ctx.keyframes.slice(3), keyframeIds: ids.slice(3) };
+    const extra = { rgb: ctx.newest, pose: ctx.startPose };
+    const grown: ExtractionContext = { ...ctx, keyframes: [...ctx.keyframes.slice(3), extra], keyframeIds: [...ids.slice(3), 1000 + n] };
+    const pool = new ExtractionPool(2);
+    try {
+      for (const c of [withIds, evicted, grown, withIds]) {
+        const inline = await inlineExtractor()(c, candidates);
+        const pooled = await pool.extract(c, candidates);
+        assert.deepEqual(pooled.map(withoutTimes), inline.map(withoutTimes), `${c.keyframes.length} keyframes`);
+      }
+    } finally {
+      await pool.close();
+    }
+  });
+
   it('rebuilds a worker\'s error as the same class with its code', async () => {
     const pool = new ExtractionPool(2);
     try {
@@ -82,6 +102,20 @@ describe('planner/ExtractionPool', function () {
         await assert.rejects(pool.extract(ctx, [candidates[0] as Uint8Array[]]), /exited with code 3/);
       } finally {
         await pool.close();
+      }
+      // a worker that loads, then exits while idle, is replaced; workers that keep doing so break the pool, no job hangs
+      const quitting = join(dir, 'quitting.mjs');
+      writeFileSync(quitting, "import { parentPort } from 'node:worker_threads';\nparentPort.postMessage({ ready: true });\nsetTimeout(() => process.exit(0), 20);\n");
+      const idleDeaths = new ExtractionPool(1, pathToFileURL(quitting));
+      try {
+        await new Promise((r) => setTimeout(r, 400));
+        const outcome = await Promise.race([
+          idleDeaths.extract(ctx, [candidates[0] as Uint8Array[]]).then(() => 'resolved', (e: unknown) => (e instanceof InferenceError ? e.message : String(e))),
+          new Promise<string>((r) => setTimeout(() => r('hung'), 5000)),
+        ]);
+        assert.match(outcome, /keep failing|exited with code 0/);
+      } finally {
+        await idleDeaths.close();
       }
       const missing = new ExtractionPool(2, pathToFileURL(join(dir, 'no-such-worker.mjs')));
       try {

@@ -31,7 +31,7 @@ import { angleDiff, normalizeAngle, type Pose2D } from '../../core/geometry.js';
 import { cameraOf, type ModelManifest } from '../../core/model/manifest.js';
 import { planToObject, type PlanResult } from '../../core/planner/planToObject.js';
 import type { Extractor } from '../../core/planner/extractCandidate.js';
-import { autoExtractionThreads, ExtractionPool } from '../../planner/ExtractionPool.js';
+import { autoExtractionThreads, createExtractor, ExtractionPool } from '../../planner/ExtractionPool.js';
 import type { ModelSpec } from '../../core/sampler/model.js';
 import { defaultModelDir, OnnxImaginationModel, onnxRuntimeVersion } from '../../model/OnnxImaginationModel.js';
 import { SimClock } from '../../ros/clock.js';
@@ -48,6 +48,14 @@ import { fillBuffer } from './eval.js';
 export const BENCH_SEED = 100;
 /** Camera rate of the memory run, Hz. */
 export const RSS_CAMERA_HZ = 30;
+/**
+ * Plans during the 600 simulated seconds of the memory run. With path extraction in worker
+ * threads (as the node runs by default), their heaps settle over the first dozen plans: with 25
+ * plans RSS was flat (623–626 MB) from about the 12th plan on, while runs of 7 and 15 plans ended
+ * still settling and counted as growing. So the run plans often enough for growth after warm-up
+ * to mean a leak.
+ */
+export const RSS_PLANS = 25;
 /**
  * RSS growth after warm-up (MB) above which the run counts as growing. The node's buffer is
  * bounded (default 512 keyframes ≈ 8 MB with latents); a leak of one 160×120 camera frame per
@@ -354,7 +362,9 @@ export async function rssRun(o: RssRunOptions): Promise<RssRun> {
     remap: { '~/image': '/camera/image_raw', '~/camera_info': '/camera/camera_info' },
     parameters: { candidates: o.candidates, seed: BENCH_SEED },
   });
-  const node = new Video4SpatialNode(nodeGraph, model, manifest);
+  // path extraction as the node runs it by default (extraction_threads 0): the workers' memory counts
+  const extraction = createExtractor(0);
+  const node = new Video4SpatialNode(nodeGraph, model, manifest, extraction.extractor ? { extractor: extraction.extractor } : {});
   const operator = bus.node({ name: 'operator', logger: SILENT_LOGGER });
   const client = operator.createActionClient<NavigateToObjectGoal, NavigateToObjectFeedback, NavigateToObjectResult>('/video4spatial_nav/navigate_to_object', 'video4spatial_nav/action/NavigateToObject');
   const frames = Math.round(o.simS * RSS_CAMERA_HZ);
@@ -419,6 +429,7 @@ export async function rssRun(o: RssRunOptions): Promise<RssRun> {
   const heapEnd = process.memoryUsage().heapUsed / MB;
   sample(o.simS);
   node.close();
+  await extraction.close();
   await model.dispose();
   const g = growthAfterWarmup(samples, warmupEndS, o.simS);
   const kernelPeak = process.resourceUsage().maxRSS / 1024;
@@ -675,7 +686,7 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
   log('memory run …');
   const simS = q ? 60 : 600;
   const rss = await spawnRssRun(
-    { modelDir: o.modelDir, threads: o.threads, simS, plans: q ? 2 : 7, candidates: q ? 1 : m.sampler.candidates },
+    { modelDir: o.modelDir, threads: o.threads, simS, plans: q ? 2 : RSS_PLANS, candidates: q ? 1 : m.sampler.candidates },
     q ? 120_000 : 1_800_000,
   );
   const { rss_mb, ...memory } = rss;
@@ -764,7 +775,7 @@ export const command: CliCommand = {
         modelDir,
         threads,
         simS: flagNumber(args, 'sim-s', 600, { min: 1, max: 86400 }),
-        plans: flagNumber(args, 'plans', 7, { integer: true, min: 0, max: 1000 }),
+        plans: flagNumber(args, 'plans', RSS_PLANS, { integer: true, min: 0, max: 1000 }),
         candidates: flagNumber(args, 'candidates', 4, { integer: true, min: 1, max: 16 }),
       });
       process.stdout.write(JSON.stringify(r) + '\n');

@@ -78,6 +78,7 @@ export const command: CliCommand = {
     const object = flagString(args, 'object');
     const out = flagString(args, 'out') ?? 'out/demo';
     const log = (s: string) => process.stdout.write(`[demo] ${s}\n`);
+    const extractionThreads = flagNumber(args, 'extraction-threads', 0, { integer: true, min: 0, max: MAX_EXTRACTION_THREADS });
     const model = await OnnxImaginationModel.load(flagString(args, 'model') ?? defaultModelDir(), { log: (_l, m) => log(m) });
     const m = model.manifest;
     const opts = {
@@ -97,7 +98,7 @@ export const command: CliCommand = {
     rmSync(join(out, 'session'), { recursive: true, force: true });
     const bag = await createBag(join(out, 'session'));
     let recorder: BagRecorder | undefined;
-    const extraction = createExtractor(flagNumber(args, 'extraction-threads', 0, { integer: true, min: 0, max: MAX_EXTRACTION_THREADS }));
+    const extraction = createExtractor(extractionThreads);
     const r = await runGraphMission(sc, model, m, {
       ...opts,
       ...(extraction.extractor ? { extractor: extraction.extractor } : {}),

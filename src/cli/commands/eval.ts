@@ -222,7 +222,8 @@ export const command: CliCommand = {
           });
         } catch (e) {
           if (!(e instanceof Video4SpatialError)) throw e;
-          samples.push({ seed: sc.seed, object: sc.target.category, sd: undefined, followed: false, planS: (performance.now() - ts) / 1000, error: e.message });
+          // a plan that failed counts as M failed candidates too, as it counts as a failure in if_sd_lt_0_2
+          samples.push({ seed: sc.seed, object: sc.target.category, sd: undefined, followed: false, planS: (performance.now() - ts) / 1000, error: e.message, candidates: cfg.candidates, candidatesIfSd: 0 });
         }
       }
       const n = samples.length;

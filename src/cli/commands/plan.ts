@@ -49,6 +49,7 @@ export const command: CliCommand = {
     const compressed = cam.type.endsWith('CompressedImage');
     const base = compressed ? cam.name.replace(/\/compressed$/, '') : cam.name;
     const infoTopic = info.topics.find((t) => t.type === 'sensor_msgs/msg/CameraInfo')?.name ?? `${base.replace(/\/[^/]*$/, '')}/camera_info`;
+    const extractionThreads = flagNumber(args, 'extraction-threads', 0, { integer: true, min: 0, max: MAX_EXTRACTION_THREADS });
     const model = await OnnxImaginationModel.load(flagString(args, 'model') ?? defaultModelDir(), { log: (_l, m) => log(m) });
     const logger = createLogger({ name: 'video4spatial_nav', level: 'warn' });
     const bus = new InProcessBus({ logger });
@@ -63,7 +64,7 @@ export const command: CliCommand = {
         steps: flagNumber(args, 'steps', model.manifest.sampler.steps, { integer: true, min: 1, max: 100 }),
       },
     });
-    const extraction = createExtractor(flagNumber(args, 'extraction-threads', 0, { integer: true, min: 0, max: MAX_EXTRACTION_THREADS }));
+    const extraction = createExtractor(extractionThreads);
     const node = new Video4SpatialNode(nodeGraph, model, model.manifest, extraction.extractor ? { extractor: extraction.extractor } : {});
     const qos = (topic: string, type: string): QosLike => (topic === '/tf_static' ? 'tf_static' : topic === '/tf' ? 'tf' : CAMERA_TYPES.includes(type) || type.endsWith('CameraInfo') ? 'sensor_data' : 'default');
     const replay = [cam.name, infoTopic, '/tf', '/tf_static'].filter((t) => info.topics.some((x) => x.name === t));

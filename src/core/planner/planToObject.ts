@@ -11,7 +11,7 @@
  *   6. choose the best candidate; its goal pose faces the object estimate.
  * Frames: all poses are in the global (map) frame; the goal is the robot base pose to reach.
  */
-import { CancelledError, NoValidPathError, ParameterError } from '../errors.js';
+import { CancelledError, InferenceError, NoValidPathError, ParameterError } from '../errors.js';
 import { normalizeAngle, type Pose2D } from '../geometry.js';
 import type { PinholeCamera } from '../camera.js';
 import type { ContextBuffer, ContextEntry, SamplingPolicy } from '../context/ContextBuffer.js';
@@ -214,10 +214,10 @@ export async function planToObject(deps: PlanDeps, req: PlanRequest, hooks: Plan
   const perCandidate = Array.from({ length: req.candidates }, (_, m) => frames.slice(m * N, (m + 1) * N));
   const extractor = deps.extractor ?? inlineExtractor(now);
   const extracted = await extractor(
-    { camera, newest: newest.pixels, newestBox, startPose: newest.pose, keyframes: all.map((e) => ({ rgb: e.pixels, pose: e.pose })) },
+    { camera, newest: newest.pixels, newestBox, startPose: newest.pose, keyframes: all.map((e) => ({ rgb: e.pixels, pose: e.pose })), keyframeIds: all.map((e) => e.index) },
     perCandidate,
   );
-  if (extracted.length !== req.candidates) throw new Error(`extractor returned ${extracted.length} results for ${req.candidates} candidates`);
+  if (extracted.length !== req.candidates) throw new InferenceError(`extractor returned ${extracted.length} results for ${req.candidates} candidates`, 'extraction_worker');
   let voMs = 0;
   let anchorMs = 0;
   const candidates: CandidatePlan[] = extracted.map((x, m) => {
