@@ -1,7 +1,7 @@
 /**
  * Every error the node can raise has a test that raises it (issue 8).
  *
- * The source of the node's process (src/core, src/vision, src/model, src/ros) is scanned for
+ * The source of the node's process (src/core, src/vision, src/model, src/ros, src/planner) is scanned for
  * `new XxxError(…, 'code')` (and the class default when no code is given); every code found must
  * be in CATALOGUE below, with either a function that raises it HERE through the real code path
  * (the test checks the class and the code), the test file elsewhere that raises and asserts it
@@ -42,7 +42,7 @@ import { requireOpenCv } from '../../src/vision/opencv.js';
 import { MANIFEST, SPEC } from '../ros/harness.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const SCOPE = ['src/core', 'src/vision', 'src/model', 'src/ros'];
+const SCOPE = ['src/core', 'src/vision', 'src/model', 'src/ros', 'src/planner'];
 /** Codes of the error classes when none is given. */
 const DEFAULT_CODES: Record<string, string> = {
   Video4SpatialError: '(none)',
@@ -62,6 +62,8 @@ const DYNAMIC_SITES: Record<string, string[]> = {
   'src/core/tf/TfBuffer.ts': ['too_old', 'too_new', 'no_data'],
   'src/vision/FrameIngestor.ts': ['corrupt_jpeg', 'corrupt_png'],
   'src/vision/imageFormat.ts': ['unknown_encoding', 'corrupt_jpeg', 'corrupt_png'],
+  // rebuilds a worker's error with its code: what extractCandidate and the worker raise
+  'src/planner/ExtractionPool.ts': ['bad_frame', 'parameter', 'extraction_worker'],
 };
 
 function sources(dir: string, out: string[] = []): string[] {
@@ -317,6 +319,8 @@ const CATALOGUE: Record<string, Entry> = {
   action_server: { raise: () => bus().node({ name: 'n' }).createActionServer('/a', 'video4spatial_nav/action/NavigateToObject', { execute: 5 as never }) },
   bad_fov: { raise: () => intrinsicsFromHfov(64, 64, 0) },
   bad_model_camera: { raise: () => validateModelCamera({ ...model, width: 0 }) },
+  // path extraction in worker threads: a worker that dies, cannot load, or an extractor that loses candidates
+  extraction_worker: { test: 'test/planner/extractionPool.test.ts' },
   buffer_race: {
     raise: () => {
       class Forgetful extends ContextBuffer {
