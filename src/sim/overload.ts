@@ -16,6 +16,7 @@
  * would deliver them); 'sim' streams `durationS` of simulated time as fast as the graph takes
  * it, in bursts of `burst` frames (for tests).
  */
+import type { Extractor } from '../core/planner/extractCandidate.js';
 import type { ModelManifest } from '../core/model/manifest.js';
 import type { ImaginationModel } from '../core/sampler/model.js';
 import { SimClock, SystemClock } from '../ros/clock.js';
@@ -44,6 +45,8 @@ export interface OverloadOptions {
   object?: string;
   /** Node parameter overrides (e.g. steps, candidates, keyframe gate). */
   parameters?: Record<string, unknown>;
+  /** The node's path extractor (e.g. an ExtractionPool's); default in the planning thread. */
+  extractor?: Extractor;
   logger?: Logger;
   onProgress?: (line: string) => void;
 }
@@ -118,6 +121,7 @@ export async function runOverload(opts: OverloadOptions): Promise<OverloadReport
     bus.node({ name: 'video4spatial_nav', remap: { '~/image': '/camera/image_raw', '~/camera_info': '/camera/camera_info' }, parameters: { candidates: 1, steps: 2, ...opts.parameters } }),
     opts.model,
     opts.manifest,
+    opts.extractor ? { extractor: opts.extractor } : {},
   );
   const latencies: number[] = [];
   const admitted = node.ingest.pipeline.admitted$.subscribe((e) => latencies.push(Number(clock.now() - e.stampNs) / 1e6));
