@@ -1,5 +1,5 @@
 /**
- * `video4spatial-nav path-accuracy [--seeds A-B] [--parts box,vo,anchor] [--clearance M] [--json FILE]`
+ * `video4spatial-nav path-accuracy [--seeds A-B] [--parts box,vo,anchor] [--clearance M] [--grid-coarse-step S] [--json FILE]`
  * Measures the path extraction (src/core/path, src/vision/vo.ts) on rendered simulator frames
  * and prints the numbers quoted in docs/path.md:
  * - box: detection on the target frames of dataset clips (clean, 3×3 box-blurred, washed-out
@@ -15,9 +15,9 @@ import { writeFileSync } from 'node:fs';
 import { cameraFromFov, type PinholeCamera } from '../../core/camera.js';
 import { angleDiff, composePose2D, type Pose2D } from '../../core/geometry.js';
 import { Rng } from '../../core/rng.js';
-import { anchorGoal, KeyframeIndex, type Keyframe } from '../../core/path/anchor.js';
+import { anchorGoal, DEFAULT_ANCHOR_PARAMS, KeyframeIndex, type Keyframe } from '../../core/path/anchor.js';
 import { detectBox, sd } from '../../core/path/box.js';
-import { alignPlanar, type PlanarMotion } from '../../core/path/vo.js';
+import { alignPlanar, type PlanarAlignParams, type PlanarMotion } from '../../core/path/vo.js';
 import { MODEL_CAMERA_DEFAULT } from '../../sim/camera.js';
 import { buildClips, DEFAULT_CLIP_OPTIONS } from '../../sim/dataset.js';
 import { drawBox, render } from '../../sim/renderer.js';
@@ -92,7 +92,7 @@ function boxPart(seeds: number[]): Record<string, unknown> {
   return out;
 }
 
-async function voPart(seeds: number[], clearM: number): Promise<Record<string, unknown>> {
+async function voPart(seeds: number[], clearM: number, align: Partial<PlanarAlignParams> = {}): Promise<Record<string, unknown>> {
   const cams: [string, PinholeCamera][] = [
     ['64x64', MODEL_CAMERA_DEFAULT],
     ['160x120', cameraFromFov(160, 120, Math.PI / 3, 0.5)],
@@ -110,7 +110,7 @@ async function voPart(seeds: number[], clearM: number): Promise<Record<string, u
   } catch {
     orb = undefined;
   }
-  const methods: [string, (a: Uint8Array, b: Uint8Array, c: PinholeCamera) => PlanarMotion][] = [['direct', (a, b, c) => alignPlanar(a, b, c)]];
+  const methods: [string, (a: Uint8Array, b: Uint8Array, c: PinholeCamera) => PlanarMotion][] = [['direct', (a, b, c) => alignPlanar(a, b, c, align)]];
   if (orb) methods.push(['orb', orb]);
   const acc: Record<string, { scaleErr: number[]; yawErrDeg: number[]; transErr: number[]; conf: number[]; ms: number[] }> = {};
   const rng = new Rng(11);
@@ -154,7 +154,7 @@ async function voPart(seeds: number[], clearM: number): Promise<Record<string, u
   return out;
 }
 
-function anchorPart(seeds: number[]): Record<string, unknown> {
+function anchorPart(seeds: number[], align: Partial<PlanarAlignParams> = {}): Record<string, unknown> {
   const cam = MODEL_CAMERA_DEFAULT;
   const offsets: Pose2D[] = [
     { x: 0.3, y: -0.2, yaw: 10 * DEG },
@@ -178,7 +178,7 @@ function anchorPart(seeds: number[]): Record<string, unknown> {
     }
     const step = Math.max(1, Math.floor(sc.exploration.length / 24));
     const kfs: Keyframe[] = sc.exploration.filter((_, i) => i % step === 0).map((pose) => ({ pose, rgb: render(sc.world, pose, cam, { supersample: 2 }).rgb }));
-    const index = new KeyframeIndex(kfs, cam);
+    const index = new KeyframeIndex(kfs, cam, { ...DEFAULT_ANCHOR_PARAMS, align });
     let n = 0;
     for (let ki = 0; ki < kfs.length && n < 3; ki++) {
       for (const off of offsets) {
@@ -221,16 +221,17 @@ export const command: CliCommand = {
   summary: 'measure box detection, visual odometry and anchoring on rendered frames',
   async run(argv: string[]): Promise<number> {
     const args = parseArgs(argv);
-    checkFlags(args, ['seeds', 'parts', 'json', 'clearance'], 'path-accuracy');
+    checkFlags(args, ['seeds', 'parts', 'json', 'clearance', 'grid-coarse-step'], 'path-accuracy');
+    const align = { gridCoarseStep: flagNumber(args, 'grid-coarse-step', 1, { integer: true, min: 1, max: 8 }) };
     const clearM = flagNumber(args, 'clearance', 2.5, { min: 0.6, max: 5 });
     const seeds = parseSeedRange(flagString(args, 'seeds') ?? '300-309');
     const partsText = flagString(args, 'parts') ?? PARTS.join(',');
     const parts = partsText.split(',').map((p) => p.trim());
     for (const p of parts) if (!(PARTS as readonly string[]).includes(p)) throw new UsageError(`--parts: unknown part '${p}' (known: ${PARTS.join(', ')})`);
-    const report: Record<string, unknown> = { seeds: `${seeds[0]}-${seeds[seeds.length - 1]}`, clearance_m: clearM };
+    const report: Record<string, unknown> = { seeds: `${seeds[0]}-${seeds[seeds.length - 1]}`, clearance_m: clearM, grid_coarse_step: align.gridCoarseStep };
     for (const p of parts as Part[]) {
       const t = performance.now();
-      report[p] = p === 'box' ? boxPart(seeds) : p === 'vo' ? await voPart(seeds, clearM) : anchorPart(seeds);
+      report[p] = p === 'box' ? boxPart(seeds) : p === 'vo' ? await voPart(seeds, clearM, align) : anchorPart(seeds, align);
       process.stderr.write(`path-accuracy: ${p} done in ${fmt((performance.now() - t) / 1000, 1)} s\n`);
     }
     const text = JSON.stringify(report, (_k, v: unknown) => (typeof v === 'number' ? Number(v.toFixed(4)) : v), 2);

@@ -68,6 +68,12 @@ export interface PlanarAlignParams {
   /** Grid step of yaw (rad). Default 4° (0.0698). */
   gridStepYawRad: number;
   /**
+   * Coarse-to-fine grid search: 1 (default) evaluates every grid point; s > 1 evaluates every s-th
+   * point along each axis, then descends from the best coarse minima on the full grid (each step
+   * to the lowest of the 26 neighbours). Fewer hypotheses, at the risk of missing a narrow basin.
+   */
+  gridCoarseStep: number;
+  /**
    * Weight of the pixels that are not near floor (aligned as if far away) relative to floor
    * pixels. Default 0: walls a few metres away move with translation; treating them as far biases it.
    */
@@ -106,6 +112,7 @@ export const DEFAULT_PLANAR_ALIGN_PARAMS: Readonly<PlanarAlignParams> = Object.f
   searchLateralM: 0.8,
   gridStepM: 0.15,
   gridStepYawRad: (4 * Math.PI) / 180,
+  gridCoarseStep: 1,
   upperWeight: 0,
   gridUpperWeight: 0.3,
   robustDelta: 10,
@@ -165,6 +172,7 @@ function checkParams(p: PlanarAlignParams): void {
   if (!(Number.isInteger(p.iterations) && p.iterations >= 0)) throw new ParameterError(`planar alignment: iterations must be a non-negative integer, got ${p.iterations}`);
   if (!(Number.isInteger(p.blurPasses) && p.blurPasses >= 0)) throw new ParameterError(`planar alignment: blurPasses must be a non-negative integer, got ${p.blurPasses}`);
   if (!(Number.isInteger(p.topK) && p.topK >= 1)) throw new ParameterError(`planar alignment: topK must be a positive integer, got ${p.topK}`);
+  if (!(Number.isInteger(p.gridCoarseStep) && p.gridCoarseStep >= 1)) throw new ParameterError(`planar alignment: gridCoarseStep must be a positive integer, got ${p.gridCoarseStep}`);
 }
 
 /** Separable [1 2 1]/4 blur of CH planes (edges clamped). */
@@ -508,6 +516,7 @@ function gridSearch(a: Level, s: Samples, prm: PlanarAlignParams, k: number): { 
   const xAt = (i: number) => prm.searchForwardM[0] + i * prm.gridStepM;
   const yAt = (j: number) => (j - (ny - 1) / 2) * prm.gridStepM;
   const aAt = (l: number) => (l - (nyaw - 1) / 2) * prm.gridStepYawRad;
+  if (prm.gridCoarseStep > 1) return coarseToFine(a, s, prm, k, res, ok, scale, w, [nx, ny, nyaw], xAt, yAt, aAt);
   for (let i = 0; i < nx; i++) for (let j = 0; j < ny; j++) for (let l = 0; l < nyaw; l++) {
     residuals(a, s, scale, xAt(i), yAt(j), aAt(l), res, ok);
     costs[(i * ny + j) * nyaw + l] = meanCost(s.n, w, res, ok, prm.robustDelta, prm.gridTruncation);
@@ -530,6 +539,90 @@ function gridSearch(a: Level, s: Samples, prm: PlanarAlignParams, k: number): { 
     if (isMin) minima.push({ theta: [xAt(i), yAt(j), aAt(l)], cost: c });
   }
   minima.sort((p, q) => p.cost - q.cost);
+  return { minima: minima.slice(0, k), median };
+}
+
+/**
+ * gridSearch with gridCoarseStep s > 1: every s-th grid point per axis (and each axis's last),
+ * the coarse grid's local minima (26 coarse neighbours), then from the best max(2k, 8) of them a
+ * steepest descent over the full grid's 26 neighbours, each cost computed once. The median is the
+ * coarse grid's.
+ */
+function coarseToFine(
+  a: Level,
+  s: Samples,
+  prm: PlanarAlignParams,
+  k: number,
+  res: Float32Array,
+  ok: Uint8Array,
+  scale: Float32Array,
+  w: Float32Array,
+  [nx, ny, nyaw]: [number, number, number],
+  xAt: (i: number) => number,
+  yAt: (j: number) => number,
+  aAt: (l: number) => number,
+): { minima: { theta: Theta; cost: number }[]; median: number } {
+  const costs = new Float32Array(nx * ny * nyaw).fill(Number.NaN);
+  const at = (i: number, j: number, l: number): number => {
+    const idx = (i * ny + j) * nyaw + l;
+    let c = costs[idx] as number;
+    if (Number.isNaN(c)) {
+      residuals(a, s, scale, xAt(i), yAt(j), aAt(l), res, ok);
+      c = meanCost(s.n, w, res, ok, prm.robustDelta, prm.gridTruncation);
+      costs[idx] = c;
+    }
+    return c;
+  };
+  const axis = (n: number): number[] => {
+    const v: number[] = [];
+    for (let x = 0; x < n; x += prm.gridCoarseStep) v.push(x);
+    if (v[v.length - 1] !== n - 1) v.push(n - 1);
+    return v;
+  };
+  const ci = axis(nx);
+  const cj = axis(ny);
+  const cl = axis(nyaw);
+  const coarse: number[] = [];
+  for (const i of ci) for (const j of cj) for (const l of cl) coarse.push(at(i, j, l));
+  const finite = coarse.filter((c) => Number.isFinite(c)).sort((p, q) => p - q);
+  const median = finite.length > 0 ? (finite[Math.floor(finite.length / 2)] as number) : Infinity;
+  const cAt = (x: number, y: number, z: number) => coarse[(x * cj.length + y) * cl.length + z] as number;
+  const starts: { i: number; j: number; l: number; cost: number }[] = [];
+  for (let x = 0; x < ci.length; x++) for (let y = 0; y < cj.length; y++) for (let z = 0; z < cl.length; z++) {
+    const c = cAt(x, y, z);
+    if (!Number.isFinite(c)) continue;
+    let isMin = true;
+    for (let dx = -1; dx <= 1 && isMin; dx++) for (let dy = -1; dy <= 1 && isMin; dy++) for (let dz = -1; dz <= 1 && isMin; dz++) {
+      if (dx === 0 && dy === 0 && dz === 0) continue;
+      const xx = x + dx;
+      const yy = y + dy;
+      const zz = z + dz;
+      if (xx < 0 || yy < 0 || zz < 0 || xx >= ci.length || yy >= cj.length || zz >= cl.length) continue;
+      if (cAt(xx, yy, zz) < c) isMin = false;
+    }
+    if (isMin) starts.push({ i: ci[x] as number, j: cj[y] as number, l: cl[z] as number, cost: c });
+  }
+  starts.sort((p, q) => p.cost - q.cost);
+  const found = new Map<number, { theta: Theta; cost: number }>();
+  for (const st of starts.slice(0, Math.max(2 * k, 8))) {
+    let { i, j, l, cost } = st;
+    for (;;) {
+      let best = { i, j, l, cost };
+      for (let di = -1; di <= 1; di++) for (let dj = -1; dj <= 1; dj++) for (let dl = -1; dl <= 1; dl++) {
+        if (di === 0 && dj === 0 && dl === 0) continue;
+        const ii = i + di;
+        const jj = j + dj;
+        const ll = l + dl;
+        if (ii < 0 || jj < 0 || ll < 0 || ii >= nx || jj >= ny || ll >= nyaw) continue;
+        const c = at(ii, jj, ll);
+        if (c < best.cost) best = { i: ii, j: jj, l: ll, cost: c };
+      }
+      if (best.i === i && best.j === j && best.l === l) break;
+      ({ i, j, l, cost } = best);
+    }
+    found.set((i * ny + j) * nyaw + l, { theta: [xAt(i), yAt(j), aAt(l)], cost });
+  }
+  const minima = [...found.values()].sort((p, q) => p.cost - q.cost);
   return { minima: minima.slice(0, k), median };
 }
 

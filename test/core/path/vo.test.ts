@@ -55,6 +55,19 @@ describe('core/path/vo (direct ground-plane alignment)', function () {
     });
   }
 
+  it('coarse-to-fine grid (gridCoarseStep 2, off by default) finds the pure turn the full grid finds', () => {
+    for (const { world, pose } of scenes) {
+      const a = view(world, pose, CAM64).rgb;
+      const turn = { x: 0, y: 0, yaw: 20 * DEG };
+      const b = view(world, composePose2D(pose, turn), CAM64).rgb;
+      const full = alignPlanar(a, b, CAM64);
+      const coarse = alignPlanar(a, b, CAM64, { gridCoarseStep: 2 });
+      const where = `world ${world.seed}: full (${full.dx.toFixed(3)}, ${full.dy.toFixed(3)}, ${(full.dyaw / DEG).toFixed(2)}°), coarse (${coarse.dx.toFixed(3)}, ${coarse.dy.toFixed(3)}, ${(coarse.dyaw / DEG).toFixed(2)}°)`;
+      assert.ok(errors(coarse, turn).yawDeg <= 1 && errors(coarse, turn).t < 0.02, where);
+      assert.ok(Math.abs(coarse.dyaw - full.dyaw) < 0.5 * DEG, where);
+    }
+  });
+
   it('identical frames give zero motion; frames of two different worlds give low confidence', () => {
     const { world, pose } = scenes[0] as { world: ReturnType<typeof generateWorld>; pose: Pose2D };
     const a = view(world, pose, CAM64).rgb;
@@ -124,6 +137,8 @@ describe('core/path/vo (direct ground-plane alignment)', function () {
     assert.throws(() => alignPlanar(f, f, CAM64, { iterations: 1.5 }), isParam(/iterations.*1.5/));
     assert.throws(() => alignPlanar(f, f, CAM64, { blurPasses: -1 }), isParam(/blurPasses.*-1/));
     assert.throws(() => alignPlanar(f, f, CAM64, { topK: 0 }), isParam(/topK.*0/));
+    assert.throws(() => alignPlanar(f, f, CAM64, { gridCoarseStep: 0 }), isParam(/gridCoarseStep.*0/));
+    assert.throws(() => alignPlanar(f, f, CAM64, { gridCoarseStep: 1.5 }), isParam(/gridCoarseStep.*1.5/));
     assert.throws(() => chainOdometry([], CAM64), isParam(/at least one frame, got 0/));
   });
 });
