@@ -203,15 +203,17 @@ export const command: CliCommand = {
           const c = plan.candidates[plan.chosen];
           const box = c?.goal.boxes[c.goal.boxes.length - 1];
           const other = otherOf(i);
+          // IF by geometry for every candidate once (each renders the world at its goal)
+          const follows = plan.candidates.map((_, k) => followedByGeometry(sc, plan, camera, k));
           samples.push({
             seed: sc.seed,
             object: sc.target.category,
             sd: box ? sdOf(box, camera.width) : undefined,
-            followed: followedByGeometry(sc, plan, camera),
+            followed: follows[plan.chosen] ?? false,
             candidates: plan.candidates.length,
-            candidatesIfSd: plan.candidates.filter((c, k) => {
-              const b = c.goal.boxes[c.goal.boxes.length - 1];
-              return b !== undefined && sdOf(b, camera.width) < 0.2 && followedByGeometry(sc, plan, camera, k);
+            candidatesIfSd: plan.candidates.filter((cand, k) => {
+              const b = cand.goal.boxes[cand.goal.boxes.length - 1];
+              return follows[k] === true && b !== undefined && sdOf(b, camera.width) < 0.2;
             }).length,
             planS,
             ...(() => {

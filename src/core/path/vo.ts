@@ -501,9 +501,41 @@ function refine(a: Level, s: Samples, scale: Float32Array, wts: Float32Array, th
   return { theta: th, cost };
 }
 
+/** Median of the finite values; Infinity when there are none. */
+function finiteMedian(values: ArrayLike<number>): number {
+  const finite = Array.from(values).filter((c) => Number.isFinite(c)).sort((p, q) => p - q);
+  return finite.length > 0 ? (finite[Math.floor(finite.length / 2)] as number) : Infinity;
+}
+
+/**
+ * Local minima of a finite-valued n0×n1×n2 grid (no lower one among the 26 neighbours), in
+ * index order, then sorted by cost (stable).
+ */
+function gridMinima([n0, n1, n2]: [number, number, number], at: (x: number, y: number, z: number) => number): { x: number; y: number; z: number; cost: number }[] {
+  const out: { x: number; y: number; z: number; cost: number }[] = [];
+  for (let x = 0; x < n0; x++) for (let y = 0; y < n1; y++) for (let z = 0; z < n2; z++) {
+    const c = at(x, y, z);
+    if (!Number.isFinite(c)) continue;
+    let isMin = true;
+    for (let dx = -1; dx <= 1 && isMin; dx++) for (let dy = -1; dy <= 1 && isMin; dy++) for (let dz = -1; dz <= 1 && isMin; dz++) {
+      if (dx === 0 && dy === 0 && dz === 0) continue;
+      const xx = x + dx;
+      const yy = y + dy;
+      const zz = z + dz;
+      if (xx < 0 || yy < 0 || zz < 0 || xx >= n0 || yy >= n1 || zz >= n2) continue;
+      if (at(xx, yy, zz) < c) isMin = false;
+    }
+    if (isMin) out.push({ x, y, z, cost: c });
+  }
+  return out.sort((p, q) => p.cost - q.cost);
+}
+
 /**
  * Grid search at the coarsest level over (dx, dy, dyaw) with the floor-and-far model, truncated
- * L1 cost: the best `k` local minima and the median cost.
+ * L1 cost: the best `k` local minima and the median cost. With gridCoarseStep s > 1 only every
+ * s-th point per axis (and each axis's last) is evaluated first; the median is that grid's, and
+ * from its best max(2k, 8) local minima a steepest descent over the full grid's 26 neighbours
+ * finds the minima. Every cost is computed at most once.
  */
 function gridSearch(a: Level, s: Samples, prm: PlanarAlignParams, k: number): { minima: { theta: Theta; cost: number }[]; median: number } {
   const res = new Float32Array(s.n * CH);
@@ -512,66 +544,18 @@ function gridSearch(a: Level, s: Samples, prm: PlanarAlignParams, k: number): { 
   const nx = Math.floor((prm.searchForwardM[1] - prm.searchForwardM[0]) / prm.gridStepM + 1e-9) + 1;
   const ny = 2 * Math.floor(prm.searchLateralM / prm.gridStepM + 1e-9) + 1;
   const nyaw = 2 * Math.floor(prm.searchYawRad / prm.gridStepYawRad + 1e-9) + 1;
-  const costs = new Float32Array(nx * ny * nyaw);
   const xAt = (i: number) => prm.searchForwardM[0] + i * prm.gridStepM;
   const yAt = (j: number) => (j - (ny - 1) / 2) * prm.gridStepM;
   const aAt = (l: number) => (l - (nyaw - 1) / 2) * prm.gridStepYawRad;
-  if (prm.gridCoarseStep > 1) return coarseToFine(a, s, prm, k, res, ok, scale, w, [nx, ny, nyaw], xAt, yAt, aAt);
-  for (let i = 0; i < nx; i++) for (let j = 0; j < ny; j++) for (let l = 0; l < nyaw; l++) {
-    residuals(a, s, scale, xAt(i), yAt(j), aAt(l), res, ok);
-    costs[(i * ny + j) * nyaw + l] = meanCost(s.n, w, res, ok, prm.robustDelta, prm.gridTruncation);
-  }
-  const finite = Array.from(costs).filter((c) => Number.isFinite(c)).sort((p, q) => p - q);
-  const median = finite.length > 0 ? (finite[Math.floor(finite.length / 2)] as number) : Infinity;
-  const minima: { theta: Theta; cost: number }[] = [];
-  for (let i = 0; i < nx; i++) for (let j = 0; j < ny; j++) for (let l = 0; l < nyaw; l++) {
-    const c = costs[(i * ny + j) * nyaw + l] as number;
-    if (!Number.isFinite(c)) continue;
-    let isMin = true;
-    for (let di = -1; di <= 1 && isMin; di++) for (let dj = -1; dj <= 1 && isMin; dj++) for (let dl = -1; dl <= 1 && isMin; dl++) {
-      if (di === 0 && dj === 0 && dl === 0) continue;
-      const ii = i + di;
-      const jj = j + dj;
-      const ll = l + dl;
-      if (ii < 0 || jj < 0 || ll < 0 || ii >= nx || jj >= ny || ll >= nyaw) continue;
-      if ((costs[(ii * ny + jj) * nyaw + ll] as number) < c) isMin = false;
-    }
-    if (isMin) minima.push({ theta: [xAt(i), yAt(j), aAt(l)], cost: c });
-  }
-  minima.sort((p, q) => p.cost - q.cost);
-  return { minima: minima.slice(0, k), median };
-}
-
-/**
- * gridSearch with gridCoarseStep s > 1: every s-th grid point per axis (and each axis's last),
- * the coarse grid's local minima (26 coarse neighbours), then from the best max(2k, 8) of them a
- * steepest descent over the full grid's 26 neighbours, each cost computed once. The median is the
- * coarse grid's.
- */
-function coarseToFine(
-  a: Level,
-  s: Samples,
-  prm: PlanarAlignParams,
-  k: number,
-  res: Float32Array,
-  ok: Uint8Array,
-  scale: Float32Array,
-  w: Float32Array,
-  [nx, ny, nyaw]: [number, number, number],
-  xAt: (i: number) => number,
-  yAt: (j: number) => number,
-  aAt: (l: number) => number,
-): { minima: { theta: Theta; cost: number }[]; median: number } {
+  const theta = (i: number, j: number, l: number): Theta => [xAt(i), yAt(j), aAt(l)];
   const costs = new Float32Array(nx * ny * nyaw).fill(Number.NaN);
   const at = (i: number, j: number, l: number): number => {
     const idx = (i * ny + j) * nyaw + l;
-    let c = costs[idx] as number;
-    if (Number.isNaN(c)) {
+    if (Number.isNaN(costs[idx] as number)) {
       residuals(a, s, scale, xAt(i), yAt(j), aAt(l), res, ok);
-      c = meanCost(s.n, w, res, ok, prm.robustDelta, prm.gridTruncation);
-      costs[idx] = c;
+      costs[idx] = meanCost(s.n, w, res, ok, prm.robustDelta, prm.gridTruncation);
     }
-    return c;
+    return costs[idx] as number;
   };
   const axis = (n: number): number[] => {
     const v: number[] = [];
@@ -579,51 +563,32 @@ function coarseToFine(
     if (v[v.length - 1] !== n - 1) v.push(n - 1);
     return v;
   };
-  const ci = axis(nx);
-  const cj = axis(ny);
-  const cl = axis(nyaw);
+  const [ci, cj, cl] = [axis(nx), axis(ny), axis(nyaw)];
+  const coarseAt = (x: number, y: number, z: number) => at(ci[x] as number, cj[y] as number, cl[z] as number);
   const coarse: number[] = [];
-  for (const i of ci) for (const j of cj) for (const l of cl) coarse.push(at(i, j, l));
-  const finite = coarse.filter((c) => Number.isFinite(c)).sort((p, q) => p - q);
-  const median = finite.length > 0 ? (finite[Math.floor(finite.length / 2)] as number) : Infinity;
-  const cAt = (x: number, y: number, z: number) => coarse[(x * cj.length + y) * cl.length + z] as number;
-  const starts: { i: number; j: number; l: number; cost: number }[] = [];
-  for (let x = 0; x < ci.length; x++) for (let y = 0; y < cj.length; y++) for (let z = 0; z < cl.length; z++) {
-    const c = cAt(x, y, z);
-    if (!Number.isFinite(c)) continue;
-    let isMin = true;
-    for (let dx = -1; dx <= 1 && isMin; dx++) for (let dy = -1; dy <= 1 && isMin; dy++) for (let dz = -1; dz <= 1 && isMin; dz++) {
-      if (dx === 0 && dy === 0 && dz === 0) continue;
-      const xx = x + dx;
-      const yy = y + dy;
-      const zz = z + dz;
-      if (xx < 0 || yy < 0 || zz < 0 || xx >= ci.length || yy >= cj.length || zz >= cl.length) continue;
-      if (cAt(xx, yy, zz) < c) isMin = false;
-    }
-    if (isMin) starts.push({ i: ci[x] as number, j: cj[y] as number, l: cl[z] as number, cost: c });
-  }
-  starts.sort((p, q) => p.cost - q.cost);
+  for (let x = 0; x < ci.length; x++) for (let y = 0; y < cj.length; y++) for (let z = 0; z < cl.length; z++) coarse.push(coarseAt(x, y, z));
+  const median = finiteMedian(coarse);
+  const starts = gridMinima([ci.length, cj.length, cl.length], coarseAt).map((m) => ({ i: ci[m.x] as number, j: cj[m.y] as number, l: cl[m.z] as number, cost: m.cost }));
+  if (prm.gridCoarseStep === 1) return { minima: starts.slice(0, k).map((m) => ({ theta: theta(m.i, m.j, m.l), cost: m.cost })), median };
   const found = new Map<number, { theta: Theta; cost: number }>();
   for (const st of starts.slice(0, Math.max(2 * k, 8))) {
     let { i, j, l, cost } = st;
     for (;;) {
       let best = { i, j, l, cost };
       for (let di = -1; di <= 1; di++) for (let dj = -1; dj <= 1; dj++) for (let dl = -1; dl <= 1; dl++) {
-        if (di === 0 && dj === 0 && dl === 0) continue;
         const ii = i + di;
         const jj = j + dj;
         const ll = l + dl;
-        if (ii < 0 || jj < 0 || ll < 0 || ii >= nx || jj >= ny || ll >= nyaw) continue;
+        if ((di === 0 && dj === 0 && dl === 0) || ii < 0 || jj < 0 || ll < 0 || ii >= nx || jj >= ny || ll >= nyaw) continue;
         const c = at(ii, jj, ll);
         if (c < best.cost) best = { i: ii, j: jj, l: ll, cost: c };
       }
       if (best.i === i && best.j === j && best.l === l) break;
       ({ i, j, l, cost } = best);
     }
-    found.set((i * ny + j) * nyaw + l, { theta: [xAt(i), yAt(j), aAt(l)], cost });
+    found.set((i * ny + j) * nyaw + l, { theta: theta(i, j, l), cost });
   }
-  const minima = [...found.values()].sort((p, q) => p.cost - q.cost);
-  return { minima: minima.slice(0, k), median };
+  return { minima: [...found.values()].sort((p, q) => p.cost - q.cost).slice(0, k), median };
 }
 
 function asPrepared(f: Uint8Array | PreparedFrame, camera: PinholeCamera, prm: PlanarAlignParams): PreparedFrame {
