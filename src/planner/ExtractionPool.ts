@@ -23,6 +23,8 @@ import {
   TransformError,
   Video4SpatialError,
 } from '../core/errors.js';
+import type { Pose2D } from '../core/geometry.js';
+import type { Keyframe } from '../core/path/anchor.js';
 import type { CandidateExtraction, ExtractionContext, Extractor } from '../core/planner/extractCandidate.js';
 import type { ExtractionReply, ExtractionRequest } from './extractionWorker.js';
 
@@ -45,6 +47,8 @@ interface Job {
   id: number;
   plan: number;
   ctx: ExtractionContext;
+  /** The pool's ids of ctx.keyframes (shared by the plan's jobs). */
+  keyframeIds: number[];
   frames: Uint8Array[];
   resolve: (r: CandidateExtraction) => void;
   reject: (e: Error) => void;
@@ -64,6 +68,9 @@ export class ExtractionPool {
   private readonly queue: Job[] = [];
   private nextId = 1;
   private nextPlan = 1;
+  /** Keyframe ids by pixel array (see keyframeId). */
+  private readonly keyframeIds = new WeakMap<Uint8Array, { id: number; pose: Pose2D }>();
+  private nextKeyframeId = 1;
   private closed = false;
   /** Worker failures since the last answered job. */
   private failuresInARow = 0;
@@ -164,19 +171,27 @@ export class ExtractionPool {
     }
   }
 
-  /** The message for `job` on `slot`: keyframes with ids go only to workers that do not hold them yet. */
+  /**
+   * The pool's id of a keyframe. Ids are given by identity: a context buffer shares each entry's
+   * pixel array between plans and never writes it, so the same array with the same pose is the
+   * same keyframe. (Stream indices are not ids: two buffers, or a buffer after clear(), reuse them.)
+   */
+  private keyframeId(k: Keyframe): number {
+    const known = this.keyframeIds.get(k.rgb);
+    if (known && known.pose.x === k.pose.x && known.pose.y === k.pose.y && known.pose.yaw === k.pose.yaw) return known.id;
+    const id = this.nextKeyframeId++;
+    this.keyframeIds.set(k.rgb, { id, pose: { ...k.pose } });
+    return id;
+  }
+
+  /** The message for `job` on `slot`: each keyframe goes once to a worker, then only its id. */
   private requestFor(slot: Slot, job: Job): ExtractionRequest {
-    const ids = job.ctx.keyframeIds;
-    if (!ids || ids.length !== job.ctx.keyframes.length) {
-      const { keyframeIds: _unused, ...ctx } = job.ctx;
-      return { id: job.id, plan: job.plan, ctx, frames: job.frames };
-    }
     const added: NonNullable<ExtractionRequest['added']> = [];
-    ids.forEach((id, i) => {
-      if (!slot.known.has(id)) added.push({ id, keyframe: job.ctx.keyframes[i] as ExtractionContext['keyframes'][number] });
+    job.keyframeIds.forEach((id, i) => {
+      if (!slot.known.has(id)) added.push({ id, keyframe: job.ctx.keyframes[i] as Keyframe });
     });
-    slot.known = new Set(ids);
-    return { id: job.id, plan: job.plan, ctx: { ...job.ctx, keyframes: [] }, frames: job.frames, added };
+    slot.known = new Set(job.keyframeIds);
+    return { id: job.id, plan: job.plan, ctx: { ...job.ctx, keyframes: [] }, frames: job.frames, keyframeIds: job.keyframeIds, added };
   }
 
   /** The Extractor for PlanDeps.extractor: one job per candidate, results in candidate order. */
@@ -184,10 +199,11 @@ export class ExtractionPool {
     if (this.closed) return Promise.reject(new InferenceError('the extraction pool is closed', 'extraction_worker'));
     if (this.broken !== undefined) return Promise.reject(new InferenceError(this.broken, 'extraction_worker'));
     const plan = this.nextPlan++;
+    const keyframeIds = ctx.keyframes.map((k) => this.keyframeId(k));
     const jobs = candidates.map(
       (frames) =>
         new Promise<CandidateExtraction>((resolve, reject) => {
-          this.queue.push({ id: this.nextId++, plan, ctx, frames: [...frames], resolve, reject });
+          this.queue.push({ id: this.nextId++, plan, ctx, keyframeIds, frames: [...frames], resolve, reject });
         }),
     );
     this.pump();

@@ -15,11 +15,13 @@ export interface ExtractionRequest {
   id: number;
   /** The same for every job of one plan. */
   plan: number;
-  /** The context; with `keyframeIds`, its `keyframes` are empty and the worker's store supplies them. */
+  /** The context without its keyframes (empty): the worker's store supplies them by id. */
   ctx: ExtractionContext;
   frames: Uint8Array[];
-  /** Keyframes this worker has not been sent yet (with ctx.keyframeIds). */
-  added?: { id: number; keyframe: Keyframe }[];
+  /** The pool's ids of the plan's keyframes, in order (an id always names the same image and pose). */
+  keyframeIds: number[];
+  /** Keyframes this worker has not been sent yet. */
+  added: { id: number; keyframe: Keyframe }[];
 }
 
 /** worker → main */
@@ -29,17 +31,15 @@ let cached: { plan: number; index: KeyframeIndex } | undefined;
 /** Keyframes by id, as sent by the pool: each once, then named by id; ids no longer in memory are dropped. */
 const store = new Map<number, Keyframe>();
 
-/** The plan's keyframes: sent in full, or by id from the store (updated with `added`, pruned to the ids). */
+/** The plan's keyframes by id from the store (updated with `added`, pruned to the ids). */
 function keyframesOf(req: ExtractionRequest): Keyframe[] {
-  const ids = req.ctx.keyframeIds;
-  if (!ids) return req.ctx.keyframes;
-  for (const a of req.added ?? []) store.set(a.id, a.keyframe);
-  const out = ids.map((id) => {
+  for (const a of req.added) store.set(a.id, a.keyframe);
+  const out = req.keyframeIds.map((id) => {
     const k = store.get(id);
     if (!k) throw new InferenceError(`extraction worker: keyframe ${id} was never sent to it`, 'extraction_worker');
     return k;
   });
-  const keep = new Set(ids);
+  const keep = new Set(req.keyframeIds);
   for (const id of store.keys()) if (!keep.has(id)) store.delete(id);
   return out;
 }

@@ -57,17 +57,16 @@ describe('planner/ExtractionPool', function () {
     }
   });
 
-  it('with keyframe ids (each sent to a worker once), matches the inline results as memory changes', async () => {
-    const ids = ctx.keyframes.map((_, i) => 1000 + i);
-    const withIds: ExtractionContext = { ...ctx, keyframeIds: ids };
-    // the next plans: the oldest keyframes evicted, then a new one added
+  it('sends each keyframe to a worker once and still matches the inline results as memory changes, or is another buffer\'s', async () => {
     const n = ctx.keyframes.length;
-    const evicted: ExtractionContext = { ...ctx, keyframes: ctx.keyframes.slice(3), keyframeIds: ids.slice(3) };
-    const extra = { rgb: ctx.newest, pose: ctx.startPose };
-    const grown: ExtractionContext = { ...ctx, keyframes: [...ctx.keyframes.slice(3), extra], keyframeIds: [...ids.slice(3), 1000 + n] };
+    // the next plans: the oldest keyframes evicted, then a new one added
+    const evicted: ExtractionContext = { ...ctx, keyframes: ctx.keyframes.slice(3) };
+    const grown: ExtractionContext = { ...ctx, keyframes: [...ctx.keyframes.slice(3), { rgb: ctx.newest, pose: ctx.startPose }] };
+    // another buffer (another world, or after clear()): other images at the same positions and poses
+    const other: ExtractionContext = { ...ctx, keyframes: ctx.keyframes.map((k, i) => ({ rgb: (ctx.keyframes[n - 1 - i] as typeof k).rgb.slice(), pose: k.pose })) };
     const pool = new ExtractionPool(2);
     try {
-      for (const c of [withIds, evicted, grown, withIds]) {
+      for (const c of [ctx, evicted, grown, other, ctx]) {
         const inline = await inlineExtractor()(c, candidates);
         const pooled = await pool.extract(c, candidates);
         assert.deepEqual(pooled.map(withoutTimes), inline.map(withoutTimes), `${c.keyframes.length} keyframes`);

@@ -24,11 +24,6 @@ export interface ExtractionContext {
   startPose: Pose2D;
   /** Every keyframe in memory with its map pose (anchoring compares against all of them). */
   keyframes: Keyframe[];
-  /**
-   * Stable ids of `keyframes` (the context buffer's stream indices): the same id always names the
-   * same image and pose. An extractor in other threads sends each keyframe once and then only ids.
-   */
-  keyframeIds?: number[];
 }
 
 /** One candidate's extraction; times in ms of the extracting thread's clock. */

@@ -214,7 +214,7 @@ export async function planToObject(deps: PlanDeps, req: PlanRequest, hooks: Plan
   const perCandidate = Array.from({ length: req.candidates }, (_, m) => frames.slice(m * N, (m + 1) * N));
   const extractor = deps.extractor ?? inlineExtractor(now);
   const extracted = await extractor(
-    { camera, newest: newest.pixels, newestBox, startPose: newest.pose, keyframes: all.map((e) => ({ rgb: e.pixels, pose: e.pose })), keyframeIds: all.map((e) => e.index) },
+    { camera, newest: newest.pixels, newestBox, startPose: newest.pose, keyframes: all.map((e) => ({ rgb: e.pixels, pose: e.pose })) },
     perCandidate,
   );
   if (extracted.length !== req.candidates) throw new InferenceError(`extractor returned ${extracted.length} results for ${req.candidates} candidates`, 'extraction_worker');
