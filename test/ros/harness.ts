@@ -71,6 +71,26 @@ export class GroundTruthImagination implements ImaginationModel {
   }
 }
 
+/**
+ * Unit-test double: imagines grey frames (plans end without a goal pose, or succeed). With
+ * `denoiseHoldMs` each denoising call holds the event loop that long, as a real planner does.
+ */
+export class GreyImagination implements ImaginationModel {
+  readonly spec = SPEC;
+  constructor(private readonly denoiseHoldMs = 0) {}
+  async encode(_f: Float32Array, batch: number) {
+    return new Float32Array(batch);
+  }
+  async denoise(lat: Float32Array) {
+    const t = performance.now();
+    while (performance.now() - t < this.denoiseHoldMs);
+    return new Float32Array(lat.length);
+  }
+  async decode(_l: Float32Array, batch: number) {
+    return new Float32Array(batch * 3 * SPEC.width * SPEC.height).fill(0.5);
+  }
+}
+
 /** What a faulty model does at a denoising call (1-based), or nothing. */
 export type DenoiseFault = 'nan' | 'session_throws' | 'plain_throw' | 'wrong_shape';
 

@@ -5,31 +5,15 @@
  * keyframes reach the buffer within a bounded delay. The full-size run is scripts/benchOverload.ts.
  */
 import { strict as assert } from 'node:assert';
-import type { ImaginationModel } from '../../src/core/sampler/model.js';
 import { runOverload } from '../../src/sim/overload.js';
-import { MANIFEST, SPEC } from './harness.js';
-
-/** Unit-test double: grey imagined frames, a few ms per call (planning competes for the loop). */
-class SlowGrey implements ImaginationModel {
-  readonly spec = SPEC;
-  async encode(_f: Float32Array, batch: number) {
-    return new Float32Array(batch);
-  }
-  async denoise(lat: Float32Array) {
-    const t = performance.now();
-    while (performance.now() - t < 3); // the event loop is held, as by a real planner's extract step
-    return new Float32Array(lat.length);
-  }
-  async decode(_l: Float32Array, batch: number) {
-    return new Float32Array(batch * 3 * SPEC.width * SPEC.height).fill(0.5);
-  }
-}
+import { GreyImagination, MANIFEST } from './harness.js';
 
 describe('overload: 60 Hz camera while planning (reduced size)', function () {
   this.timeout(60000);
 
   it('bounded queues and buffer, drops counted in diagnostics, bounded camera-to-buffer latency, memory released, plans answered', async () => {
-    const r = await runOverload({ width: 320, height: 240, hz: 60, durationS: 30, clock: 'sim', burst: 8, model: new SlowGrey(), manifest: MANIFEST, plan: true, planEveryS: 5, parameters: { buffer_max_frames: 32, steps: 4 } });
+    // grey frames, 3 ms of held event loop per denoising call: planning competes for the loop
+    const r = await runOverload({ width: 320, height: 240, hz: 60, durationS: 30, clock: 'sim', burst: 8, model: new GreyImagination(3), manifest: MANIFEST, plan: true, planEveryS: 5, parameters: { buffer_max_frames: 32, steps: 4 } });
     assert.equal(r.frames_published, 1800);
     assert.equal(r.frames_received + r.frames_dropped_transport, r.frames_published);
     assert.ok(r.frames_dropped_transport > 0, 'bursts of 8 overflow the keep_last(5) queue');

@@ -4,23 +4,8 @@
  * The shipped model runs through the `fuzz` command in test/cli/fuzz.test.ts.
  */
 import { strict as assert } from 'node:assert';
-import type { ImaginationModel } from '../../src/core/sampler/model.js';
 import { runFuzz } from '../../src/sim/fuzz.js';
-import { MANIFEST, SPEC } from '../ros/harness.js';
-
-/** Unit-test double: imagines grey frames (plans end without a goal pose, or succeed). Fast. */
-class GreyImagination implements ImaginationModel {
-  readonly spec = SPEC;
-  async encode(_f: Float32Array, batch: number) {
-    return new Float32Array(batch);
-  }
-  async denoise(lat: Float32Array) {
-    return new Float32Array(lat.length);
-  }
-  async decode(_l: Float32Array, batch: number) {
-    return new Float32Array(batch * 3 * SPEC.width * SPEC.height).fill(0.5);
-  }
-}
+import { GreyImagination, MANIFEST } from '../ros/harness.js';
 
 describe('sim/fuzz', function () {
   this.timeout(60000);
