@@ -21,6 +21,10 @@ import os
 import sys
 import time
 
+# before torch loads OpenMP: idle OpenMP threads sleep instead of spinning (measured here: a train step
+# of the denoiser at batch 16 on 2 cores, 1.07 s spinning vs 0.64 s passive)
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -244,11 +248,14 @@ def stage_dit(a):
     opt = torch.optim.AdamW(den.parameters(), lr=a.lr, weight_decay=0.01, betas=(0.9, 0.99))
     ck = os.path.join(a.work, "dit.pt")
     step = 0
+    ema = None
     if os.path.exists(ck):
         s = torch.load(ck, map_location="cpu")
         den.load_state_dict(s["den"]), opt.load_state_dict(s["opt"])
         step = s["step"]
-        log(f"resumed denoiser from {ck} at step {step}")
+        if a.ema > 0 and "ema" in s:
+            ema = {k: v.to(dev) for k, v in s["ema"].items()}
+        log(f"resumed denoiser from {ck} at step {step}{' (with its EMA)' if ema is not None else ''}")
     else:
         n = load_onnx_initializers(den, os.path.join(a.init_from, "denoiser.onnx"), prefix="den.")
         if n:
@@ -261,8 +268,18 @@ def stage_dit(a):
     frame_w = torch.ones(N)
     frame_w[-2:] = 2.0  # the last frames (the goal view) matter most
     frame_w = (frame_w / frame_w.mean()).to(dev)
-    t_end = time.time() + a.minutes * 60
+    if a.ema > 0 and ema is None:
+        ema = {k: v.detach().clone() for k, v in den.state_dict().items()}
+    t_start = time.time()
+    t_end = t_start + a.minutes * 60
     losses = []
+
+    def save():
+        st = {"den": den.state_dict(), "opt": opt.state_dict(), "step": step}
+        if ema is not None:
+            st["ema"] = ema
+        torch.save(st, ck)
+
     t_last = time.time()
     while time.time() < t_end and step < a.max_steps:
         ids = np.sort(rng.choice(train_ids, size=a.batch, replace=False))
@@ -293,21 +310,30 @@ def stage_dit(a):
         loss.backward()
         torch.nn.utils.clip_grad_norm_(den.parameters(), 1.0)
         lr = a.lr * min(1.0, (step + 1) / 500)
+        if a.anneal:  # cosine to 0 at the end of this run's time budget
+            lr *= 0.5 * (1 + math.cos(math.pi * min(1.0, (time.time() - t_start) / (t_end - t_start))))
         for g in opt.param_groups:
             g["lr"] = lr
         opt.step()
+        if ema is not None:
+            with torch.no_grad():
+                for k, v in den.state_dict().items():
+                    if v.dtype.is_floating_point:
+                        ema[k].mul_(a.ema).add_(v.detach(), alpha=1 - a.ema)
+                    else:
+                        ema[k].copy_(v)
         losses.append(loss.item())
         step += 1
         if step % 50 == 0:
             dt = (time.time() - t_last) / 50
             t_last = time.time()
             ml = float(np.mean(losses[-50:]))
-            log(f"dit step {step} loss {ml:.4f} ({dt:.2f} s/step)")
+            log(f"dit step {step} loss {ml:.4f} lr {lr:.2e} ({dt:.2f} s/step)")
             logw.writerow([step, ml, time.time()])
             logf.flush()
         if step % 500 == 0:
-            torch.save({"den": den.state_dict(), "opt": opt.state_dict(), "step": step}, ck)
-    torch.save({"den": den.state_dict(), "opt": opt.state_dict(), "step": step}, ck)
+            save()
+    save()
     log(f"denoiser stopped at step {step}")
 
 
@@ -328,6 +354,8 @@ def main():
     p.add_argument("--batch", type=int, default=16)
     p.add_argument("--lr", type=float, default=3e-4)
     p.add_argument("--cfg-drop", type=float, default=0.1)
+    p.add_argument("--anneal", action="store_true", help="dit: cosine learning-rate decay to 0 over this run's --minutes (end a run with it)")
+    p.add_argument("--ema", type=float, default=0.999, help="dit: decay of the exponential moving average of the weights (export uses it when present; 0 = off)")
     p.add_argument("--preload", action="store_true", help="load all latents into memory")
     p.add_argument("--max-clips", type=int, default=0, help="encode: at most this many clips (0 = all)")
     p.add_argument("--no-flip", action="store_true", help="encode: skip the mirrored copy of each clip")
