@@ -67,7 +67,9 @@ def export_all(a, cfg, load_ae, make_denoiser):
     den.load_state_dict(s["ema"] if "ema" in s else s["den"])
     den.eval()
     dit_steps = int(s["step"])
-    ae_steps = int(torch.load(os.path.join(a.work, "ae.pt"), map_location="cpu")["step"])
+    ae_ck = torch.load(os.path.join(a.work, "ae.pt"), map_location="cpu")
+    dec_steps = int(ae_ck.get("dec_steps", 0))  # decoder-only fine-tuning (train.py dec) after the AE
+    ae_steps = int(ae_ck["step"]) - dec_steps
     C = cfg["latent_ch"]
     H = W = meta["camera"]["width"]
     torch.manual_seed(123)
@@ -145,6 +147,7 @@ def export_all(a, cfg, load_ae, make_denoiser):
             "data_seeds": old.get("training", {}).get("data_seeds", meta["seeds"]),
             **({"data_note": old["training"]["data_note"]} if "data_note" in old.get("training", {}) else {}),
             "ae_steps": ae_steps,
+            **({"decoder_only_steps": dec_steps} if dec_steps else {}),
             "denoiser_steps": dit_steps,
             # adaln "frame": the exported graph computes adaLN once per frame (v4s_model.Block)
             "architecture": {**cfg, "adaln": "frame"},

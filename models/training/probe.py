@@ -11,6 +11,8 @@ import json
 import os
 import sys
 
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before torch loads OpenMP (see train.py)
+
 import numpy as np
 import torch
 
@@ -23,6 +25,7 @@ def main():
     p.add_argument("--work", default=os.path.expanduser("~/v4s_runs/v4s-small"))
     p.add_argument("--n", type=int, default=256)
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--raw", action="store_true", help="probe the raw weights even when dit.pt holds an EMA")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     meta = json.load(open(os.path.join(a.work, "data_meta.json")))
@@ -33,7 +36,8 @@ def main():
     n = min(a.n, idx.shape[0] // 20)
     den = make_denoiser(len(meta["vocabulary"]))
     s = torch.load(os.path.join(a.work, "dit.pt"), map_location="cpu")
-    den.load_state_dict(s["den"])
+    # the weights export would ship: the moving average when training kept one
+    den.load_state_dict(s["ema"] if "ema" in s and not a.raw else s["den"])
     den.eval()
     g = torch.Generator().manual_seed(0)
     x0 = torch.from_numpy(np.asarray(lat[0, :n], dtype=np.float32))

@@ -6,6 +6,7 @@ on a CUDA machine (`--device cuda`). Stages (each resumable; checkpoints live in
 
   ae      train the frame autoencoder on dataset frames          -> WORK/ae.pt
   encode  encode every clip (and its mirror image) to latents     -> WORK/latents.npy (+ meta)
+  dec     fine-tune the decoder alone (encoder frozen, same latents) -> WORK/ae.pt
   dit     train the denoiser (rectified flow, joint CFG dropout)  -> WORK/dit.pt, WORK/dit_log.csv
   export  write encoder/decoder/denoiser ONNX + manifest.json      -> models/v4s-small/
 
@@ -95,6 +96,17 @@ def load_onnx_initializers(module, path, prefix=""):
 # ----------------------------------------------------------------------------------------------
 # stage: autoencoder
 # ----------------------------------------------------------------------------------------------
+def sample_frames(shards, rng, batch, dev):
+    """A batch of single frames from random clips of one random shard, each mirrored with p = 0.5
+    as a batch: float [B, 3, H, W] in [0, 1]."""
+    sh = shards[rng.integers(len(shards))]
+    n, Fr = sh["frames"].shape[:2]
+    ci = np.sort(rng.choice(n, size=min(batch, n), replace=False))
+    fi = rng.integers(Fr, size=len(ci))
+    x = to_float(np.stack([sh["frames"][c, f] for c, f in zip(ci, fi)])).to(dev)
+    return torch.flip(x, dims=[-1]) if rng.random() < 0.5 else x
+
+
 def red_mask(x):
     """x [B, 3, H, W] in [0, 1] -> 1 where the pixel is the box red."""
     return ((x[:, 0] > 0.9) & (x[:, 1] < 0.1) & (x[:, 2] < 0.1)).float().unsqueeze(1)
@@ -124,13 +136,7 @@ def stage_ae(a):
     t_end = time.time() + a.minutes * 60
     losses = []
     while time.time() < t_end and step < a.max_steps:
-        sh = shards[rng.integers(len(shards))]
-        n, Fr = sh["frames"].shape[:2]
-        ci = np.sort(rng.choice(n, size=min(a.batch, n), replace=False))
-        fi = rng.integers(Fr, size=len(ci))
-        x = to_float(np.stack([sh["frames"][c, f] for c, f in zip(ci, fi)])).to(dev)
-        if rng.random() < 0.5:
-            x = torch.flip(x, dims=[-1])
+        x = sample_frames(shards, rng, a.batch, dev)
         z = enc.net(x * 2 - 1)
         y = dec.net(z)
         target = x * 2 - 1
@@ -176,6 +182,67 @@ def load_ae(work, dev):
     dec = FrameDecoder(CFG["latent_ch"], CFG["ae_width"])
     enc.load_state_dict(s["enc"]), dec.load_state_dict(s["dec"])
     return enc.to(dev).eval(), dec.to(dev).eval()
+
+
+def stage_dec(a):
+    """Fine-tunes the decoder alone, the encoder frozen: the latent space the denoiser was trained
+    in stays the same, so a sharper decoder drops in under an existing denoiser. Latents get a
+    little Gaussian noise (up to --dec-noise of the latent std) so that the decoder also renders
+    the slightly off-manifold latents the sampler produces."""
+    meta, shards = load_shards(a.data)
+    dev = torch.device(a.device)
+    ck = os.path.join(a.work, "ae.pt")
+    if not os.path.exists(ck):
+        raise SystemExit(f"dec: needs a trained autoencoder at {ck} (run the ae stage, or copy one there)")
+    s = torch.load(ck, map_location="cpu")
+    enc = FrameEncoder(CFG["latent_ch"], CFG["ae_width"]).to(dev)
+    dec = FrameDecoder(CFG["latent_ch"], CFG["ae_width"]).to(dev)
+    enc.load_state_dict(s["enc"]), dec.load_state_dict(s["dec"])
+    enc.eval()
+    for q in enc.parameters():
+        q.requires_grad_(False)
+    opt = torch.optim.AdamW(dec.parameters(), lr=a.lr, weight_decay=0.0)
+    if "dec_opt" in s:
+        opt.load_state_dict(s["dec_opt"])
+    step = int(s["step"])
+    dec_steps = int(s.get("dec_steps", 0))
+    log(f"decoder fine-tuning from {ck}: AE step {step}, {dec_steps} decoder-only steps so far; decoder params {count_params(dec)}")
+    rng = np.random.default_rng(7000 + dec_steps)
+    std = enc.lat_std.to(dev)
+    t_start = time.time()
+    t_end = t_start + a.minutes * 60
+    losses = []
+
+    def save():
+        torch.save({"enc": enc.state_dict(), "dec": dec.state_dict(), "opt": s.get("opt"), "dec_opt": opt.state_dict(), "step": step, "dec_steps": dec_steps}, ck)
+
+    while time.time() < t_end and step < a.max_steps:
+        x = sample_frames(shards, rng, a.batch, dev)
+        with torch.no_grad():
+            z = enc.net(x * 2 - 1)
+            sigma = torch.rand(z.shape[0], 1, 1, 1, device=dev) * a.dec_noise
+            z = z + sigma * std * torch.randn_like(z)
+        y = dec.net(z)
+        target = x * 2 - 1
+        w = 1.0 + 20.0 * red_mask(x)
+        loss = (w * (y - target).abs()).mean()
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        lr = a.lr * min(1.0, (dec_steps + 1) / 200)
+        if a.anneal:
+            lr *= 0.5 * (1 + math.cos(math.pi * min(1.0, (time.time() - t_start) / (t_end - t_start))))
+        for g in opt.param_groups:
+            g["lr"] = lr
+        opt.step()
+        losses.append(loss.item())
+        step += 1
+        dec_steps += 1
+        if dec_steps % 100 == 0:
+            log(f"dec step {dec_steps} loss {np.mean(losses[-100:]):.4f} lr {lr:.2e}")
+        if dec_steps % 500 == 0:
+            save()
+    save()
+    log(f"decoder stopped after {dec_steps} decoder-only steps (AE step {step})")
 
 
 def stage_encode(a):
@@ -342,7 +409,7 @@ def stage_dit(a):
 # ----------------------------------------------------------------------------------------------
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("stage", choices=["ae", "encode", "dit", "export"])
+    p.add_argument("stage", choices=["ae", "dec", "encode", "dit", "export"])
     p.add_argument("--data", default=os.path.expanduser("~/v4s_data/train"))
     p.add_argument("--work", default=os.path.expanduser("~/v4s_runs/v4s-small"))
     p.add_argument("--init-from", default=DEFAULT_MODEL_DIR, help="shipped model dir to start from when WORK has no checkpoint")
@@ -356,6 +423,7 @@ def main():
     p.add_argument("--cfg-drop", type=float, default=0.1)
     p.add_argument("--anneal", action="store_true", help="dit: cosine learning-rate decay to 0 over this run's --minutes (end a run with it)")
     p.add_argument("--ema", type=float, default=0.999, help="dit: decay of the exponential moving average of the weights (export uses it when present; 0 = off)")
+    p.add_argument("--dec-noise", type=float, default=0.2, help="dec: largest latent noise, as a share of the latent std")
     p.add_argument("--preload", action="store_true", help="load all latents into memory")
     p.add_argument("--max-clips", type=int, default=0, help="encode: at most this many clips (0 = all)")
     p.add_argument("--no-flip", action="store_true", help="encode: skip the mirrored copy of each clip")
@@ -365,6 +433,8 @@ def main():
     os.makedirs(a.work, exist_ok=True)
     if a.stage == "ae":
         stage_ae(a)
+    elif a.stage == "dec":
+        stage_dec(a)
     elif a.stage == "encode":
         stage_encode(a)
     elif a.stage == "dit":
