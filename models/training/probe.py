@@ -25,7 +25,6 @@ def main():
     p.add_argument("--work", default=os.path.expanduser("~/v4s_runs/v4s-small"))
     p.add_argument("--n", type=int, default=256)
     p.add_argument("--threads", type=int, default=2)
-    p.add_argument("--raw", action="store_true", help="probe the raw weights even when dit.pt holds an EMA")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     meta = json.load(open(os.path.join(a.work, "data_meta.json")))
@@ -37,7 +36,7 @@ def main():
     den = make_denoiser(len(meta["vocabulary"]))
     s = torch.load(os.path.join(a.work, "dit.pt"), map_location="cpu")
     # the weights export would ship: the moving average when training kept one
-    den.load_state_dict(s["ema"] if "ema" in s and not a.raw else s["den"])
+    den.load_state_dict(s["ema"] if "ema" in s else s["den"])
     den.eval()
     g = torch.Generator().manual_seed(0)
     x0 = torch.from_numpy(np.asarray(lat[0, :n], dtype=np.float32))

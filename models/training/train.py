@@ -107,6 +107,15 @@ def sample_frames(shards, rng, batch, dev):
     return torch.flip(x, dims=[-1]) if rng.random() < 0.5 else x
 
 
+def scheduled_lr(a, n, warmup, t_start, t_end):
+    """--lr with a linear warm-up over `warmup` steps (n = steps done before this one) and, with
+    --anneal, a cosine decay to 0 at the end of this run's time budget [t_start, t_end]."""
+    lr = a.lr * min(1.0, (n + 1) / warmup)
+    if a.anneal:
+        lr *= 0.5 * (1 + math.cos(math.pi * min(1.0, (time.time() - t_start) / (t_end - t_start))))
+    return lr
+
+
 def red_mask(x):
     """x [B, 3, H, W] in [0, 1] -> 1 where the pixel is the box red."""
     return ((x[:, 0] > 0.9) & (x[:, 1] < 0.1) & (x[:, 2] < 0.1)).float().unsqueeze(1)
@@ -228,9 +237,7 @@ def stage_dec(a):
         loss = (w * (y - target).abs()).mean()
         opt.zero_grad(set_to_none=True)
         loss.backward()
-        lr = a.lr * min(1.0, (dec_steps + 1) / 200)
-        if a.anneal:
-            lr *= 0.5 * (1 + math.cos(math.pi * min(1.0, (time.time() - t_start) / (t_end - t_start))))
+        lr = scheduled_lr(a, dec_steps, 200, t_start, t_end)
         for g in opt.param_groups:
             g["lr"] = lr
         opt.step()
@@ -337,6 +344,8 @@ def stage_dit(a):
     frame_w = (frame_w / frame_w.mean()).to(dev)
     if a.ema > 0 and ema is None:
         ema = {k: v.detach().clone() for k, v in den.state_dict().items()}
+    # (average, live tensor) pairs, made once: state_dict tensors share the parameters' storage
+    ema_pairs = [(ema[k], v) for k, v in den.state_dict().items()] if ema is not None else []
     t_start = time.time()
     t_end = t_start + a.minutes * 60
     losses = []
@@ -376,19 +385,16 @@ def stage_dit(a):
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(den.parameters(), 1.0)
-        lr = a.lr * min(1.0, (step + 1) / 500)
-        if a.anneal:  # cosine to 0 at the end of this run's time budget
-            lr *= 0.5 * (1 + math.cos(math.pi * min(1.0, (time.time() - t_start) / (t_end - t_start))))
+        lr = scheduled_lr(a, step, 500, t_start, t_end)
         for g in opt.param_groups:
             g["lr"] = lr
         opt.step()
-        if ema is not None:
-            with torch.no_grad():
-                for k, v in den.state_dict().items():
-                    if v.dtype.is_floating_point:
-                        ema[k].mul_(a.ema).add_(v.detach(), alpha=1 - a.ema)
-                    else:
-                        ema[k].copy_(v)
+        with torch.no_grad():
+            for e, v in ema_pairs:
+                if v.dtype.is_floating_point:
+                    e.mul_(a.ema).add_(v, alpha=1 - a.ema)
+                else:
+                    e.copy_(v)
         losses.append(loss.item())
         step += 1
         if step % 50 == 0:
