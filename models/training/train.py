@@ -296,6 +296,38 @@ def stage_encode(a):
 # ----------------------------------------------------------------------------------------------
 # stage: denoiser
 # ----------------------------------------------------------------------------------------------
+def box_token_targets(boxes, grid, size, flip):
+    """Share of each token's pixel cell that the target's box covers, scaled so that a quarter of a
+    cell counts as fully positive (small objects fill little of a 16×16 px cell).
+
+    boxes [..., 4] as (x0, y0, x1, y1) inclusive pixels, -1 where the target is not in view;
+    flip: the mirrored clip (x -> size-1-x). Returns float32 [..., grid·grid], row-major (y, x)
+    like the denoiser's tokens."""
+    b = boxes.astype(np.float32)
+    x0, y0, x1, y1 = b[..., 0], b[..., 1], b[..., 2] + 1.0, b[..., 3] + 1.0
+    if flip:
+        x0, x1 = size - x1, size - x0
+    cell = size / grid
+    edges = np.arange(grid, dtype=np.float32) * cell
+    ox = np.clip(np.minimum(x1[..., None], edges + cell) - np.maximum(x0[..., None], edges), 0, None)  # [..., G]
+    oy = np.clip(np.minimum(y1[..., None], edges + cell) - np.maximum(y0[..., None], edges), 0, None)
+    cov = (oy[..., :, None] * ox[..., None, :]) / (cell * cell)  # [..., G, G]
+    cov[boxes[..., 0] < 0] = 0.0
+    return np.clip(cov * 4.0, 0.0, 1.0).reshape(*boxes.shape[:-1], grid * grid)
+
+
+def load_ground_targets(data_dir, obj_all, grid, size, flips):
+    """Per-token box coverage [flips, clips, frames, grid·grid] (float16) for the grounding loss, from
+    the dataset the latents were encoded from (same shard order; checked against the objects)."""
+    _, shards = load_shards(data_dir)
+    boxes = np.concatenate([np.asarray(sh["boxes"]) for sh in shards])
+    objs = np.concatenate([np.asarray(sh["object"]) for sh in shards])
+    if boxes.shape[0] < obj_all.shape[0] or not np.array_equal(objs[: obj_all.shape[0]], obj_all):
+        raise SystemExit(f"--ground: the clips in {data_dir!r} do not match the encoded latents (encode from the same --data)")
+    boxes = boxes[: obj_all.shape[0]]
+    return np.stack([box_token_targets(boxes, grid, size, f).astype(np.float16) for f in range(flips)])
+
+
 def make_denoiser(vocab):
     return Denoiser(CFG["latent_ch"], 8, CFG["patch"], CFG["dim"], CFG["depth"], CFG["heads"], vocab)
 
@@ -319,13 +351,27 @@ def stage_dit(a):
     n_val = min(256, total // 20)
     train_ids = np.arange(n_val, total)
     den = make_denoiser(vocab).to(dev)
-    opt = torch.optim.AdamW(den.parameters(), lr=a.lr, weight_decay=0.01, betas=(0.9, 0.99))
+    # grounding head (training only, never exported): from the tokens after block --ground-layer,
+    # predict which context tokens show the NAMED object (the dataset's box of the target)
+    ground = torch.nn.Linear(CFG["dim"], 1).to(dev)
+    cov_all = None
+    if a.ground > 0:
+        cov_all = load_ground_targets(a.data, obj_all, den.grid, meta["camera"]["width"], lat.shape[0])
+        log(f"grounding loss: weight {a.ground}, tokens after block {a.ground_layer}; {float((cov_all[0, :, :K] > 0).mean()):.3f} of context tokens positive")
+    opt = torch.optim.AdamW(list(den.parameters()) + list(ground.parameters()), lr=a.lr, weight_decay=0.01, betas=(0.9, 0.99))
     ck = os.path.join(a.work, "dit.pt")
     step = 0
     ema = None
     if os.path.exists(ck):
         s = torch.load(ck, map_location="cpu")
-        den.load_state_dict(s["den"]), opt.load_state_dict(s["opt"])
+        den.load_state_dict(s["den"])
+        if "ground" in s:
+            ground.load_state_dict(s["ground"])
+            opt.load_state_dict(s["opt"])
+        else:  # a checkpoint from before the grounding head: its optimiser state lacks the head
+            st = opt.state_dict()
+            st["state"] = s["opt"]["state"]
+            opt.load_state_dict(st)
         step = s["step"]
         if a.ema > 0 and "ema" in s:
             ema = {k: v.to(dev) for k, v in s["ema"].items()}
@@ -349,9 +395,12 @@ def stage_dit(a):
     t_start = time.time()
     t_end = t_start + a.minutes * 60
     losses = []
+    g_stats = []  # (grounding BCE, recall on positive tokens, specificity on empty ones)
 
     def save():
         st = {"den": den.state_dict(), "opt": opt.state_dict(), "step": step}
+        if cov_all is not None:
+            st.update(ground=ground.state_dict(), ground_layer=a.ground_layer, ground_weight=a.ground)
         if ema is not None:
             st["ema"] = ema
         torch.save(st, ck)
@@ -381,7 +430,24 @@ def stage_dit(a):
             obj = torch.where(drop, torch.zeros_like(obj), obj)
         v = den(inp, tf, idx, obj)
         err = (v[:, K:] - (eps - x0)[:, K:]).pow(2).mean(dim=(2, 3, 4))  # [B, N]
-        loss = (err * frame_w).mean()
+        flow = (err * frame_w).mean()
+        loss = flow
+        sel = (~drop).nonzero().squeeze(1)[: a.ground_batch]  # dropped samples have no object
+        if cov_all is not None and len(sel) > 0:
+            # a forward over the CONTEXT ONLY: with target frames in the sequence the head learns to
+            # find what the (partly denoised) targets box, not what the name says
+            n_tok = den.grid * den.grid
+            G = len(sel)
+            _, hid = den(x0[sel, :K], torch.zeros(G, K, device=dev), idx[sel, :K], obj[sel], hidden_at=a.ground_layer)
+            logit = ground(hid).squeeze(-1)  # [G, K·n]
+            tgt = torch.from_numpy(np.asarray(cov_all[flip, ids[sel.cpu().numpy()], :K], dtype=np.float32).reshape(G, K * n_tok)).to(dev)
+            bce = F.binary_cross_entropy_with_logits(logit, tgt, pos_weight=torch.tensor(4.0, device=dev))  # ~8 % of tokens are positive
+            g_loss = bce
+            loss = flow + a.ground * g_loss
+            with torch.no_grad():
+                pos = tgt > 0.5
+                neg = tgt == 0
+                g_stats.append((g_loss.item(), float((logit[pos] > 0).float().mean()) if pos.any() else float("nan"), float((logit[neg] < 0).float().mean())))
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(den.parameters(), 1.0)
@@ -395,13 +461,17 @@ def stage_dit(a):
                     e.mul_(a.ema).add_(v, alpha=1 - a.ema)
                 else:
                     e.copy_(v)
-        losses.append(loss.item())
+        losses.append(flow.item())
         step += 1
         if step % 50 == 0:
             dt = (time.time() - t_last) / 50
             t_last = time.time()
             ml = float(np.mean(losses[-50:]))
-            log(f"dit step {step} loss {ml:.4f} lr {lr:.2e} ({dt:.2f} s/step)")
+            gs = ""
+            if g_stats:
+                g = np.nanmean(np.array(g_stats[-50:]), axis=0)
+                gs = f" ground {g[0]:.4f} (recall {g[1]:.2f}, empty {g[2]:.2f})"
+            log(f"dit step {step} loss {ml:.4f}{gs} lr {lr:.2e} ({dt:.2f} s/step)")
             logw.writerow([step, ml, time.time()])
             logf.flush()
         if step % 500 == 0:
@@ -429,6 +499,9 @@ def main():
     p.add_argument("--cfg-drop", type=float, default=0.1)
     p.add_argument("--anneal", action="store_true", help="dit: cosine learning-rate decay to 0 over this run's --minutes (end a run with it)")
     p.add_argument("--ema", type=float, default=0.999, help="dit: decay of the exponential moving average of the weights (export uses it when present; 0 = off)")
+    p.add_argument("--ground", type=float, default=0.0, help="dit: weight of the grounding loss (a training-only head marks the context tokens that show the named object; 0 = off)")
+    p.add_argument("--ground-batch", type=int, default=8, help="dit: clips per step in the grounding loss's context-only forward")
+    p.add_argument("--ground-layer", type=int, default=2, help="dit: the block (0-based) whose tokens the grounding head reads")
     p.add_argument("--dec-noise", type=float, default=0.2, help="dec: largest latent noise, as a share of the latent std")
     p.add_argument("--preload", action="store_true", help="load all latents into memory")
     p.add_argument("--max-clips", type=int, default=0, help="encode: at most this many clips (0 = all)")

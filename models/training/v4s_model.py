@@ -208,7 +208,12 @@ class Denoiser(nn.Module):
         x = x.reshape(B, Fr, G, G, C, p, p).permute(0, 1, 4, 2, 5, 3, 6)
         return x.reshape(B, Fr, C, G * p, G * p)
 
-    def forward(self, latents, t, index, obj):
+    def forward(self, latents, t, index, obj, hidden_at=None):
+        """latents [B, F, C, H, W], t [B, F] diffusion time, index [B, F] stream index relative to the
+        newest context frame, obj [B] vocabulary index -> v [B, F, C, H, W].
+
+        hidden_at: training only. Also return the tokens [B, F·n, D] after that block (0-based);
+        the exported graph never sets it."""
         B, Fr = latents.shape[0], latents.shape[1]
         n = self.grid * self.grid
         x = self.inp(self.patchify(latents))  # [B, T, D]
@@ -221,13 +226,17 @@ class Denoiser(nn.Module):
         ang = torch.cat([rope_angles(tpos, self.t_freqs), rope_angles(ypos, self.s_freqs), rope_angles(xpos, self.s_freqs)], dim=-1)
         cos = torch.cos(ang).unsqueeze(1)
         sin = torch.sin(ang).unsqueeze(1)
-        for blk in self.blocks:
+        hidden = None
+        for i, blk in enumerate(self.blocks):
             x = blk(x, cond_f, cos, sin)
+            if i == hidden_at:
+                hidden = x
         mods = self.ada_out(F.silu(cond_f))  # [B, F, 2D], per frame as in the blocks
         mods = mods.unsqueeze(2).expand(B, Fr, n, 2 * self.dim).reshape(B, Fr * n, 2 * self.dim)
         sh, sc = mods.chunk(2, dim=-1)
         x = self.out(self.norm_out(x) * (1 + sc) + sh)
-        return self.unpatchify(x, Fr)
+        v = self.unpatchify(x, Fr)
+        return v if hidden_at is None else (v, hidden)
 
 
 def count_params(m):
