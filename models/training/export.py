@@ -150,8 +150,7 @@ def export_all(a, cfg, load_ae, make_denoiser):
             **({"decoder_only_steps": dec_steps} if dec_steps else {}),
             "denoiser_steps": dit_steps,
             # the training-only grounding head (train.py dit --ground); it is not in any graph
-            **({"grounding_loss": {**old.get("training", {}).get("grounding_loss", {}), "layer": s.get("ground_layer", 2),
-                                   **({"weight": s["ground_weight"]} if "ground_weight" in s else {})}} if "ground" in s else {}),
+            **({"grounding_loss": {"layer": s["ground_layer"], "weight": s["ground_weight"]}} if "ground" in s else {}),
             # adaln "frame": the exported graph computes adaLN once per frame (v4s_model.Block)
             "architecture": {**cfg, "adaln": "frame"},
             "exported_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),

@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from train import load_ground_targets, make_denoiser, relative_indices  # noqa: E402
+from train import ground_rates, load_ground_targets, make_denoiser, other_object, relative_indices  # noqa: E402
 
 
 def grounding(a, s, x0, ix, ob, obj_all, K, meta):
@@ -38,14 +38,14 @@ def grounding(a, s, x0, ix, ob, obj_all, K, meta):
     cov = torch.from_numpy(np.asarray(load_ground_targets(a.data, obj_all, den.grid, meta["camera"]["width"], 1)[0, :n, :K], dtype=np.float32))
     cov = cov.reshape(n, -1)
     out = {}
-    for name, o in (("right_name", ob), ("wrong_name", ob % (len(meta["vocabulary"]) - 1) + 1)):
+    for name, o in (("right_name", ob), ("wrong_name", other_object(ob, len(meta["vocabulary"])))):
         logits = []
         for b in range(0, n, 32):
             ctx = x0[b : b + 32, :K]  # the context alone, as in training
-            _, hid = den(ctx, torch.zeros(ctx.shape[0], K), ix[b : b + 32, :K], o[b : b + 32], hidden_at=int(s.get("ground_layer", 2)))
+            hid, _ = den.tokens(ctx, torch.zeros(ctx.shape[0], K), ix[b : b + 32, :K], o[b : b + 32], blocks=int(s.get("ground_layer", 2)) + 1)
             logits.append(head(hid).squeeze(-1))
-        lg = torch.cat(logits)
-        out[name] = {"recall": float((lg[cov > 0.5] > 0).float().mean()), "empty_kept_empty": float((lg[cov == 0] < 0).float().mean())}
+        recall, empty = ground_rates(torch.cat(logits), cov)
+        out[name] = {"recall": recall, "empty_kept_empty": empty}
     out["positive_tokens"] = int((cov > 0.5).sum())
     return out
 
@@ -97,7 +97,7 @@ def main():
                 if name == "no_object":
                     o = torch.zeros_like(o)
                 elif name == "wrong_object":
-                    o = o % (len(meta["vocabulary"]) - 1) + 1  # 1..V-1: the next category, never the null class
+                    o = other_object(o, len(meta["vocabulary"]))
                 losses = []
                 for b in range(0, n, 32):
                     v = den(inp[b : b + 32], tf[b : b + 32], ix[b : b + 32], o[b : b + 32])

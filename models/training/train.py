@@ -328,6 +328,19 @@ def load_ground_targets(data_dir, obj_all, grid, size, flips):
     return np.stack([box_token_targets(boxes, grid, size, f).astype(np.float16) for f in range(flips)])
 
 
+def ground_rates(logit, tgt):
+    """Recall on the tokens the target covers (> 0.5) and the share of empty tokens left empty,
+    for grounding-head logits and their box-coverage targets of the same shape."""
+    pos, neg = tgt > 0.5, tgt == 0
+    recall = float((logit[pos] > 0).float().mean()) if pos.any() else float("nan")
+    return recall, float((logit[neg] < 0).float().mean())
+
+
+def other_object(obj, vocab_size):
+    """The next category's vocabulary index (1..vocab_size-1, never the null class 0)."""
+    return obj % (vocab_size - 1) + 1
+
+
 def make_denoiser(vocab):
     return Denoiser(CFG["latent_ch"], 8, CFG["patch"], CFG["dim"], CFG["depth"], CFG["heads"], vocab)
 
@@ -396,6 +409,7 @@ def stage_dit(a):
     t_end = t_start + a.minutes * 60
     losses = []
     g_stats = []  # (grounding BCE, recall on positive tokens, specificity on empty ones)
+    pos_weight = torch.tensor(4.0, device=dev)  # ~8 % of context tokens are positive
 
     def save():
         st = {"den": den.state_dict(), "opt": opt.state_dict(), "step": step}
@@ -432,22 +446,18 @@ def stage_dit(a):
         err = (v[:, K:] - (eps - x0)[:, K:]).pow(2).mean(dim=(2, 3, 4))  # [B, N]
         flow = (err * frame_w).mean()
         loss = flow
-        sel = (~drop).nonzero().squeeze(1)[: a.ground_batch]  # dropped samples have no object
-        if cov_all is not None and len(sel) > 0:
-            # a forward over the CONTEXT ONLY: with target frames in the sequence the head learns to
-            # find what the (partly denoised) targets box, not what the name says
-            n_tok = den.grid * den.grid
+        sel = (~drop).nonzero().squeeze(1)[: a.ground_batch] if cov_all is not None else []  # dropped samples have no object
+        if len(sel) > 0:
+            # a pass over the CONTEXT ONLY, up to the head's block: with target frames in the sequence
+            # the head learns to find what the (partly denoised) targets box, not what the name says
             G = len(sel)
-            _, hid = den(x0[sel, :K], torch.zeros(G, K, device=dev), idx[sel, :K], obj[sel], hidden_at=a.ground_layer)
+            hid, _ = den.tokens(x0[sel, :K], torch.zeros(G, K, device=dev), idx[sel, :K], obj[sel], blocks=a.ground_layer + 1)
             logit = ground(hid).squeeze(-1)  # [G, K·n]
-            tgt = torch.from_numpy(np.asarray(cov_all[flip, ids[sel.cpu().numpy()], :K], dtype=np.float32).reshape(G, K * n_tok)).to(dev)
-            bce = F.binary_cross_entropy_with_logits(logit, tgt, pos_weight=torch.tensor(4.0, device=dev))  # ~8 % of tokens are positive
-            g_loss = bce
+            tgt = torch.from_numpy(np.asarray(cov_all[flip, ids[sel.cpu().numpy()], :K], dtype=np.float32).reshape(G, -1)).to(dev)
+            g_loss = F.binary_cross_entropy_with_logits(logit, tgt, pos_weight=pos_weight)
             loss = flow + a.ground * g_loss
             with torch.no_grad():
-                pos = tgt > 0.5
-                neg = tgt == 0
-                g_stats.append((g_loss.item(), float((logit[pos] > 0).float().mean()) if pos.any() else float("nan"), float((logit[neg] < 0).float().mean())))
+                g_stats.append((g_loss.item(), *ground_rates(logit, tgt)))
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(den.parameters(), 1.0)

@@ -208,12 +208,11 @@ class Denoiser(nn.Module):
         x = x.reshape(B, Fr, G, G, C, p, p).permute(0, 1, 4, 2, 5, 3, 6)
         return x.reshape(B, Fr, C, G * p, G * p)
 
-    def forward(self, latents, t, index, obj, hidden_at=None):
+    def tokens(self, latents, t, index, obj, blocks=None):
         """latents [B, F, C, H, W], t [B, F] diffusion time, index [B, F] stream index relative to the
-        newest context frame, obj [B] vocabulary index -> v [B, F, C, H, W].
-
-        hidden_at: training only. Also return the tokens [B, F·n, D] after that block (0-based);
-        the exported graph never sets it."""
+        newest context frame, obj [B] vocabulary index -> (tokens [B, F·n, D] after the first `blocks`
+        blocks (all when None), per-frame conditioning [B, F, D]). Training reads the tokens of a
+        middle block through it (the grounding loss) without running the rest of the network."""
         B, Fr = latents.shape[0], latents.shape[1]
         n = self.grid * self.grid
         x = self.inp(self.patchify(latents))  # [B, T, D]
@@ -226,17 +225,20 @@ class Denoiser(nn.Module):
         ang = torch.cat([rope_angles(tpos, self.t_freqs), rope_angles(ypos, self.s_freqs), rope_angles(xpos, self.s_freqs)], dim=-1)
         cos = torch.cos(ang).unsqueeze(1)
         sin = torch.sin(ang).unsqueeze(1)
-        hidden = None
-        for i, blk in enumerate(self.blocks):
+        for blk in self.blocks[:blocks]:
             x = blk(x, cond_f, cos, sin)
-            if i == hidden_at:
-                hidden = x
+        return x, cond_f
+
+    def forward(self, latents, t, index, obj):
+        """The velocity v [B, F, C, H, W] for the inputs of `tokens`."""
+        B, Fr = latents.shape[0], latents.shape[1]
+        n = self.grid * self.grid
+        x, cond_f = self.tokens(latents, t, index, obj)
         mods = self.ada_out(F.silu(cond_f))  # [B, F, 2D], per frame as in the blocks
         mods = mods.unsqueeze(2).expand(B, Fr, n, 2 * self.dim).reshape(B, Fr * n, 2 * self.dim)
         sh, sc = mods.chunk(2, dim=-1)
         x = self.out(self.norm_out(x) * (1 + sc) + sh)
-        v = self.unpatchify(x, Fr)
-        return v if hidden_at is None else (v, hidden)
+        return self.unpatchify(x, Fr)
 
 
 def count_params(m):
