@@ -99,13 +99,14 @@ def main():
         pass
     try:
         import onnx  # noqa: F401  (load_onnx_initializers needs it)
-        from train import load_onnx_initializers, make_denoiser
+        from train import load_onnx_initializers, make_denoiser, use_arch
     except Exception as e:
         fail(f"cannot import the training code or onnx: {e}")
     manifest = json.load(open(os.path.join(a.model, "manifest.json")))
     K, N = manifest["context_frames"], manifest["target_frames"]
     lat = manifest["latent"]
     F = a.frames or (K + N)
+    use_arch(manifest.get("training", {}).get("architecture"))  # width, depth, heads of this model
     den = make_denoiser(len(manifest["vocabulary"]))
     n_loaded = load_onnx_initializers(den, os.path.join(a.model, "denoiser.onnx"), prefix="den.")
     n_params = len(list(den.parameters()))

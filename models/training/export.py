@@ -151,6 +151,7 @@ def export_all(a, cfg, load_ae, make_denoiser):
             "denoiser_steps": dit_steps,
             # the training-only grounding head (train.py dit --ground); it is not in any graph
             **({"grounding_loss": {"layer": s["ground_layer"], "weight": s["ground_weight"]}} if "ground" in s else {}),
+            **({"box_loss_weight": s["box_weight"]} if "box_weight" in s else {}),
             # adaln "frame": the exported graph computes adaLN once per frame (v4s_model.Block)
             "architecture": {**cfg, "adaln": "frame"},
             "exported_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),

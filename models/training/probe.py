@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from train import ground_rates, load_ground_targets, make_denoiser, other_object, relative_indices  # noqa: E402
+from train import ground_rates, load_ground_targets, make_denoiser, other_object, relative_indices, use_arch  # noqa: E402
 
 
 def grounding(a, s, x0, ix, ob, obj_all, K, meta):
@@ -30,7 +30,7 @@ def grounding(a, s, x0, ix, ob, obj_all, K, meta):
     next category's name (same tokens: a head that ignores the name scores the same)."""
     # the head was trained against the live weights, not their moving average
     den = make_denoiser(len(meta["vocabulary"]))
-    den.load_state_dict(s["den"])
+    den.load_state_dict(s["den"] if "den" in s else s["ema"])  # a --snapshot file keeps the average only
     den.eval()
     head = torch.nn.Linear(den.dim, 1)
     head.load_state_dict(s["ground"])
@@ -55,6 +55,7 @@ def main():
     p.add_argument("--work", default=os.path.expanduser("~/v4s_runs/v4s-small"))
     p.add_argument("--n", type=int, default=256)
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--fresh", action="store_true", help="WORK's latents come from worlds no run trained on (e.g. seeds 40000+): probe the first --n of them")
     p.add_argument("--data", default=os.path.expanduser("~/v4s_data/train"), help="the dataset the latents were encoded from (grounding head only)")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
@@ -63,9 +64,12 @@ def main():
     lat = np.load(os.path.join(a.work, "latents.npy"), mmap_mode="r")
     idx = np.load(os.path.join(a.work, "lat_indices.npy"))
     obj = np.load(os.path.join(a.work, "lat_object.npy"))
-    n = min(a.n, idx.shape[0] // 20)
-    den = make_denoiser(len(meta["vocabulary"]))
+    # the held-out share of an encoded training set (train.py dit holds out its first 1/20), or, with
+    # --fresh, any of the clips (encoded from worlds that no run trained on)
+    n = min(a.n, idx.shape[0] if a.fresh else idx.shape[0] // 20)
     s = torch.load(os.path.join(a.work, "dit.pt"), map_location="cpu")
+    use_arch(s.get("arch"))
+    den = make_denoiser(len(meta["vocabulary"]))
     # the weights export would ship: the moving average when training kept one
     den.load_state_dict(s["ema"] if "ema" in s else s["den"])
     den.eval()

@@ -14,6 +14,7 @@ When WORK has no checkpoint, `ae`/`dit` start from the weights of the shipped ON
 initializer name, --init-from), so each working day continues from the last shipped model.
 """
 import argparse
+import contextlib
 import csv
 import glob
 import json
@@ -122,7 +123,7 @@ def red_mask(x):
 
 
 def stage_ae(a):
-    meta, shards = load_shards(a.data)
+    shards = load_shards(a.data)[1] if a.minutes > 0 else None  # --minutes 0 only writes ae.pt
     dev = torch.device(a.device)
     enc = FrameEncoder(CFG["latent_ch"], CFG["ae_width"]).to(dev)
     dec = FrameDecoder(CFG["latent_ch"], CFG["ae_width"]).to(dev)
@@ -130,15 +131,18 @@ def stage_ae(a):
     opt = torch.optim.AdamW(params, lr=a.lr, weight_decay=0.0)
     ck = os.path.join(a.work, "ae.pt")
     step = 0
+    dec_steps = 0  # decoder-only steps (stage dec) included in step
     if os.path.exists(ck):
         s = torch.load(ck, map_location="cpu")
         enc.load_state_dict(s["enc"]), dec.load_state_dict(s["dec"]), opt.load_state_dict(s["opt"])
         step = s["step"]
+        dec_steps = int(s.get("dec_steps", 0))
         log(f"resumed AE from {ck} at step {step}")
     else:
         n = load_onnx_initializers(enc, os.path.join(a.init_from, "encoder.onnx")) + load_onnx_initializers(dec, os.path.join(a.init_from, "decoder.onnx"))
         if n:
-            step = shipped_steps(a.init_from, "ae_steps")
+            dec_steps = shipped_steps(a.init_from, "decoder_only_steps")
+            step = shipped_steps(a.init_from, "ae_steps") + dec_steps
         log(f"AE initialised from shipped ONNX ({n} tensors, step {step})" if n else "AE from scratch")
     log(f"AE params: enc {count_params(enc)} dec {count_params(dec)}")
     rng = np.random.default_rng(step)
@@ -162,7 +166,7 @@ def stage_ae(a):
             torch.save({"enc": enc.state_dict(), "dec": dec.state_dict(), "opt": opt.state_dict(), "step": step}, ck)
     if a.minutes <= 0:
         # keep the (shipped or checkpointed) latent statistics: the denoiser was trained on them
-        torch.save({"enc": enc.state_dict(), "dec": dec.state_dict(), "opt": opt.state_dict(), "step": step}, ck)
+        torch.save({"enc": enc.state_dict(), "dec": dec.state_dict(), "opt": opt.state_dict(), "step": step, "dec_steps": dec_steps}, ck)
         log(f"AE kept as is at step {step}")
         return
     # latent statistics for normalisation
@@ -341,8 +345,46 @@ def other_object(obj, vocab_size):
     return obj % (vocab_size - 1) + 1
 
 
+def box_weight_map(cov, grid, patch, weight):
+    """Per-latent-pixel loss weights [..., 1, grid·patch, grid·patch] = 1 + weight·coverage, from the
+    per-token box coverage cov [..., grid·grid] (row-major y, x; each token is patch×patch latents)."""
+    c = cov.reshape(*cov.shape[:-1], grid, 1, grid, 1).expand(*cov.shape[:-1], grid, patch, grid, patch)
+    c = c.reshape(*cov.shape[:-1], 1, grid * patch, grid * patch)
+    return 1.0 + weight * c
+
+
+ARCH_KEYS = ("dim", "depth", "heads")
+
+
 def make_denoiser(vocab):
     return Denoiser(CFG["latent_ch"], 8, CFG["patch"], CFG["dim"], CFG["depth"], CFG["heads"], vocab)
+
+
+def shipped_arch(model_dir):
+    """The denoiser architecture (dim, depth, heads) a shipped manifest records, or None."""
+    try:
+        arch = json.load(open(os.path.join(model_dir, "manifest.json")))["training"]["architecture"]
+        return {k: int(arch[k]) for k in ARCH_KEYS}
+    except (OSError, KeyError, TypeError, ValueError):
+        return None
+
+
+def new_run_arch(a):
+    """The architecture of a denoiser run without a checkpoint: --dim/--depth/--heads where given,
+    else the shipped model's (which the run starts from), or CFG's with --scratch."""
+    flags = {k: getattr(a, k) for k in ARCH_KEYS if getattr(a, k)}
+    base = dict(CFG) if a.scratch else (shipped_arch(a.init_from) or dict(CFG))
+    if not a.scratch and any(flags[k] != base[k] for k in flags):
+        raise SystemExit(f"dit: --dim/--depth/--heads {flags} differ from the shipped denoiser's {base} in {a.init_from!r}, "
+                         "whose weights a run without a checkpoint starts from: add --scratch to train a new one")
+    return {k: flags.get(k, base[k]) for k in ARCH_KEYS}
+
+
+def use_arch(arch):
+    """Sets the denoiser's width/depth/heads (CFG) from a checkpoint's "arch" record, when it has one
+    (checkpoints from before --dim/--depth/--heads have none: the defaults in CFG)."""
+    if arch:
+        CFG.update({k: int(arch[k]) for k in ARCH_KEYS})
 
 
 def relative_indices(idx, k):
@@ -350,33 +392,167 @@ def relative_indices(idx, k):
     return idx - idx[:, k - 1 : k]
 
 
+class EncodedClips:
+    """Training clips from the `encode` stage (WORK/latents.npy, float16 [flips, clips, F, C, 8, 8]):
+    the CPU path. The first `n_val` clips are held out (probe.py reads them). One mirror flag per batch."""
+
+    def __init__(self, a, K, grid, size, need_cov):
+        lat = np.load(os.path.join(a.work, "latents.npy"), mmap_mode="r")
+        self.lat = np.asarray(lat) if a.preload else lat
+        self.idx = np.load(os.path.join(a.work, "lat_indices.npy"))
+        self.obj = np.load(os.path.join(a.work, "lat_object.npy"))
+        self.K = K
+        total = self.idx.shape[0]
+        self.n_val = min(256, total // 20)
+        self.train_ids = np.arange(self.n_val, total)
+        self.cov = load_ground_targets(a.data, self.obj, grid, size, self.lat.shape[0]) if need_cov else None
+
+    def describe(self):
+        return f"clips {self.idx.shape[0]} (val {self.n_val})"
+
+    def positive_shares(self):
+        return float((self.cov[0, :, : self.K] > 0).mean()), float((self.cov[0, :, self.K :] > 0).mean())
+
+    def sample(self, rng, batch, dev):
+        """-> x0 float [B, F, C, 8, 8], idx float [B, F] (relative to the newest context frame),
+        obj int64 [B], cov float [B, F, G·G] or None; all on `dev`."""
+        ids = np.sort(rng.choice(self.train_ids, size=batch, replace=False))
+        flip = rng.integers(self.lat.shape[0])
+        x0 = torch.from_numpy(np.asarray(self.lat[flip, ids], dtype=np.float32)).to(dev)
+        idx = torch.from_numpy(relative_indices(self.idx[ids], self.K).astype(np.float32)).to(dev)
+        obj = torch.from_numpy(self.obj[ids].astype(np.int64)).to(dev)
+        cov = None if self.cov is None else torch.from_numpy(np.asarray(self.cov[flip, ids], dtype=np.float32)).to(dev)
+        return x0, idx, obj, cov
+
+
+class StreamedClips:
+    """Training clips encoded on the training device straight from a dataset directory's frames
+    (`dit --frames DATA`), for a GPU machine where the dataset is written beside the training run:
+    every `refresh()` picks up the shards finished since the last one (a shard is finished when its
+    last file, standoff.npy, exists), encodes them and their mirror images with the shipped encoder,
+    and keeps latents, indices, objects and box coverage on the device. No clip is held out
+    (evaluation uses other worlds). Mirroring is drawn per clip."""
+
+    def __init__(self, a, enc, K, grid, size, dev, need_cov):
+        self.dir, self.enc, self.K, self.grid, self.size, self.dev, self.need_cov = a.frames, enc, K, grid, size, dev, need_cov
+        self.seen = set()
+        self.lat = self.idx = self.obj = self.cov = None  # [2, n, F, C, 8, 8] fp16, [n, F], [n], [2, n, F, G·G] fp16
+        self.encode_s = 0.0
+
+    def count(self):
+        return 0 if self.idx is None else int(self.idx.shape[0])
+
+    def describe(self):
+        return f"clips {self.count()} from {len(self.seen)} shards of {self.dir} (+ mirror images; no held-out clips)"
+
+    def positive_shares(self):
+        return float((self.cov[0, :, : self.K] > 0).float().mean()), float((self.cov[0, :, self.K :] > 0).float().mean())
+
+    @torch.no_grad()
+    def refresh(self):
+        """Encodes the shards finished since the last call; returns how many clips were added."""
+        done = sorted(d for d in glob.glob(os.path.join(self.dir, "shard_*")) if os.path.exists(os.path.join(d, "standoff.npy")) and d not in self.seen)
+        if not done:
+            return 0
+        t0 = time.time()
+        lats, idxs, objs, covs = [], [], [], []
+        for d in done:
+            frames = np.load(os.path.join(d, "frames.npy"))  # uint8 [n, F, H, W, 3]
+            boxes = np.load(os.path.join(d, "boxes.npy"))
+            n, Fr = frames.shape[:2]
+            flat = frames.reshape(n * Fr, *frames.shape[2:])
+            z = [[], []]
+            for c in range(0, flat.shape[0], 4096):
+                x = to_float(flat[c : c + 4096]).to(self.dev)
+                for flip in (0, 1):
+                    z[flip].append(self.enc(torch.flip(x, dims=[-1]) if flip else x).half())
+            lats.append(torch.stack([torch.cat(z[f]).reshape(n, Fr, *z[f][0].shape[1:]) for f in (0, 1)]))
+            idxs.append(torch.from_numpy(relative_indices(np.load(os.path.join(d, "indices.npy")), self.K).astype(np.float32)))
+            objs.append(torch.from_numpy(np.load(os.path.join(d, "object.npy")).astype(np.int64)))
+            if self.need_cov:
+                covs.append(torch.from_numpy(np.stack([box_token_targets(boxes, self.grid, self.size, f) for f in (0, 1)])).half())
+            self.seen.add(d)
+        add = lambda old, new, dim: new if old is None else torch.cat([old, new], dim=dim)  # noqa: E731
+        self.lat = add(self.lat, torch.cat(lats, dim=1), 1)
+        self.idx = add(self.idx, torch.cat(idxs).to(self.dev), 0)
+        self.obj = add(self.obj, torch.cat(objs).to(self.dev), 0)
+        if self.need_cov:
+            self.cov = add(self.cov, torch.cat(covs, dim=1).to(self.dev), 1)
+        self.encode_s += time.time() - t0
+        return sum(o.shape[0] for o in objs)
+
+    def sample(self, rng, batch, dev):
+        n = self.count()
+        ids = torch.from_numpy(rng.integers(n, size=batch)).to(dev)
+        flip = torch.from_numpy(rng.integers(2, size=batch)).to(dev)
+        x0 = self.lat[flip, ids].float()
+        cov = None if self.cov is None else self.cov[flip, ids].float()
+        return x0, self.idx[ids], self.obj[ids], cov
+
+
+def encoder_for_streaming(a, dev):
+    """The frame encoder whose latents the denoiser is trained in: WORK/ae.pt when there is one,
+    else the shipped encoder.onnx (its initializers, latent statistics included)."""
+    ck = os.path.join(a.work, "ae.pt")
+    if os.path.exists(ck):
+        return load_ae(a.work, dev)[0]
+    enc = FrameEncoder(CFG["latent_ch"], CFG["ae_width"])
+    if load_onnx_initializers(enc, os.path.join(a.init_from, "encoder.onnx")) == 0:
+        raise SystemExit(f"--frames: no {ck} and no encoder.onnx in {a.init_from!r} to encode frames with")
+    return enc.to(dev).eval()
+
+
+def save_atomic(obj, path):
+    tmp = path + ".tmp"
+    torch.save(obj, tmp)
+    os.replace(tmp, path)
+
+
 def stage_dit(a):
     dev = torch.device(a.device)
-    meta = json.load(open(os.path.join(a.work, "data_meta.json")))
+    if a.frames:
+        meta = json.load(open(os.path.join(a.frames, "meta.json")))
+        json.dump(meta, open(os.path.join(a.work, "data_meta.json"), "w"))  # export reads it
+    else:
+        meta = json.load(open(os.path.join(a.work, "data_meta.json")))
     K, N = meta["k"], meta["n"]
     vocab = len(meta["vocabulary"])
-    lat = np.load(os.path.join(a.work, "latents.npy"), mmap_mode="r")
-    if a.preload:
-        lat = np.asarray(lat)
-    idx_all = np.load(os.path.join(a.work, "lat_indices.npy"))
-    obj_all = np.load(os.path.join(a.work, "lat_object.npy"))
-    total = idx_all.shape[0]
-    n_val = min(256, total // 20)
-    train_ids = np.arange(n_val, total)
+    ck = os.path.join(a.work, "dit.pt")
+    s = torch.load(ck, map_location="cpu") if os.path.exists(ck) else None
+    use_arch(s.get("arch") if s is not None else new_run_arch(a))
     den = make_denoiser(vocab).to(dev)
+    need_cov = a.ground > 0 or a.box_weight > 0
+    if a.frames:
+        clips = StreamedClips(a, encoder_for_streaming(a, dev), K, den.grid, meta["camera"]["width"], dev, need_cov)
+        t_wait = time.time() + a.wait_data * 60
+        while clips.count() < a.min_clips and time.time() < t_wait:
+            if clips.refresh() == 0:
+                time.sleep(2)
+        if clips.count() == 0:
+            raise SystemExit(f"--frames: no finished shard in {a.frames!r} after {a.wait_data} min")
+        log(f"encoded {clips.count()} clips on {dev} in {clips.encode_s:.1f} s")
+    else:
+        clips = EncodedClips(a, K, den.grid, meta["camera"]["width"], need_cov)
+    if need_cov:
+        ctx_pos, tgt_pos = clips.positive_shares()
+        if a.ground > 0:
+            log(f"grounding loss: weight {a.ground}, tokens after block {a.ground_layer}; {ctx_pos:.3f} of context tokens positive")
+        if a.box_weight > 0:
+            log(f"flow loss weighted 1 + {a.box_weight} x box coverage on the target frames; {tgt_pos:.3f} of target tokens covered")
     # grounding head (training only, never exported): from the tokens after block --ground-layer,
     # predict which context tokens show the NAMED object (the dataset's box of the target)
     ground = torch.nn.Linear(CFG["dim"], 1).to(dev)
-    cov_all = None
-    if a.ground > 0:
-        cov_all = load_ground_targets(a.data, obj_all, den.grid, meta["camera"]["width"], lat.shape[0])
-        log(f"grounding loss: weight {a.ground}, tokens after block {a.ground_layer}; {float((cov_all[0, :, :K] > 0).mean()):.3f} of context tokens positive")
     opt = torch.optim.AdamW(list(den.parameters()) + list(ground.parameters()), lr=a.lr, weight_decay=0.01, betas=(0.9, 0.99))
-    ck = os.path.join(a.work, "dit.pt")
     step = 0
     ema = None
-    if os.path.exists(ck):
-        s = torch.load(ck, map_location="cpu")
+    if s is not None and "den" not in s:
+        # a --snapshot file (TAG_dit.pt): continue from its averaged weights with a new optimiser
+        den.load_state_dict(s["ema"])
+        if "ground" in s:
+            ground.load_state_dict(s["ground"])
+        step = s["step"]
+        log(f"continuing from the averaged weights of the snapshot {ck} at step {step} (new optimiser)")
+    elif s is not None:
         den.load_state_dict(s["den"])
         if "ground" in s:
             ground.load_state_dict(s["ground"])
@@ -389,12 +565,15 @@ def stage_dit(a):
         if a.ema > 0 and "ema" in s:
             ema = {k: v.to(dev) for k, v in s["ema"].items()}
         log(f"resumed denoiser from {ck} at step {step}{' (with its EMA)' if ema is not None else ''}")
+    elif a.scratch:
+        log("denoiser from scratch (--scratch)")
     else:
         n = load_onnx_initializers(den, os.path.join(a.init_from, "denoiser.onnx"), prefix="den.")
         if n:
             step = shipped_steps(a.init_from, "denoiser_steps")
         log(f"denoiser initialised from shipped ONNX ({n} tensors, step {step})" if n else "denoiser from scratch")
-    log(f"denoiser params {count_params(den)}; clips {total} (val {n_val}); K={K} N={N}")
+    arch = {k: CFG[k] for k in ARCH_KEYS}
+    log(f"denoiser {arch} params {count_params(den)}; {clips.describe()}; K={K} N={N}; batch {a.batch} on {dev}{' (bf16 autocast)' if a.amp else ''}")
     rng = np.random.default_rng(1000 + step)
     logf = open(os.path.join(a.work, "dit_log.csv"), "a", newline="")
     logw = csv.writer(logf)
@@ -403,29 +582,45 @@ def stage_dit(a):
     frame_w = (frame_w / frame_w.mean()).to(dev)
     if a.ema > 0 and ema is None:
         ema = {k: v.detach().clone() for k, v in den.state_dict().items()}
-    # (average, live tensor) pairs, made once: state_dict tensors share the parameters' storage
-    ema_pairs = [(ema[k], v) for k, v in den.state_dict().items()] if ema is not None else []
+    # the moving average, as lists of (average, live tensor), made once: state_dict tensors share the
+    # parameters' storage; floating tensors are averaged in one foreach call, the rest copied
+    live = den.state_dict()
+    ema_f = [(ema[k], v) for k, v in live.items() if v.dtype.is_floating_point] if ema is not None else []
+    ema_o = [(ema[k], v) for k, v in live.items() if not v.dtype.is_floating_point] if ema is not None else []
     t_start = time.time()
     t_end = t_start + a.minutes * 60
+    t_refresh = t_start + a.refresh_s
     losses = []
     g_stats = []  # (grounding BCE, recall on positive tokens, specificity on empty ones)
     pos_weight = torch.tensor(4.0, device=dev)  # ~8 % of context tokens are positive
+    amp = torch.autocast("cuda", dtype=torch.bfloat16) if a.amp else contextlib.nullcontext()
 
     def save():
-        st = {"den": den.state_dict(), "opt": opt.state_dict(), "step": step}
-        if cov_all is not None:
-            st.update(ground=ground.state_dict(), ground_layer=a.ground_layer, ground_weight=a.ground)
+        st = {"den": den.state_dict(), "opt": opt.state_dict(), "step": step, "arch": arch}
+        extra = {}
+        if a.ground > 0:
+            extra.update(ground=ground.state_dict(), ground_layer=a.ground_layer, ground_weight=a.ground)
+        if a.box_weight > 0:
+            extra["box_weight"] = a.box_weight
+        st.update(extra)
         if ema is not None:
             st["ema"] = ema
-        torch.save(st, ck)
+        save_atomic(st, ck)
+        if a.snapshot:
+            # small copies for a machine whose files come back size-limited: the averaged weights
+            # (what export ships) with what export records, and the live weights in float16
+            cpu = lambda d: {k: v.detach().cpu() for k, v in d.items()}  # noqa: E731
+            save_atomic({"ema": cpu(ema if ema is not None else den.state_dict()), "step": step, "arch": arch, **extra}, os.path.join(a.snapshot, f"{a.tag}_dit.pt"))
+            save_atomic({"den": {k: (v.half() if v.dtype.is_floating_point else v) for k, v in cpu(den.state_dict()).items()}, "step": step}, os.path.join(a.snapshot, f"{a.tag}_live.pt"))
 
     t_last = time.time()
     while time.time() < t_end and step < a.max_steps:
-        ids = np.sort(rng.choice(train_ids, size=a.batch, replace=False))
-        flip = rng.integers(lat.shape[0])
-        x0 = torch.from_numpy(np.asarray(lat[flip, ids], dtype=np.float32)).to(dev)  # [B, F, C, 8, 8]
-        idx = torch.from_numpy(relative_indices(idx_all[ids], K).astype(np.float32)).to(dev)
-        obj = torch.from_numpy(obj_all[ids].astype(np.int64)).to(dev)
+        if a.frames and time.time() > t_refresh:
+            added = clips.refresh()
+            if added:
+                log(f"added {added} clips: {clips.describe()}")
+            t_refresh = time.time() + a.refresh_s
+        x0, idx, obj, cov = clips.sample(rng, a.batch, dev)
         B = x0.shape[0]
         # rectified flow: x_t = (1 - t) x0 + t eps, v = eps - x0; t ~ logit-normal
         t = torch.sigmoid(torch.randn(B, device=dev) * 1.0)
@@ -438,53 +633,64 @@ def stage_dit(a):
         tf[:, K:] = t.view(B, 1)
         # joint CFG dropout: drop the instruction AND replace the context by pure noise (t = 1)
         drop = torch.rand(B, device=dev) < a.cfg_drop
-        if drop.any():
-            inp[drop, :K] = torch.randn_like(inp[drop, :K])
-            tf[drop, :K] = 1.0
-            obj = torch.where(drop, torch.zeros_like(obj), obj)
-        v = den(inp, tf, idx, obj)
-        err = (v[:, K:] - (eps - x0)[:, K:]).pow(2).mean(dim=(2, 3, 4))  # [B, N]
+        inp[:, :K] = torch.where(drop.view(B, 1, 1, 1, 1), torch.randn_like(inp[:, :K]), inp[:, :K])
+        tf[:, :K] = torch.where(drop.view(B, 1), torch.ones_like(tf[:, :K]), tf[:, :K])
+        obj = torch.where(drop, torch.zeros_like(obj), obj)
+        with amp:
+            v = den(inp, tf, idx, obj)
+        sq = (v.float()[:, K:] - (eps - x0)[:, K:]).pow(2)  # [B, N, C, 8, 8]
+        if a.box_weight > 0:
+            # the named object's tokens in the target frames weigh 1 + box_weight·coverage (its
+            # appearance, copied from memory, is a small share of the frame but decides the goal)
+            w = box_weight_map(cov[:, K:], den.grid, den.patch, a.box_weight)  # [B, N, 1, 8, 8]
+            err = (sq * w).sum(dim=(2, 3, 4)) / (w.sum(dim=(2, 3, 4)) * sq.shape[2])  # [B, N]
+        else:
+            err = sq.mean(dim=(2, 3, 4))  # [B, N]
         flow = (err * frame_w).mean()
         loss = flow
-        sel = (~drop).nonzero().squeeze(1)[: a.ground_batch] if cov_all is not None else []  # dropped samples have no object
+        sel = (~drop).nonzero().squeeze(1)[: a.ground_batch] if a.ground > 0 else []  # dropped samples have no object
         if len(sel) > 0:
             # a pass over the CONTEXT ONLY, up to the head's block: with target frames in the sequence
             # the head learns to find what the (partly denoised) targets box, not what the name says
             G = len(sel)
-            hid, _ = den.tokens(x0[sel, :K], torch.zeros(G, K, device=dev), idx[sel, :K], obj[sel], blocks=a.ground_layer + 1)
-            logit = ground(hid).squeeze(-1)  # [G, K·n]
-            tgt = torch.from_numpy(np.asarray(cov_all[flip, ids[sel.cpu().numpy()], :K], dtype=np.float32).reshape(G, -1)).to(dev)
+            with amp:
+                hid, _ = den.tokens(x0[sel, :K], torch.zeros(G, K, device=dev), idx[sel, :K], obj[sel], blocks=a.ground_layer + 1)
+                logit = ground(hid).squeeze(-1).float()  # [G, K·n]
+            tgt = cov[sel, :K].reshape(G, -1)
             g_loss = F.binary_cross_entropy_with_logits(logit, tgt, pos_weight=pos_weight)
             loss = flow + a.ground * g_loss
-            with torch.no_grad():
-                g_stats.append((g_loss.item(), *ground_rates(logit, tgt)))
+            if step % 10 == 0:  # the statistics sync with the device: sample them
+                with torch.no_grad():
+                    g_stats.append((g_loss.item(), *ground_rates(logit, tgt)))
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(den.parameters(), 1.0)
-        lr = scheduled_lr(a, step, 500, t_start, t_end)
+        lr = scheduled_lr(a, step, a.warmup, t_start, t_end)
         for g in opt.param_groups:
             g["lr"] = lr
         opt.step()
         with torch.no_grad():
-            for e, v in ema_pairs:
-                if v.dtype.is_floating_point:
-                    e.mul_(a.ema).add_(v, alpha=1 - a.ema)
-                else:
-                    e.copy_(v)
-        losses.append(flow.item())
+            if ema_f:
+                e, v_ = zip(*ema_f)
+                torch._foreach_mul_(e, a.ema)
+                torch._foreach_add_(e, v_, alpha=1 - a.ema)
+            for e_, v_ in ema_o:
+                e_.copy_(v_)
+        losses.append(flow.detach())
         step += 1
         if step % 50 == 0:
             dt = (time.time() - t_last) / 50
             t_last = time.time()
-            ml = float(np.mean(losses[-50:]))
+            ml = float(torch.stack(losses[-50:]).mean())
+            losses = losses[-50:]
             gs = ""
             if g_stats:
-                g = np.nanmean(np.array(g_stats[-50:]), axis=0)
+                g = np.nanmean(np.array(g_stats[-5:]), axis=0)
                 gs = f" ground {g[0]:.4f} (recall {g[1]:.2f}, empty {g[2]:.2f})"
-            log(f"dit step {step} loss {ml:.4f}{gs} lr {lr:.2e} ({dt:.2f} s/step)")
+            log(f"dit step {step} loss {ml:.4f}{gs} lr {lr:.2e} ({dt:.3f} s/step)")
             logw.writerow([step, ml, time.time()])
             logf.flush()
-        if step % 500 == 0:
+        if step % a.save_every == 0:
             save()
     save()
     log(f"denoiser stopped at step {step}")
@@ -511,14 +717,31 @@ def main():
     p.add_argument("--ema", type=float, default=0.999, help="dit: decay of the exponential moving average of the weights (export uses it when present; 0 = off)")
     p.add_argument("--ground", type=float, default=0.0, help="dit: weight of the grounding loss (a training-only head marks the context tokens that show the named object; 0 = off)")
     p.add_argument("--ground-batch", type=int, default=8, help="dit: clips per step in the grounding loss's context-only forward")
+    p.add_argument("--box-weight", type=float, default=0.0, help="dit: weight the flow loss on the target frames by 1 + W x the named object's box coverage per token (0 = off)")
     p.add_argument("--ground-layer", type=int, default=2, help="dit: the block (0-based) whose tokens the grounding head reads")
     p.add_argument("--dec-noise", type=float, default=0.2, help="dec: largest latent noise, as a share of the latent std")
     p.add_argument("--preload", action="store_true", help="load all latents into memory")
+    p.add_argument("--frames", default="", help="dit: encode the clips of this dataset directory on --device as its shards appear (instead of WORK/latents.npy)")
+    p.add_argument("--min-clips", type=int, default=1, help="dit --frames: wait for this many clips before the first step")
+    p.add_argument("--wait-data", type=float, default=5.0, help="dit --frames: minutes to wait for --min-clips")
+    p.add_argument("--refresh-s", type=float, default=20.0, help="dit --frames: seconds between looks for new shards")
+    p.add_argument("--dim", type=int, default=0, help="dit, new runs: denoiser width (default CFG's 128)")
+    p.add_argument("--depth", type=int, default=0, help="dit, new runs: denoiser blocks (default CFG's 6)")
+    p.add_argument("--heads", type=int, default=0, help="dit, new runs: attention heads (default CFG's 4)")
+    p.add_argument("--scratch", action="store_true", help="dit, new runs: random initial weights instead of the shipped ONNX")
+    p.add_argument("--warmup", type=int, default=500, help="dit: learning-rate warm-up steps")
+    p.add_argument("--amp", action="store_true", help="dit on cuda: bfloat16 autocast")
+    p.add_argument("--save-every", type=int, default=500, help="dit: steps between checkpoints")
+    p.add_argument("--snapshot", default="", help="dit: also write TAG_dit.pt (averaged weights, what export needs) and TAG_live.pt (float16) to this directory at each checkpoint")
+    p.add_argument("--tag", default="dit", help="dit --snapshot: file name prefix")
     p.add_argument("--max-clips", type=int, default=0, help="encode: at most this many clips (0 = all)")
     p.add_argument("--no-flip", action="store_true", help="encode: skip the mirrored copy of each clip")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
+    if a.device.startswith("cuda"):
+        torch.backends.cuda.matmul.allow_tf32 = True
+        torch.backends.cudnn.allow_tf32 = True
     os.makedirs(a.work, exist_ok=True)
     if a.stage == "ae":
         stage_ae(a)
@@ -531,6 +754,7 @@ def main():
     else:
         from export import export_all
 
+        use_arch(torch.load(os.path.join(a.work, "dit.pt"), map_location="cpu").get("arch"))
         export_all(a, CFG, load_ae, make_denoiser)
 
 
