@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import type { PlanResult } from '../../src/core/planner/planToObject.js';
-import { agreementAlong, blockMeans, colourMatches, followedByGeometry, frameAgreement, perFrameMean } from '../../src/cli/commands/eval.js';
+import { agreementAlong, blockMeans, colourMatches, followedByGeometry, frameAgreement, nameEvidenceFlags, perFrameMean } from '../../src/cli/commands/eval.js';
+import { UsageError } from '../../src/cli/args.js';
 import { detectBox } from '../../src/core/path/box.js';
 import { drawBox as drawRed } from '../../src/sim/renderer.js';
 import { PALETTE } from '../../src/sim/vocabulary.js';
@@ -103,5 +104,16 @@ describe('cli/eval: the imagined object has the colour it has in this world', ()
     for (let k = 1; k < PALETTE.length; k++) assert.equal(colourMatches(sc, planOf(PALETTE[(idx + k) % PALETTE.length] as readonly number[]), 64, 64), false, `palette ${(idx + k) % PALETTE.length}`);
     const none = { chosen: 0, candidates: [{ frames: [new Uint8Array(64 * 64 * 3)], goal: { boxes: [undefined] } }] } as unknown as PlanResult;
     assert.equal(colourMatches(sc, none, 64, 64), undefined);
+  });
+
+  it('--name-evidence W [--name-evidence-levels a,b]: off when omitted; bad values quoted', () => {
+    assert.equal(nameEvidenceFlags(undefined, undefined), undefined);
+    assert.deepEqual(nameEvidenceFlags('0', undefined), { weight: 0, tLevels: [0.5, 0.8] });
+    assert.deepEqual(nameEvidenceFlags('0.25', '0.3, 0.6,0.9'), { weight: 0.25, tLevels: [0.3, 0.6, 0.9] });
+    const usage = (re: RegExp) => (e: unknown) => e instanceof UsageError && re.test(e.message);
+    assert.throws(() => nameEvidenceFlags('1.5', undefined), usage(/--name-evidence must be a weight in \[0, 1\], got '1.5'/));
+    assert.throws(() => nameEvidenceFlags('', undefined), usage(/got ''/));
+    assert.throws(() => nameEvidenceFlags('0.5', '0.5,1'), usage(/noise levels in \(0, 1\) separated by commas, got '0.5,1'/));
+    assert.throws(() => nameEvidenceFlags(undefined, '0.5'), usage(/--name-evidence-levels '0.5' needs --name-evidence W/));
   });
 });

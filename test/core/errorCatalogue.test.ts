@@ -336,6 +336,7 @@ const CATALOGUE: Record<string, Entry> = {
   clock: { raise: () => new SimClock(-1n) },
   context_buffer: { raise: () => new ContextBuffer({ width: 0, height: 1 }) },
   context_frames: { raise: () => plan(buffer(2), { contextFrames: -1 }) },
+  name_evidence: { raise: () => plan(buffer(2), { nameEvidence: { tLevels: [0.5], weight: 1.5 } }) },
   context_heading_weight: { raise: () => buffer(4).sample(2, 'pose_diverse', { headingWeightM: Number.NaN }) },
   context_k: { raise: () => buffer(2).sample(0, 'uniform') },
   context_policy: { raise: () => buffer(2).sample(1, 'nope' as never) },

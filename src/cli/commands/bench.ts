@@ -147,6 +147,8 @@ export interface PlanStages {
   box: number;
   vo: number;
   waypoints: number;
+  /** Step 6: the name evidence (0 when the plan did not compute it). */
+  evidence: number;
 }
 
 /** planToObject's timings (ms) → PlanStages (s). */
@@ -164,6 +166,7 @@ export function stagesOf(t: PlanResult['timings']): PlanStages {
     box: s(t.boxMs),
     vo: s(t.voMs),
     waypoints: s(t.waypointsMs),
+    evidence: s(t.evidenceMs),
   };
 }
 
@@ -551,6 +554,7 @@ export function formatReport(r: BenchReport): string {
     ['  box (red box in every frame; summed over threads)', 'box'],
     ['  vo (odometry chain per candidate; summed)', 'vo'],
     ['  waypoints (anchoring, goal, object, score; summed)', 'waypoints'],
+    ['name evidence (step 6)', 'evidence'],
     ['total', 'total'],
   ];
   for (const [label, k] of rows) row(label, f(r.plan_s.m1[k], 3), f(r.plan_s.m4[k], 3), f(r.plan_s.m4_pool[k], 3));

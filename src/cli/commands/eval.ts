@@ -1,8 +1,11 @@
 /**
  * `video4spatial-nav eval --seeds A-B [--candidates M] [--steps S] [--guidance W]
  *   [--ablation none|no-context|other-world|contiguous|first-frame-only] [--open-loop] [--closed-loop]
- *   [--model DIR] [--json FILE] [--extraction-threads N]`
- *   (--extraction-threads: path extraction workers, 0 = auto = the cores up to 4, 1 = none)
+ *   [--model DIR] [--json FILE] [--extraction-threads N] [--name-evidence W [--name-evidence-levels a,b]]`
+ *   (--extraction-threads: path extraction workers, 0 = auto = the cores up to 4, 1 = none;
+ *   --name-evidence: score every candidate with sampler/nameEvidence.ts and weigh it W in the choice,
+ *   0 = report only; each open-loop sample lists every candidate as perCandidate {ifSd, score,
+ *   margin, overNull, losses}, so choice rules can be compared offline)
  *
  * Open loop (the paper's metrics, judged against the simulator's ground truth):
  * - SD = |cx_box/W − 0.5| of the imagined red box in the chosen candidate's last frame
@@ -29,7 +32,7 @@ import type { CliCommand } from '../main.js';
 import { cameraOf } from '../../core/model/manifest.js';
 import { ContextBuffer } from '../../core/context/ContextBuffer.js';
 import { KeyframeGate } from '../../core/context/keyframeGate.js';
-import { planToObject, type PlanResult } from '../../core/planner/planToObject.js';
+import { DEFAULT_NAME_EVIDENCE_LEVELS, planToObject, type PlanRequest, type PlanResult } from '../../core/planner/planToObject.js';
 import { objectPixelsColor, sd as sdOf } from '../../core/path/box.js';
 import { PALETTE } from '../../sim/vocabulary.js';
 import { Video4SpatialError } from '../../core/errors.js';
@@ -59,6 +62,8 @@ export interface OpenLoopSample {
   /** How many of the plan's candidates (chosen or not) are IF with SD < 0.2: each is one sample of the model. */
   candidatesIfSd?: number;
   candidates?: number;
+  /** Every candidate, chosen or not: judged IF(SD<0.2), its score, and its name evidence when computed. */
+  perCandidate?: { ifSd: boolean; score: number; margin?: number; overNull?: number; losses?: number[] }[];
 }
 
 /**
@@ -157,11 +162,28 @@ export function perFrameMean(rows: readonly (readonly number[] | undefined)[]): 
   return Array.from({ length: n }, (_, j) => +(have.reduce((a, r) => a + (r[j] as number), 0) / have.length).toFixed(4));
 }
 
+/**
+ * `--name-evidence W` and `--name-evidence-levels a,b,…` → PlanRequest.nameEvidence: W in [0, 1] is
+ * the weight of the name evidence in the choice (0: computed and reported per candidate only);
+ * omitted: not computed.
+ */
+export function nameEvidenceFlags(weight: string | undefined, levels: string | undefined): PlanRequest['nameEvidence'] {
+  if (weight === undefined) {
+    if (levels !== undefined) throw new UsageError(`--name-evidence-levels '${levels}' needs --name-evidence W`);
+    return undefined;
+  }
+  const w = Number(weight);
+  if (!(weight.trim() !== '' && Number.isFinite(w) && w >= 0 && w <= 1)) throw new UsageError(`--name-evidence must be a weight in [0, 1], got '${weight}'`);
+  const t = levels === undefined ? [...DEFAULT_NAME_EVIDENCE_LEVELS] : levels.split(',').map((x) => Number(x.trim()));
+  if (t.length === 0 || t.some((x) => !(x > 0 && x < 1))) throw new UsageError(`--name-evidence-levels must be noise levels in (0, 1) separated by commas, got '${levels}'`);
+  return { weight: w, tLevels: t };
+}
+
 export const command: CliCommand = {
   summary: 'open-loop (SD, IF, IF(SD<0.2)) and closed-loop (success, SPL) evaluation on any seeds',
   async run(argv) {
     const args = parseArgs(argv, ['open-loop', 'closed-loop']);
-    checkFlags(args, ['seeds', 'candidates', 'steps', 'guidance', 'ablation', 'open-loop', 'closed-loop', 'model', 'json', 'extraction-threads'], 'eval');
+    checkFlags(args, ['seeds', 'candidates', 'steps', 'guidance', 'ablation', 'open-loop', 'closed-loop', 'model', 'json', 'extraction-threads', 'name-evidence', 'name-evidence-levels'], 'eval');
     const seedsText = flagString(args, 'seeds');
     if (!seedsText) throw new UsageError('needs --seeds A-B');
     const seeds = parseSeedRange(seedsText);
@@ -179,6 +201,7 @@ export const command: CliCommand = {
       steps: flagNumber(args, 'steps', m.sampler.steps, { integer: true, min: 1, max: 100 }),
       guidance: flagNumber(args, 'guidance', m.sampler.guidance_scale, { min: 0, max: 20 }),
       shift: m.sampler.shift,
+      nameEvidence: nameEvidenceFlags(flagString(args, 'name-evidence'), flagString(args, 'name-evidence-levels')) ?? null,
       ablation,
       model: m.name,
       seeds: [seeds[0], seeds[seeds.length - 1]],
@@ -197,7 +220,7 @@ export const command: CliCommand = {
         try {
           const plan = await planToObject(
             { model, modelId, camera, frameDtS: m.frame_dt_s, buffer, ...(extraction.extractor ? { extractor: extraction.extractor } : {}) },
-            { object: sc.target.category, candidates: cfg.candidates, steps: cfg.steps, shift: cfg.shift, guidance: cfg.guidance, seed: sc.seed, policy, contextFrames },
+            { object: sc.target.category, candidates: cfg.candidates, steps: cfg.steps, shift: cfg.shift, guidance: cfg.guidance, seed: sc.seed, policy, contextFrames, ...(cfg.nameEvidence ? { nameEvidence: cfg.nameEvidence } : {}) },
           );
           const planS = (performance.now() - ts) / 1000;
           const c = plan.candidates[plan.chosen];
@@ -205,16 +228,24 @@ export const command: CliCommand = {
           const other = otherOf(i);
           // IF by geometry for every candidate once (each renders the world at its goal)
           const follows = plan.candidates.map((_, k) => followedByGeometry(sc, plan, camera, k));
+          const ifSd = plan.candidates.map((cand, k) => {
+            const b = cand.goal.boxes[cand.goal.boxes.length - 1];
+            return follows[k] === true && b !== undefined && sdOf(b, camera.width) < 0.2;
+          });
           samples.push({
             seed: sc.seed,
             object: sc.target.category,
             sd: box ? sdOf(box, camera.width) : undefined,
             followed: follows[plan.chosen] ?? false,
             candidates: plan.candidates.length,
-            candidatesIfSd: plan.candidates.filter((cand, k) => {
-              const b = cand.goal.boxes[cand.goal.boxes.length - 1];
-              return follows[k] === true && b !== undefined && sdOf(b, camera.width) < 0.2;
-            }).length,
+            candidatesIfSd: ifSd.filter(Boolean).length,
+            perCandidate: plan.candidates.map((cand, k) => ({
+              ifSd: ifSd[k] as boolean,
+              score: +cand.score.score.toFixed(4),
+              ...(plan.nameEvidence
+                ? { margin: +(plan.nameEvidence.margin[k] as number).toFixed(5), overNull: +(plan.nameEvidence.overNull[k] as number).toFixed(5), losses: (plan.nameEvidence.losses[k] as number[]).map((x) => +x.toFixed(5)) }
+                : {}),
+            })),
             planS,
             ...(() => {
               const cm = colourMatches(sc, plan, camera.width, camera.height);

@@ -195,3 +195,31 @@ export function withConsensus(scores: readonly CandidateScore[], agreement: read
     return { ...s, score: (1 - weight) * s.score + weight * c, reasons };
   });
 }
+
+/**
+ * Name evidence as a score term in [0, 1] per candidate (sampler/nameEvidence.ts): each margin
+ * (how much better the named object explains the candidate's video than any other object) placed
+ * between the plan's smallest (0) and largest (1) margin; 0.5 for all when they are equal or when
+ * fewer than two are finite. Scale-free, so no loss unit leaks into the choice.
+ */
+export function evidenceTerms(margins: readonly number[]): number[] {
+  const fin = margins.filter((m) => Number.isFinite(m));
+  if (fin.length < 2) return margins.map(() => 0.5);
+  const lo = Math.min(...fin);
+  const hi = Math.max(...fin);
+  if (!(hi > lo)) return margins.map(() => 0.5);
+  return margins.map((m) => (Number.isFinite(m) ? (m - lo) / (hi - lo) : 0));
+}
+
+/** Blends each plausible candidate's score (score > 0) with its name-evidence term: (1 − w)·score + w·term. */
+export function withNameEvidence(scores: readonly CandidateScore[], margins: readonly number[], weight: number): CandidateScore[] {
+  if (!(Number.isFinite(weight) && weight >= 0 && weight <= 1)) throw new ParameterError(`name evidence weight must be in [0, 1], got ${weight}`);
+  if (margins.length !== scores.length) throw new ParameterError(`name evidence: ${margins.length} margins for ${scores.length} candidates`);
+  const terms = evidenceTerms(margins);
+  return scores.map((s, i) => {
+    const e = terms[i] as number;
+    if (!(s.score > 0) || weight === 0) return s;
+    const reasons = e < 1 ? [...s.reasons, `name evidence ${e.toFixed(2)}`] : s.reasons;
+    return { ...s, score: (1 - weight) * s.score + weight * e, reasons };
+  });
+}

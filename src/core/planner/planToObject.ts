@@ -8,7 +8,9 @@
  *   5. per candidate: rgb8 frames → red box → odometry chain → anchoring against ALL pose-tagged
  *      keyframes → goal pose and object position → score (extractCandidate; PlanDeps.extractor may
  *      run the candidates in parallel, e.g. src/planner/ExtractionPool.ts);
- *   6. choose the best candidate; its goal pose faces the object estimate.
+ *   6. when asked, the name evidence of each candidate (nameEvidence.ts: does the named object
+ *      explain its imagined video better than the other objects do?);
+ *   7. choose the best candidate; its goal pose faces the object estimate.
  * Frames: all poses are in the global (map) frame; the goal is the robot base pose to reach.
  */
 import { CancelledError, InferenceError, NoValidPathError, ParameterError } from '../errors.js';
@@ -18,15 +20,25 @@ import type { ContextBuffer, ContextEntry, SamplingPolicy } from '../context/Con
 import type { GoalEstimate } from '../path/anchor.js';
 import { detectBox } from '../path/box.js';
 import type { OdometryChain } from '../path/vo.js';
-import { chooseCandidate, consensus, withConsensus, type CandidateScore } from '../path/score.js';
+import { chooseCandidate, consensus, withConsensus, withNameEvidence, type CandidateScore } from '../path/score.js';
 import { inlineExtractor, type Extractor } from './extractCandidate.js';
 import { imagine, type CandidateContext } from '../sampler/imagine.js';
+import { nameEvidence, type NameEvidence } from '../sampler/nameEvidence.js';
 import { latentSize, type ImaginationModel } from '../sampler/model.js';
 
 /** Candidates whose object estimates (else goals) lie within this many metres agree (best-of-M consensus). */
 export const CONSENSUS_RADIUS_M = 1.0;
 /** Default weight of that agreement in the choice of a candidate. */
 export const DEFAULT_CONSENSUS_WEIGHT = 0.3;
+
+export interface NameEvidenceOptions {
+  /** Noise levels in (0, 1) at which every candidate is scored. */
+  tLevels: readonly number[];
+  /** Weight in [0, 1] of the evidence term in the choice. */
+  weight: number;
+}
+/** Noise levels of the name evidence when a request asks for it without naming them. */
+export const DEFAULT_NAME_EVIDENCE_LEVELS: readonly number[] = Object.freeze([0.5, 0.8]);
 
 export interface PlanRequest {
   object: string;
@@ -41,6 +53,13 @@ export interface PlanRequest {
   consensusWeight?: number;
   /** Context frames per candidate (1 … model K); omitted or 0 = the model's K. */
   contextFrames?: number;
+  /**
+   * Name evidence (step 6): the noise levels to score every candidate at, and the weight in [0, 1]
+   * of its term in the choice (0: computed and reported, not used). Omitted: not computed (the
+   * default: on day 6's validation worlds it did not pick better candidates; README). Plans of one
+   * candidate never compute it (there is nothing to choose).
+   */
+  nameEvidence?: NameEvidenceOptions;
 }
 
 export interface PlanDeps {
@@ -85,6 +104,8 @@ export interface PlanResult {
   startPose: Pose2D;
   /** Imagined intermediate poses of the chosen candidate (advisory), map frame. */
   imaginedPoses: Pose2D[];
+  /** Step 6's evidence per candidate, when the request asked for it. */
+  nameEvidence?: NameEvidence;
   /**
    * Stage timings in ms (the `now` hook's clock). denoiseMs is the sum of perStepMs (one entry per
    * denoising step, all M candidates and both CFG branches in one batch) plus bookkeeping;
@@ -101,6 +122,8 @@ export interface PlanResult {
     perStepMs: number[];
     decodeMs: number;
     extractMs: number;
+    /** Step 6 (name evidence; 0 when not asked for). */
+    evidenceMs: number;
     boxMs: number;
     voMs: number;
     waypointsMs: number;
@@ -153,6 +176,9 @@ export async function planToObject(deps: PlanDeps, req: PlanRequest, hooks: Plan
   if (objectIndex < 1) {
     throw new ParameterError(`unknown object '${req.object}' (the model knows: ${spec.vocabulary.slice(1).join(', ')})`, 'unknown_object');
   }
+  const ne = req.nameEvidence;
+  if (ne && !(Number.isFinite(ne.weight) && ne.weight >= 0 && ne.weight <= 1)) throw new ParameterError(`name evidence weight must be in [0, 1], got ${ne.weight}`, 'name_evidence');
+  if (ne && (ne.tLevels.length === 0 || ne.tLevels.some((t) => !(t > 0 && t < 1)))) throw new ParameterError(`name evidence noise levels must be in (0, 1), got [${ne.tLevels.join(', ')}]`, 'name_evidence');
   const all = buffer.entries();
   if (all.length === 0) throw new ParameterError('no context yet: the camera buffer is empty', 'no_context');
   const kWanted = req.contextFrames ? Math.min(req.contextFrames, spec.contextFrames) : spec.contextFrames;
@@ -227,13 +253,21 @@ export async function planToObject(deps: PlanDeps, req: PlanRequest, hooks: Plan
     return { frames: perCandidate[m] as Uint8Array[], contextIndices: (samples[m] as { indices: number[] }).indices, chain: x.chain, goal: x.goal, score: x.score };
   });
   const tExtract = now();
-  // 6. choose
+  // 6. name evidence
+  let evidence: NameEvidence | undefined;
+  if (ne && req.candidates > 1) {
+    if (hooks.isCancelled?.()) throw new CancelledError('cancelled before the name evidence');
+    evidence = await nameEvidence(model, { contexts, latents: im.latents, candidates: req.candidates, object: objectIndex, tLevels: ne.tLevels, seed: req.seed }, now);
+  }
+  const tEvidence = now();
+  // 7. choose
   const withGoal = candidates.map((c) => (c.goal.goal ? c.score : { ...c.score, score: 0 }));
   const agreement = consensus(
     candidates.map((c) => (c.goal.goal ? (c.goal.object ?? c.goal.goal) : undefined)),
     CONSENSUS_RADIUS_M,
   );
-  const chosen = chooseCandidate(withConsensus(withGoal, agreement, req.consensusWeight ?? DEFAULT_CONSENSUS_WEIGHT));
+  const blended = withConsensus(withGoal, agreement, req.consensusWeight ?? DEFAULT_CONSENSUS_WEIGHT);
+  const chosen = chooseCandidate(evidence && ne && ne.weight > 0 ? withNameEvidence(blended, evidence.margin, ne.weight) : blended);
   const best = candidates[chosen] as CandidatePlan;
   const g = best.goal.goal;
   if (!g) throw new NoValidPathError('the chosen candidate has no goal pose');
@@ -248,6 +282,7 @@ export async function planToObject(deps: PlanDeps, req: PlanRequest, hooks: Plan
     objectXY: obj ? { x: obj.x, y: obj.y } : undefined,
     startPose: newest.pose,
     imaginedPoses: (best.goal.poses ?? []).slice(1),
+    ...(evidence ? { nameEvidence: evidence } : {}),
     timings: {
       sampleMs: tSample - t0,
       encodeMs: tEncode - tSample,
@@ -255,6 +290,7 @@ export async function planToObject(deps: PlanDeps, req: PlanRequest, hooks: Plan
       perStepMs: im.timings.perStepMs,
       decodeMs: im.timings.decodeMs,
       extractMs: tExtract - tImagine,
+      evidenceMs: tEvidence - tExtract,
       boxMs,
       voMs,
       waypointsMs: anchorMs,

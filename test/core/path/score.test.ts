@@ -3,7 +3,7 @@ import { NoValidPathError, ParameterError } from '../../../src/core/errors.js';
 import type { Pose2D } from '../../../src/core/geometry.js';
 import type { GoalEstimate } from '../../../src/core/path/anchor.js';
 import type { BoxDetection } from '../../../src/core/path/box.js';
-import { chooseCandidate, consensus, scoreCandidate, withConsensus, type CandidateEvidence, type CandidateScore } from '../../../src/core/path/score.js';
+import { chooseCandidate, consensus, evidenceTerms, scoreCandidate, withConsensus, withNameEvidence, type CandidateEvidence, type CandidateScore } from '../../../src/core/path/score.js';
 import type { OdometryChain, PlanarMotion } from '../../../src/core/path/vo.js';
 
 const box = (cx: number): BoxDetection => ({ x0: cx - 5, x1: cx + 5, y0: 20, y1: 40, cx, cy: 30, score: 1, pixels: 60, clipped: { left: false, top: false, right: false, bottom: false } });
@@ -103,5 +103,21 @@ describe('core/path/score: consensus between candidates', () => {
     assert.deepEqual(withConsensus(scores, agree, 0), scores);
     assert.equal(withConsensus(scores, agree, 0.3)[3]?.score, 0);
     assert.throws(() => withConsensus(scores, agree, 1.5), (e: unknown) => e instanceof ParameterError && /got 1.5/.test(e.message));
+  });
+
+  it('name evidence: margins placed between the plan\'s smallest (0) and largest (1); blended by weight; implausible stays 0', () => {
+    assert.deepEqual(evidenceTerms([0.25, 0.75, 0.5]), [0, 1, 0.5]);
+    assert.deepEqual(evidenceTerms([0.03, 0.03]), [0.5, 0.5], 'equal margins carry no evidence');
+    assert.deepEqual(evidenceTerms([0.03, NaN]), [0.5, 0.5], 'fewer than two finite margins carry none either');
+    assert.deepEqual(evidenceTerms([0.01, NaN, 0.05]), [0, 0, 1]);
+    const scores = [s(0.6), s(0.5), s(0)];
+    const blended = withNameEvidence(scores, [0.01, 0.09, 0.2], 0.5);
+    assert.ok(Math.abs((blended[0]?.score as number) - 0.3) < 1e-12);
+    assert.ok(Math.abs((blended[1]?.score as number) - (0.25 + 0.5 * (0.08 / 0.19))) < 1e-12);
+    assert.equal(blended[2]?.score, 0);
+    assert.equal(chooseCandidate(blended), 1);
+    assert.deepEqual(withNameEvidence(scores, [0.01, 0.09, 0.2], 0), scores);
+    assert.throws(() => withNameEvidence(scores, [0.1, 0.2, 0.3], -0.1), (e: unknown) => e instanceof ParameterError && /got -0.1/.test(e.message));
+    assert.throws(() => withNameEvidence(scores, [0.1], 0.5), (e: unknown) => e instanceof ParameterError && /1 margins for 3 candidates/.test(e.message));
   });
 });

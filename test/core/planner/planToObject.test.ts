@@ -4,6 +4,7 @@ import { KeyframeGate } from '../../../src/core/context/keyframeGate.js';
 import { ParameterError } from '../../../src/core/errors.js';
 import { planToObject, fromRgb8, timeIndices } from '../../../src/core/planner/planToObject.js';
 import { inlineExtractor, type Extractor } from '../../../src/core/planner/extractCandidate.js';
+import { evidenceTerms } from '../../../src/core/path/score.js';
 import type { ImaginationModel, ModelSpec } from '../../../src/core/sampler/model.js';
 import { MODEL_CAMERA_DEFAULT } from '../../../src/sim/camera.js';
 import { drawBox, render } from '../../../src/sim/renderer.js';
@@ -128,6 +129,39 @@ describe('core/planner/planToObject', function () {
     const capped = await planToObject(deps, { ...base, contextFrames: 50 });
     assert.ok(capped.candidates.every((c) => c.contextIndices.length === 8));
     await assert.rejects(planToObject(deps, { ...base, contextFrames: 1.5 }), (e: unknown) => e instanceof ParameterError && e.code === 'context_frames' && /got 1.5/.test(e.message));
+  });
+
+  it('name evidence (step 6): off by default, computing nothing; weight 0 reports it without changing the choice; weight 1 chooses by it', async () => {
+    /** The oracle video for every candidate, and a denoiser whose velocity depends on the object named. */
+    class NamedOracle extends OracleImagination {
+      calls = 0;
+      override async denoise(lat: Float32Array, _t?: Float32Array, _i?: Float32Array, obj?: BigInt64Array, batch = 1) {
+        this.calls++;
+        const v = new Float32Array(lat.length);
+        const per = lat.length / batch;
+        for (let b = 0; b < batch; b++) for (let k = 0; k < per; k++) v[b * per + k] = (lat[b * per + k] as number) * (1 + 0.1 * Number(obj?.[b] ?? 0n));
+        return v;
+      }
+    }
+    const deps = (model: ImaginationModel) => ({ model, modelId: 'oracle-ne', camera: cam, frameDtS: EXPLORE_DT, buffer });
+    const base = { object: sc.target.category, candidates: 3, steps: 2, shift: 1, guidance: 3, seed: 9, policy: 'pose_diverse' as const };
+    const offModel = new NamedOracle(truthVideo(sc));
+    const off = await planToObject(deps(offModel), base);
+    assert.equal(offModel.calls, 2, 'only the denoising steps');
+    assert.equal(off.nameEvidence, undefined);
+    assert.equal(off.timings.evidenceMs >= 0 && off.timings.evidenceMs < 5, true);
+    const zeroModel = new NamedOracle(truthVideo(sc));
+    const zero = await planToObject(deps(zeroModel), { ...base, nameEvidence: { tLevels: [0.5, 0.8], weight: 0 } });
+    assert.ok(zero.nameEvidence, 'reported');
+    assert.equal(zero.nameEvidence.rows, 3 * SPEC.vocabulary.length * 2);
+    assert.equal(zeroModel.calls, 2 + Math.ceil(zero.nameEvidence.rows / 36));
+    assert.equal(zero.chosen, off.chosen);
+    const one = await planToObject(deps(new NamedOracle(truthVideo(sc))), { ...base, nameEvidence: { tLevels: [0.5, 0.8], weight: 1 } });
+    const terms = evidenceTerms(one.nameEvidence?.margin ?? []);
+    const plausible = one.candidates.map((c) => c.goal.goal !== undefined && c.score.score > 0);
+    const best = terms.reduce((bi, v, i) => (plausible[i] && (bi < 0 || v > (terms[bi] as number)) ? i : bi), -1);
+    assert.equal(one.chosen, best, `margins ${one.nameEvidence?.margin.join(', ')}`);
+    await assert.rejects(planToObject(deps(new NamedOracle(truthVideo(sc))), { ...base, nameEvidence: { tLevels: [0.5], weight: 2 } }), /name evidence weight must be in \[0, 1\], got 2/);
   });
 
   it('time indices are seconds from the newest frame in model units', () => {
