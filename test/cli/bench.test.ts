@@ -22,25 +22,32 @@ import { isOpenCvAvailable } from '../../src/vision/opencv.js';
 const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 
 describe('cli/bench: pieces', () => {
-  it('denoiser FLOPs of the shipped model at batch 8 × 14 frames, counted by hand', () => {
-    const m = readManifest(defaultModelDir());
-    const arch = architectureOf(m);
-    assert.ok(typeof arch !== 'string', String(arch));
+  it('denoiser FLOPs at batch 8 × 14 frames, counted by hand (width 128, 6 blocks)', () => {
+    const arch = { dim: 128, depth: 6, heads: 4, patch: 2, latent_ch: 8, adaln: 'token' as const };
     // 224 tokens of width 128; per token: patch 32·128, 6 blocks × (adaLN 128·768 + QKV 128·384 +
     // QKᵀ, AV 2·224·128 + proj 128² + MLP 2·128·512), final adaLN 128·256 + out 128·32; per frame
     // the time MLP 2·128² → 2 FLOPs per multiply-add × 8 samples
     const perToken = 32 * 128 + 6 * (128 * 768 + 128 * 384 + 2 * 224 * 128 + 128 * 128 + 2 * 128 * 512) + 128 * 256 + 128 * 32;
     const expected = 2 * 8 * (224 * perToken + 14 * 2 * 128 * 128);
     assert.equal(expected, 7_729_053_696);
-    const perTokenArch = { ...arch, adaln: 'token' as const };
-    assert.equal(denoiserFlops(perTokenArch, { latentHeight: 8, latentWidth: 8 }, 8, 14), expected);
-    assert.equal(denoiserFlops(perTokenArch, { latentHeight: 8, latentWidth: 8 }, 2, 14), expected / 4);
+    assert.equal(denoiserFlops(arch, { latentHeight: 8, latentWidth: 8 }, 8, 14), expected);
+    assert.equal(denoiserFlops(arch, { latentHeight: 8, latentWidth: 8 }, 2, 14), expected / 4);
     // adaLN once per frame (14 frames instead of 224 tokens): 6 × 128·768 + 128·256 moves from per token to per frame
     const ada = 6 * 128 * 768 + 128 * 256;
     const perFrameAda = 2 * 8 * (224 * (perToken - ada) + 14 * (2 * 128 * 128 + ada));
     assert.equal(perFrameAda, 5_637_144_576);
     assert.equal(denoiserFlops({ ...arch, adaln: 'frame' }, { latentHeight: 8, latentWidth: 8 }, 8, 14), perFrameAda);
-    assert.equal(denoiserFlops(arch, { latentHeight: 8, latentWidth: 8 }, 8, 14), arch.adaln === 'frame' ? perFrameAda : expected, 'the shipped manifest says where adaLN runs');
+  });
+
+  it('denoiser FLOPs of the shipped model (width 160, 7 blocks, adaLN per frame), counted by hand', () => {
+    const m = readManifest(defaultModelDir());
+    const arch = architectureOf(m);
+    assert.ok(typeof arch !== 'string', String(arch));
+    assert.deepEqual({ dim: arch.dim, depth: arch.depth, heads: arch.heads, adaln: arch.adaln }, { dim: 160, depth: 7, heads: 4, adaln: 'frame' });
+    // per token: patch 32·160 + 7 × (QKV 160·480 + QKᵀ, AV 2·224·160 + proj 160² + MLP 2·160·640) +
+    // out 160·32 = 2,662,400; per frame: time MLP 2·160² + adaLN 7·160·960 + 160·320 = 1,177,600
+    assert.equal(denoiserFlops(arch, { latentHeight: 8, latentWidth: 8 }, 8, 14), 2 * 8 * (224 * 2_662_400 + 14 * 1_177_600));
+    assert.equal(2 * 8 * (224 * 2_662_400 + 14 * 1_177_600), 9_805_824_000);
   });
 
   it('architectureOf says why a manifest without training.architecture cannot be counted', () => {
@@ -50,9 +57,9 @@ describe('cli/bench: pieces', () => {
   });
 
   it('stage timings: ms → s, mean per step; per-stage median over repetitions', () => {
-    const t = { sampleMs: 1, encodeMs: 50, denoiseMs: 400, perStepMs: [100, 100, 100, 100], decodeMs: 60, extractMs: 700, boxMs: 10, voMs: 500, waypointsMs: 190, totalMs: 1300 };
+    const t = { sampleMs: 1, encodeMs: 50, denoiseMs: 400, perStepMs: [100, 100, 100, 100], decodeMs: 60, extractMs: 700, evidenceMs: 0, boxMs: 10, voMs: 500, waypointsMs: 190, totalMs: 1300 };
     const s = stagesOf(t);
-    assert.deepEqual(s, { total: 1.3, sample: 0.001, encode: 0.05, step: 0.1, denoise: 0.4, decode: 0.06, extract: 0.7, box: 0.01, vo: 0.5, waypoints: 0.19 });
+    assert.deepEqual(s, { total: 1.3, sample: 0.001, encode: 0.05, step: 0.1, denoise: 0.4, decode: 0.06, extract: 0.7, box: 0.01, vo: 0.5, waypoints: 0.19, evidence: 0 });
     const slow = stagesOf({ ...t, totalMs: 9000, voMs: 8000 });
     const fast = stagesOf({ ...t, totalMs: 1000, voMs: 100 });
     const med = medianStages([slow, s, fast]);
