@@ -5,7 +5,7 @@
  *   (--extraction-threads: path extraction workers, 0 = auto = the cores up to 4, 1 = none;
  *   --name-evidence: score every candidate with sampler/nameEvidence.ts and weigh it W in the choice,
  *   0 = report only; each open-loop sample lists every candidate as perCandidate {ifSd, score,
- *   margin, overNull, losses}, so choice rules can be compared offline)
+ *   breakdown, margin, overNull, losses}, so choice rules can be compared offline)
  *
  * Open loop (the paper's metrics, judged against the simulator's ground truth):
  * - SD = |cx_box/W − 0.5| of the imagined red box in the chosen candidate's last frame
@@ -32,6 +32,7 @@ import type { CliCommand } from '../main.js';
 import { cameraOf } from '../../core/model/manifest.js';
 import { ContextBuffer } from '../../core/context/ContextBuffer.js';
 import { KeyframeGate } from '../../core/context/keyframeGate.js';
+import type { CandidateScore } from '../../core/path/score.js';
 import { DEFAULT_NAME_EVIDENCE_LEVELS, planToObject, type PlanRequest, type PlanResult } from '../../core/planner/planToObject.js';
 import { objectPixelsColor, sd as sdOf } from '../../core/path/box.js';
 import { PALETTE } from '../../sim/vocabulary.js';
@@ -63,7 +64,7 @@ export interface OpenLoopSample {
   candidatesIfSd?: number;
   candidates?: number;
   /** Every candidate, chosen or not: judged IF(SD<0.2), its score, and its name evidence when computed. */
-  perCandidate?: { ifSd: boolean; score: number; margin?: number; overNull?: number; losses?: number[] }[];
+  perCandidate?: { ifSd: boolean; score: number; breakdown: CandidateScore['breakdown']; margin?: number; overNull?: number; losses?: number[] }[];
 }
 
 /**
@@ -242,6 +243,7 @@ export const command: CliCommand = {
             perCandidate: plan.candidates.map((cand, k) => ({
               ifSd: ifSd[k] as boolean,
               score: +cand.score.score.toFixed(4),
+              breakdown: cand.score.breakdown,
               ...(plan.nameEvidence
                 ? { margin: +(plan.nameEvidence.margin[k] as number).toFixed(5), overNull: +(plan.nameEvidence.overNull[k] as number).toFixed(5), losses: (plan.nameEvidence.losses[k] as number[]).map((x) => +x.toFixed(5)) }
                 : {}),
