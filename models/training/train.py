@@ -256,6 +256,19 @@ def stage_dec(a):
     log(f"decoder stopped after {dec_steps} decoder-only steps (AE step {step})")
 
 
+@torch.no_grad()
+def encode_clips(enc, frames_u8, dev, flips=(0, 1), chunk=16):
+    """uint8 frames [n, F, H, W, 3] -> one float latent tensor [n, F, C, 8, 8] on `dev` per entry of
+    `flips` (1 = the mirror image), through the frame encoder, `chunk` clips per forward."""
+    n, Fr = frames_u8.shape[:2]
+    out = {f: [] for f in flips}
+    for c in range(0, n, chunk):
+        x = to_float(frames_u8[c : c + chunk].reshape(-1, *frames_u8.shape[2:])).to(dev)
+        for f in flips:
+            out[f].append(enc(torch.flip(x, dims=[-1]) if f else x))
+    return [torch.cat(out[f]).reshape(n, Fr, *out[f][0].shape[1:]) for f in flips]
+
+
 def stage_encode(a):
     meta, shards = load_shards(a.data)
     dev = torch.device(a.device)
@@ -277,20 +290,16 @@ def stage_encode(a):
     obj = np.zeros((total,), np.int32)
     o = 0
     t0 = time.time()
-    with torch.no_grad():
-        for sh in shards:
-            n = sh["frames"].shape[0]
-            idx[o : o + n] = sh["indices"]
-            obj[o : o + n] = sh["object"]
-            for c in range(0, n, 16):
-                fr = sh["frames"][c : c + 16]
-                b = fr.shape[0]
-                x = to_float(fr.reshape(-1, *fr.shape[2:])).to(dev)
-                for flip in flips:
-                    xx = torch.flip(x, dims=[-1]) if flip else x
-                    lat[flip, o + c : o + c + b] = enc(xx).reshape(b, Fr, C, 8, 8).cpu().numpy().astype(np.float16)
-            o += n
-            log(f"encoded {o}/{total} clips ({time.time() - t0:.0f} s)")
+    for sh in shards:
+        n = sh["frames"].shape[0]
+        idx[o : o + n] = sh["indices"]
+        obj[o : o + n] = sh["object"]
+        for c in range(0, n, 16):
+            fr = sh["frames"][c : c + 16]
+            for flip, z in zip(flips, encode_clips(enc, fr, dev, flips)):
+                lat[flip, o + c : o + c + fr.shape[0]] = z.cpu().numpy().astype(np.float16)
+        o += n
+        log(f"encoded {o}/{total} clips ({time.time() - t0:.0f} s)")
     lat.flush()
     np.save(os.path.join(a.work, "lat_indices.npy"), idx)
     np.save(os.path.join(a.work, "lat_object.npy"), obj)
@@ -459,14 +468,8 @@ class StreamedClips:
         for d in done:
             frames = np.load(os.path.join(d, "frames.npy"))  # uint8 [n, F, H, W, 3]
             boxes = np.load(os.path.join(d, "boxes.npy"))
-            n, Fr = frames.shape[:2]
-            flat = frames.reshape(n * Fr, *frames.shape[2:])
-            z = [[], []]
-            for c in range(0, flat.shape[0], 4096):
-                x = to_float(flat[c : c + 4096]).to(self.dev)
-                for flip in (0, 1):
-                    z[flip].append(self.enc(torch.flip(x, dims=[-1]) if flip else x).half())
-            lats.append(torch.stack([torch.cat(z[f]).reshape(n, Fr, *z[f][0].shape[1:]) for f in (0, 1)]))
+            z = encode_clips(self.enc, frames, self.dev, (0, 1), chunk=max(1, 4096 // frames.shape[1]))
+            lats.append(torch.stack(z).half())
             idxs.append(torch.from_numpy(relative_indices(np.load(os.path.join(d, "indices.npy")), self.K).astype(np.float32)))
             objs.append(torch.from_numpy(np.load(os.path.join(d, "object.npy")).astype(np.int64)))
             if self.need_cov:

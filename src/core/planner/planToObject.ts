@@ -257,7 +257,7 @@ export async function planToObject(deps: PlanDeps, req: PlanRequest, hooks: Plan
   let evidence: NameEvidence | undefined;
   if (ne && req.candidates > 1) {
     if (hooks.isCancelled?.()) throw new CancelledError('cancelled before the name evidence');
-    evidence = await nameEvidence(model, { contexts, latents: im.latents, candidates: req.candidates, object: objectIndex, tLevels: ne.tLevels, seed: req.seed }, now);
+    evidence = await nameEvidence(model, { contexts, latents: im.latents, candidates: req.candidates, object: objectIndex, tLevels: ne.tLevels, seed: req.seed });
   }
   const tEvidence = now();
   // 7. choose

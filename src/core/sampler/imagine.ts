@@ -52,6 +52,16 @@ export interface ImagineResult {
   timings: { denoiseMs: number; perStepMs: number[]; decodeMs: number };
 }
 
+/**
+ * Writes one clip's time indices at `offset` of `out`: the K context frames' own (original, ≤ 0)
+ * indices, then 1..N for the target frames, which continue from the newest context frame.
+ */
+export function writeClipIndices(out: Float32Array, offset: number, contextIndices: readonly number[], targetFrames: number): void {
+  const K = contextIndices.length;
+  for (let f = 0; f < K; f++) out[offset + f] = contextIndices[f] as number;
+  for (let f = 0; f < targetFrames; f++) out[offset + K + f] = f + 1;
+}
+
 /** Step 1: validates a request against the model; throws RangeError quoting the bad value. */
 export function checkImagineRequest(model: ImaginationModel, r: ImagineRequest): void {
   const spec = model.spec;
@@ -122,10 +132,8 @@ export async function imagine(model: ImaginationModel, r: ImagineRequest, hooks:
     const c = ctxOf(m);
     if (uncond) lat.set(ctxNoise.subarray(m * K * L, (m + 1) * K * L), b * Fr * L);
     else lat.set(c.latents, b * Fr * L);
-    for (let f = 0; f < Fr; f++) {
-      idx[b * Fr + f] = f < K ? (c.indices[f] as number) : f - K + 1;
-      tArr[b * Fr + f] = f < K && uncond ? 1 : 0;
-    }
+    writeClipIndices(idx, b * Fr, c.indices, N);
+    if (uncond) tArr.fill(1, b * Fr, b * Fr + K);
     obj[b] = uncond ? 0n : BigInt(r.object);
   }
 

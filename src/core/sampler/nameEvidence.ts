@@ -14,7 +14,7 @@
  */
 import { InferenceError } from '../errors.js';
 import { Rng } from '../rng.js';
-import type { CandidateContext } from './imagine.js';
+import { writeClipIndices, type CandidateContext } from './imagine.js';
 import { latentSize, type ImaginationModel } from './model.js';
 
 export interface NameEvidenceRequest {
@@ -41,9 +41,8 @@ export interface NameEvidence {
   margin: number[];
   /** Per candidate: loss with the null object − loss with the named one. */
   overNull: number[];
-  /** Denoiser rows run (M · objects · levels) and wall time (ms, the `now` clock). */
+  /** Denoiser rows run (M · objects · levels). */
   rows: number;
-  ms: number;
 }
 
 /** Step 1: validates a request against the model; throws RangeError quoting the bad value. */
@@ -82,8 +81,7 @@ export function marginsOf(losses: readonly (readonly number[])[], compared: read
 }
 
 /** Runs steps 1–4. Deterministic for a given seed and model. */
-export async function nameEvidence(model: ImaginationModel, r: NameEvidenceRequest, now: () => number = () => performance.now()): Promise<NameEvidence> {
-  const t0 = now();
+export async function nameEvidence(model: ImaginationModel, r: NameEvidenceRequest): Promise<NameEvidence> {
   // 1. check
   checkNameEvidenceRequest(model, r);
   const spec = model.spec;
@@ -95,13 +93,27 @@ export async function nameEvidence(model: ImaginationModel, r: NameEvidenceReque
   const NL = N * L;
   const compared = spec.vocabulary.map((_, i) => i);
   const O = compared.length;
-  // 2. noise: one ε per level, shared by every candidate and object
+  // 2. noise: one ε per level, shared by every candidate and object; per (level, candidate) the
+  // noised latents x_t and the velocity target ε − x0, made once for all the objects compared
   const rng = new Rng(r.seed);
   const eps = r.tLevels.map(() => {
     const e = new Float32Array(NL);
     for (let i = 0; i < NL; i++) e[i] = rng.normal();
     return e;
   });
+  const noised = r.tLevels.map((t, l) =>
+    Array.from({ length: M }, (_, m) => {
+      const e = eps[l] as Float32Array;
+      const x0 = r.latents.subarray(m * NL, (m + 1) * NL);
+      const xt = new Float32Array(NL);
+      const target = new Float64Array(NL);
+      for (let i = 0; i < NL; i++) {
+        xt[i] = (1 - t) * (x0[i] as number) + t * (e[i] as number);
+        target[i] = (e[i] as number) - (x0[i] as number);
+      }
+      return { xt, target };
+    }),
+  );
   // rows: (level, candidate, object)
   const rows: { l: number; m: number; j: number }[] = [];
   r.tLevels.forEach((_, l) => {
@@ -120,27 +132,21 @@ export async function nameEvidence(model: ImaginationModel, r: NameEvidenceReque
     chunk.forEach(({ l, m, j }, b) => {
       const c = (r.contexts.length === 1 ? r.contexts[0] : r.contexts[m]) as CandidateContext;
       const t = r.tLevels[l] as number;
-      const e = eps[l] as Float32Array;
       lat.set(c.latents, b * Fr * L);
-      const o = (b * Fr + K) * L;
-      const x0 = r.latents.subarray(m * NL, (m + 1) * NL);
-      for (let i = 0; i < NL; i++) lat[o + i] = (1 - t) * (x0[i] as number) + t * (e[i] as number);
-      for (let f = 0; f < Fr; f++) {
-        idx[b * Fr + f] = f < K ? (c.indices[f] as number) : f - K + 1;
-        tArr[b * Fr + f] = f < K ? 0 : t;
-      }
+      lat.set((noised[l]?.[m] as { xt: Float32Array }).xt, (b * Fr + K) * L);
+      writeClipIndices(idx, b * Fr, c.indices, N);
+      tArr.fill(t, b * Fr + K, (b + 1) * Fr);
       obj[b] = BigInt(compared[j] as number);
     });
     const v = await model.denoise(lat, tArr, idx, obj, B, Fr);
     if (v.length !== B * Fr * L) throw new InferenceError(`denoiser returned ${v.length} values, expected ${B}*${Fr}*${L} = ${B * Fr * L}`, 'bad_output_shape');
     // 4. flow-matching loss per row against ε − x0
     chunk.forEach(({ l, m, j }, b) => {
-      const e = eps[l] as Float32Array;
-      const x0 = r.latents.subarray(m * NL, (m + 1) * NL);
+      const target = (noised[l]?.[m] as { target: Float64Array }).target;
       const o = (b * Fr + K) * L;
       let se = 0;
       for (let i = 0; i < NL; i++) {
-        const d = (v[o + i] as number) - ((e[i] as number) - (x0[i] as number));
+        const d = (v[o + i] as number) - (target[i] as number);
         se += d * d;
       }
       if (!Number.isFinite(se)) throw new InferenceError(`denoiser returned a non-finite value for candidate ${m}, object ${compared[j]}`, 'non_finite_output');
@@ -149,5 +155,5 @@ export async function nameEvidence(model: ImaginationModel, r: NameEvidenceReque
   }
   const losses = sums.map((row) => Array.from(row, (x) => x / r.tLevels.length));
   const { margin, overNull } = marginsOf(losses, compared, r.object);
-  return { compared, losses, margin, overNull, rows: rows.length, ms: now() - t0 };
+  return { compared, losses, margin, overNull, rows: rows.length };
 }
