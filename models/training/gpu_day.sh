@@ -1,16 +1,22 @@
 #!/usr/bin/env bash
 # A training day on a lent GPU machine, in one command: the dataset is written there by parallel
-# `dataset` processes while two denoisers train on it as it appears (`train.py dit --frames`,
-# encoding the frames on the GPU with the shipped encoder), side by side on the one GPU:
-#   A  the shipped denoiser, continued (its architecture), with the grounding loss;
-#   B  a wider, deeper denoiser from scratch, with the grounding loss and the box-weighted flow loss.
-# Each writes its averaged weights (TAG_dit.pt, what `train.py export` needs) and its live weights
-# (TAG_live.pt, float16) to OUT every --save-every steps and at the end, and logs to OUT/TAG.log.
+# `dataset` processes while denoisers (and, optionally, the decoder) train on it as it appears
+# (`train.py dit --frames`, encoding the frames on the GPU with the shipped encoder), side by side
+# on the one GPU. Runs, by tag:
+#   A    the shipped denoiser's architecture, continued from the shipped ONNX, grounding loss;
+#   B    width 160, 7 blocks (the day-6 denoiser), grounding + box-weighted flow loss;
+#   C    width 192, 7 blocks, grounding + box-weighted flow loss (averaged weights kept in float16:
+#        files that come back from the machine are limited to 16 MiB);
+#   DEC  the decoder alone, fine-tuned with the encoder frozen (`train.py dec`): drops in under any
+#        denoiser trained in the shipped latent space; writes OUT/ae.pt.
+# B and C start from scratch, or from INIT/TAG_dit.pt (a snapshot of an earlier day) when it exists.
+# Each denoiser writes its averaged weights (TAG_dit.pt, what `train.py export` needs) to OUT every
+# 1000 steps and at the end, and logs to OUT/TAG.log; the dataset processes log to OUT/gen.log.
 # Usage: models/training/gpu_day.sh OUT
 #   env: NODE (a node binary; default `node`), SEEDS (world seeds, A-B), GEN_PROCS, MINUTES (training
 #        minutes of each run), DEVICE (cuda), BATCH, AMP (1: bf16 autocast), PY (python3), DATA, RUNS,
-#        RUNS_TO (which runs: "A B"), INIT (a folder of TAG_dit.pt snapshots to continue from),
-#        A_LR, B_LR, B_WARMUP
+#        RUNS_TO (which runs, e.g. "B C DEC"; default "A B"), INIT, and per tag TAG_LR, TAG_WARMUP
+#        (A 2e-4/300, B 4e-4/1000, C 5e-4/1000, DEC 2e-4)
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 OUT=${1:?usage: gpu_day.sh OUT}
@@ -27,7 +33,7 @@ MIN_CLIPS=${MIN_CLIPS:-2000}
 AMP=${AMP:-1}
 RUNS_TO=${RUNS_TO:-A B}
 INIT=${INIT:-}
-mkdir -p "$OUT" "$DATA" "$RUNS/A" "$RUNS/B" /tmp/v4s_gen
+mkdir -p "$OUT" "$DATA" /tmp/v4s_gen
 log() { echo "$(date +%H:%M:%S) $*" | tee -a "$OUT/gen.log"; }
 
 a=${SEEDS%-*}; b=${SEEDS#*-}; per=$(( (b - a + PROCS) / PROCS ))
@@ -43,22 +49,36 @@ sleep 3  # every process writes DATA/meta.json first: let them, before the train
 amp=(); [ "$AMP" = 1 ] && amp=(--amp)
 common=(dit --device "$DEVICE" --frames "$DATA" --minutes "$MINUTES" --batch "$BATCH" --anneal "${amp[@]}"
   --ground 1.0 --ground-batch 64 --min-clips "$MIN_CLIPS" --snapshot "$OUT" --save-every 1000 --threads 2)
-# a run continues from INIT/TAG_dit.pt (a snapshot of an earlier day) when there is one
-for t in $RUNS_TO; do [ -f "$INIT/${t}_dit.pt" ] && cp "$INIT/${t}_dit.pt" "$RUNS/$t/dit.pt"; done
+declare -A arch=([B]="--scratch --dim 160 --depth 7 --heads 4 --box-weight 1.0"
+  [C]="--scratch --dim 192 --depth 7 --heads 4 --box-weight 1.0 --snapshot-half")
+declare -A lr=([A]=2e-4 [B]=4e-4 [C]=5e-4 [DEC]=2e-4) warm=([A]=300 [B]=1000 [C]=1000)
 pids=()
-if [[ " $RUNS_TO " == *" A "* ]]; then
-  PYTHONUNBUFFERED=1 $PY models/training/train.py "${common[@]}" --work "$RUNS/A" --tag A --lr "${A_LR:-2e-4}" --warmup 300 >"$OUT/A.log" 2>&1 &
+for t in $RUNS_TO; do
+  mkdir -p "$RUNS/$t"
+  v=${t}_LR; l=${!v:-${lr[$t]:-}}
+  v=${t}_WARMUP; w=${!v:-${warm[$t]:-}}
+  if [ "$t" = DEC ]; then
+    # the shipped autoencoder, then the decoder on the shards finished so far (20, or what two
+    # minutes gave) and those still to come
+    ( $PY models/training/train.py ae --minutes 0 --work "$RUNS/DEC" &&
+      for _ in $(seq 24); do [ "$(ls "$DATA"/shard_*/standoff.npy 2>/dev/null | wc -l)" -ge 20 ] && break; sleep 5; done &&
+      PYTHONUNBUFFERED=1 $PY models/training/train.py dec --device "$DEVICE" --data "$DATA" --work "$RUNS/DEC" \
+        --minutes "$(awk "BEGIN { print $MINUTES - 1 }")" --batch "$BATCH" --lr "$l" --anneal --threads 2 &&
+      cp "$RUNS/DEC/ae.pt" "$OUT/ae.pt" ) >"$OUT/DEC.log" 2>&1 &
+  else
+    # a run continues from INIT/TAG_dit.pt (a snapshot of an earlier day) when there is one
+    [ -n "$INIT" ] && [ -f "$INIT/${t}_dit.pt" ] && cp "$INIT/${t}_dit.pt" "$RUNS/$t/dit.pt"
+    PYTHONUNBUFFERED=1 $PY models/training/train.py "${common[@]}" --work "$RUNS/$t" --tag "$t" --lr "$l" --warmup "$w" \
+      ${arch[$t]:-} >"$OUT/$t.log" 2>&1 &
+  fi
   pids+=($!)
-fi
-if [[ " $RUNS_TO " == *" B "* ]]; then
-  PYTHONUNBUFFERED=1 $PY models/training/train.py "${common[@]}" --work "$RUNS/B" --tag B --lr "${B_LR:-4e-4}" --warmup "${B_WARMUP:-1000}" \
-    --scratch --dim 160 --depth 7 --heads 4 --box-weight 1.0 >"$OUT/B.log" 2>&1 &
-  pids+=($!)
-fi
+done
 
-for p in "${gen[@]}"; do wait "$p" || log "a dataset process failed ($p)"; done
-log "dataset done: $(cat /tmp/v4s_gen/*.log | grep -c '^shard_') shards"
-tail -n 1 /tmp/v4s_gen/*.log >>"$OUT/gen.log"
 rcs=""
 for p in "${pids[@]}"; do wait "$p"; rcs="$rcs $?"; done
 log "training runs ($RUNS_TO) ended, exit codes:$rcs"
+# the dataset processes stop with the training: what they wrote is what was trained on
+for p in "${gen[@]}"; do kill "$p" 2>/dev/null; done
+wait 2>/dev/null
+log "dataset: $(ls "$DATA"/shard_*/standoff.npy 2>/dev/null | wc -l) finished shards"
+tail -q -n 1 /tmp/v4s_gen/*.log >>"$OUT/gen.log"

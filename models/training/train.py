@@ -46,10 +46,16 @@ def log(*a):
 # ----------------------------------------------------------------------------------------------
 # data
 # ----------------------------------------------------------------------------------------------
+def finished_shards(data_dir):
+    """The shard directories of a dataset whose last file (standoff.npy) exists: a `dataset` process
+    writing beside the training run leaves a shard unfinished until then."""
+    return sorted(d for d in glob.glob(os.path.join(data_dir, "shard_*")) if os.path.exists(os.path.join(d, "standoff.npy")))
+
+
 def load_shards(data_dir):
-    shards = sorted(glob.glob(os.path.join(data_dir, "shard_*")))
+    shards = finished_shards(data_dir)
     if not shards:
-        raise SystemExit(f"no shard_* directories in {data_dir!r}")
+        raise SystemExit(f"no finished shard_* directories in {data_dir!r}")
     meta = json.load(open(os.path.join(data_dir, "meta.json")))
     out = []
     for s in shards:
@@ -229,7 +235,14 @@ def stage_dec(a):
     def save():
         torch.save({"enc": enc.state_dict(), "dec": dec.state_dict(), "opt": s.get("opt"), "dec_opt": opt.state_dict(), "step": step, "dec_steps": dec_steps}, ck)
 
+    t_refresh = t_start + a.refresh_s
     while time.time() < t_end and step < a.max_steps:
+        if time.time() > t_refresh:  # shards a `dataset` process beside this run finished since
+            n_old = len(shards)
+            shards = load_shards(a.data)[1]
+            if len(shards) > n_old:
+                log(f"dec: {len(shards)} shards of {a.data}")
+            t_refresh = time.time() + a.refresh_s
         x = sample_frames(shards, rng, a.batch, dev)
         with torch.no_grad():
             z = enc.net(x * 2 - 1)
@@ -460,7 +473,7 @@ class StreamedClips:
     @torch.no_grad()
     def refresh(self):
         """Encodes the shards finished since the last call; returns how many clips were added."""
-        done = sorted(d for d in glob.glob(os.path.join(self.dir, "shard_*")) if os.path.exists(os.path.join(d, "standoff.npy")) and d not in self.seen)
+        done = [d for d in finished_shards(self.dir) if d not in self.seen]
         if not done:
             return 0
         t0 = time.time()
@@ -613,8 +626,11 @@ def stage_dit(a):
             # small copies for a machine whose files come back size-limited: the averaged weights
             # (what export ships) with what export records, and the live weights in float16
             cpu = lambda d: {k: v.detach().cpu() for k, v in d.items()}  # noqa: E731
-            save_atomic({"ema": cpu(ema if ema is not None else den.state_dict()), "step": step, "arch": arch, **extra}, os.path.join(a.snapshot, f"{a.tag}_dit.pt"))
-            save_atomic({"den": {k: (v.half() if v.dtype.is_floating_point else v) for k, v in cpu(den.state_dict()).items()}, "step": step}, os.path.join(a.snapshot, f"{a.tag}_live.pt"))
+            half = lambda d: {k: (v.half() if v.dtype.is_floating_point else v) for k, v in d.items()}  # noqa: E731
+            avg = cpu(ema if ema is not None else den.state_dict())
+            save_atomic({"ema": half(avg) if a.snapshot_half else avg, "step": step, "arch": arch, **extra}, os.path.join(a.snapshot, f"{a.tag}_dit.pt"))
+            if a.snapshot_live:
+                save_atomic({"den": half(cpu(den.state_dict())), "step": step}, os.path.join(a.snapshot, f"{a.tag}_live.pt"))
 
     t_last = time.time()
     while time.time() < t_end and step < a.max_steps:
@@ -727,7 +743,7 @@ def main():
     p.add_argument("--frames", default="", help="dit: encode the clips of this dataset directory on --device as its shards appear (instead of WORK/latents.npy)")
     p.add_argument("--min-clips", type=int, default=1, help="dit --frames: wait for this many clips before the first step")
     p.add_argument("--wait-data", type=float, default=5.0, help="dit --frames: minutes to wait for --min-clips")
-    p.add_argument("--refresh-s", type=float, default=20.0, help="dit --frames: seconds between looks for new shards")
+    p.add_argument("--refresh-s", type=float, default=20.0, help="dit --frames, dec: seconds between looks for new shards")
     p.add_argument("--dim", type=int, default=0, help="dit, new runs: denoiser width (default CFG's 128)")
     p.add_argument("--depth", type=int, default=0, help="dit, new runs: denoiser blocks (default CFG's 6)")
     p.add_argument("--heads", type=int, default=0, help="dit, new runs: attention heads (default CFG's 4)")
@@ -735,8 +751,10 @@ def main():
     p.add_argument("--warmup", type=int, default=500, help="dit: learning-rate warm-up steps")
     p.add_argument("--amp", action="store_true", help="dit on cuda: bfloat16 autocast")
     p.add_argument("--save-every", type=int, default=500, help="dit: steps between checkpoints")
-    p.add_argument("--snapshot", default="", help="dit: also write TAG_dit.pt (averaged weights, what export needs) and TAG_live.pt (float16) to this directory at each checkpoint")
+    p.add_argument("--snapshot", default="", help="dit: also write TAG_dit.pt (the averaged weights, what export needs) to this directory at each checkpoint")
     p.add_argument("--tag", default="dit", help="dit --snapshot: file name prefix")
+    p.add_argument("--snapshot-half", action="store_true", help="dit --snapshot: store the averaged weights in float16 (a 4.8 M-parameter denoiser is 19 MB in float32)")
+    p.add_argument("--snapshot-live", action="store_true", help="dit --snapshot: also write TAG_live.pt, the live weights in float16")
     p.add_argument("--max-clips", type=int, default=0, help="encode: at most this many clips (0 = all)")
     p.add_argument("--no-flip", action="store_true", help="encode: skip the mirrored copy of each clip")
     a = p.parse_args()
