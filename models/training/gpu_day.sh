@@ -35,6 +35,7 @@ RUNS_TO=${RUNS_TO:-A B}
 INIT=${INIT:-}
 mkdir -p "$OUT" "$DATA" /tmp/v4s_gen
 log() { echo "$(date +%H:%M:%S) $*" | tee -a "$OUT/gen.log"; }
+finished() { ls "$DATA"/shard_*/standoff.npy 2>/dev/null | wc -l; }  # shards whose last file exists
 
 a=${SEEDS%-*}; b=${SEEDS#*-}; per=$(( (b - a + PROCS) / PROCS ))
 log "dataset: seeds $SEEDS in $PROCS processes of about $per worlds, into $DATA"
@@ -61,7 +62,7 @@ for t in $RUNS_TO; do
     # the shipped autoencoder, then the decoder on the shards finished so far (20, or what two
     # minutes gave) and those still to come
     ( $PY models/training/train.py ae --minutes 0 --work "$RUNS/DEC" &&
-      for _ in $(seq 24); do [ "$(ls "$DATA"/shard_*/standoff.npy 2>/dev/null | wc -l)" -ge 20 ] && break; sleep 5; done &&
+      for _ in $(seq 24); do [ "$(finished)" -ge 20 ] && break; sleep 5; done &&
       PYTHONUNBUFFERED=1 $PY models/training/train.py dec --device "$DEVICE" --data "$DATA" --work "$RUNS/DEC" \
         --minutes "$(awk "BEGIN { print $MINUTES - 1 }")" --batch "$BATCH" --lr "$l" --anneal --threads 2 &&
       cp "$RUNS/DEC/ae.pt" "$OUT/ae.pt" ) >"$OUT/DEC.log" 2>&1 &
@@ -80,5 +81,5 @@ log "training runs ($RUNS_TO) ended, exit codes:$rcs"
 # the dataset processes stop with the training: what they wrote is what was trained on
 for p in "${gen[@]}"; do kill "$p" 2>/dev/null; done
 wait 2>/dev/null
-log "dataset: $(ls "$DATA"/shard_*/standoff.npy 2>/dev/null | wc -l) finished shards"
+log "dataset: $(finished) finished shards"
 tail -q -n 1 /tmp/v4s_gen/*.log >>"$OUT/gen.log"

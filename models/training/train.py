@@ -57,11 +57,12 @@ def load_shards(data_dir):
     if not shards:
         raise SystemExit(f"no finished shard_* directories in {data_dir!r}")
     meta = json.load(open(os.path.join(data_dir, "meta.json")))
-    out = []
-    for s in shards:
-        d = {n: np.load(os.path.join(s, n + ".npy"), mmap_mode="r") for n in ("frames", "indices", "object", "boxes")}
-        out.append(d)
-    return meta, out
+    return meta, [open_shard(d) for d in shards]
+
+
+def open_shard(shard_dir):
+    """One shard's arrays, memory-mapped: frames, indices, object, boxes."""
+    return {n: np.load(os.path.join(shard_dir, n + ".npy"), mmap_mode="r") for n in ("frames", "indices", "object", "boxes")}
 
 
 def to_float(frames_u8):
@@ -209,6 +210,7 @@ def stage_dec(a):
     little Gaussian noise (up to --dec-noise of the latent std) so that the decoder also renders
     the slightly off-manifold latents the sampler produces."""
     meta, shards = load_shards(a.data)
+    seen = set(finished_shards(a.data))
     dev = torch.device(a.device)
     ck = os.path.join(a.work, "ae.pt")
     if not os.path.exists(ck):
@@ -238,9 +240,10 @@ def stage_dec(a):
     t_refresh = t_start + a.refresh_s
     while time.time() < t_end and step < a.max_steps:
         if time.time() > t_refresh:  # shards a `dataset` process beside this run finished since
-            n_old = len(shards)
-            shards = load_shards(a.data)[1]
-            if len(shards) > n_old:
+            new = [d for d in finished_shards(a.data) if d not in seen]
+            if new:
+                shards += [open_shard(d) for d in new]
+                seen.update(new)
                 log(f"dec: {len(shards)} shards of {a.data}")
             t_refresh = time.time() + a.refresh_s
         x = sample_frames(shards, rng, a.batch, dev)
@@ -624,7 +627,7 @@ def stage_dit(a):
         save_atomic(st, ck)
         if a.snapshot:
             # small copies for a machine whose files come back size-limited: the averaged weights
-            # (what export ships) with what export records, and the live weights in float16
+            # (what export ships) with what export records, and on request the live weights in float16
             cpu = lambda d: {k: v.detach().cpu() for k, v in d.items()}  # noqa: E731
             half = lambda d: {k: (v.half() if v.dtype.is_floating_point else v) for k, v in d.items()}  # noqa: E731
             avg = cpu(ema if ema is not None else den.state_dict())
