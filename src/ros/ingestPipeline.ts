@@ -105,6 +105,8 @@ export class CameraIngest {
   readonly diagnostics: IngestDiagnostics;
   /** Rejected /tf transforms and odometry messages (not camera frames), by code. */
   readonly poseInputErrors: Record<string, number> = {};
+  /** Camera-frame rejection codes already logged (the first frame of each code is logged; all are counted). */
+  private readonly loggedRejections = new Set<string>();
   private readonly logger: IngestLogger;
   private readonly stampAhead: { clockNs: () => bigint; maxAheadNs: bigint } | undefined;
   private unsubscribers: (() => void)[] = [];
@@ -135,6 +137,7 @@ export class CameraIngest {
     const ingestor = this.ingestor;
     this.pipeline = new IngestPipeline<CameraMessage>({
       processor: {
+        check: (m) => ingestor.check(m),
         thumbnail: (m) => ingestor.thumbnail(m),
         fit: (m) => (isCompressed(m) ? ingestor.fitCompressedAsync(m) : ingestor.fitImage(m)),
       },
@@ -142,6 +145,7 @@ export class CameraIngest {
       gate: new KeyframeGate(p.gate),
       buffer: this.buffer,
       queueCapacity: p.queueCapacity,
+      onReject: (code, _e, _index, message) => this.warnFirstRejection(code, message),
       ...(this.stampAhead !== undefined ? { stampAhead: this.stampAhead } : {}),
     });
     this.diagnostics = new IngestDiagnostics(this.pipeline.counters, this.buffer);
@@ -185,6 +189,12 @@ export class CameraIngest {
     } catch (e) {
       this.countPoseInputError(e, this.params.odomTopic);
     }
+  }
+
+  private warnFirstRejection(code: string, message: string): void {
+    if (this.loggedRejections.has(code)) return;
+    this.loggedRejections.add(code);
+    this.logger.warn(`camera frame rejected (${code}): ${message} (further '${code}' frames are only counted)`);
   }
 
   private countPoseInputError(e: unknown, where: string): void {

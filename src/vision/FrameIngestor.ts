@@ -26,7 +26,7 @@ import {
   validateModelCamera,
 } from '../core/context/cameraFit.js';
 import type { Thumbnail } from '../core/context/keyframeGate.js';
-import { type Codec, type CompressedImageLike, type CompressedProbe, type ImageLike, type RawLayout, probeCompressed, rawLayout } from './imageFormat.js';
+import { type Codec, type CompressedImageLike, type CompressedProbe, type ImageLike, type RawLayout, checkRawImage, probeCompressed, rawLayout } from './imageFormat.js';
 import { type Cv, asBuffer, isOpenCvAvailable, loadOpenCv } from './opencv.js';
 import { rawThumbnail, resampleRawToRgb } from './resample.js';
 
@@ -169,6 +169,17 @@ export class FrameIngestor {
     if (this.warned.has(key)) return;
     this.warned.add(key);
     this.onWarning(message);
+  }
+
+  /**
+   * The cheap checks of one camera message, run on every frame before the keyframe gate: header
+   * fields and the first (and, for JPEG/PNG, last) bytes only; no pixel is decoded or copied.
+   * Raw: size, encoding, step, data length (checkRawImage); compressed: format, magic bytes,
+   * header size (probeCompressed). Throws BadFrameError with the codes of those two functions.
+   */
+  check(msg: ImageLike | CompressedImageLike): void {
+    if (isCompressed(msg)) probeCompressed(msg, this.topic);
+    else checkRawImage(msg, this.topic);
   }
 
   /** Raw or compressed, by the message's shape. Throws BadFrameError. */

@@ -53,7 +53,8 @@ export interface RawLayout {
   data: Uint8Array;
 }
 
-interface EncodingInfo {
+/** How one raw encoding lays out a pixel. */
+export interface EncodingInfo {
   bytesPerPixel: number;
   kind: '8bit' | 'mono16';
   r: number;
@@ -113,33 +114,61 @@ export function checkDimensions(width: number, height: number, what: string, top
   }
 }
 
+/** Own keys only: a frame whose encoding is 'constructor' or '__proto__' must not find Object's. */
+function lookup<T>(table: Readonly<Record<string, T>>, key: string): T | undefined {
+  return typeof key === 'string' && Object.prototype.hasOwnProperty.call(table, key) ? table[key] : undefined;
+}
+
+/** Length of a message's data field; 0 when it has none (a message missing its bytes). */
+function dataLength(data: unknown): number {
+  const n = (data as { length?: unknown } | null | undefined)?.length;
+  return typeof n === 'number' && Number.isInteger(n) && n >= 0 ? n : 0;
+}
+
+/** Bytes per pixel as the step message words it: '3 ch' for 8-bit, '1 ch × 2 B' for mono16. */
+function pixelWords(info: EncodingInfo): string {
+  return info.kind === 'mono16' ? '1 ch × 2 B' : `${info.bytesPerPixel} ch`;
+}
+
 /**
- * Validates a raw Image and returns how to read it. Throws BadFrameError with code
+ * The cheap checks of a raw Image, on its header fields and the length of its data only (no
+ * pixel is read, nothing is copied): size sane, encoding known and supported, step ≥ width ×
+ * bytes per pixel, data long enough for `height` rows of `step`. Runs on every camera frame
+ * before the keyframe gate. Returns the encoding's layout. Throws BadFrameError with code
  * 'bad_dimensions' | 'zero_size' | 'too_large' | 'unknown_encoding' | 'unsupported_encoding' |
  * 'step_too_small' | 'truncated'. Data may end right after the last row's pixels (the last
  * row's padding may be missing).
  */
-export function rawLayout(msg: ImageLike, topic = '?'): RawLayout {
+export function checkRawImage(msg: ImageLike, topic = '?'): EncodingInfo {
   const { width, height, encoding, step } = msg;
   checkDimensions(width, height, `image ${width}x${height} ${encoding}`, topic);
-  const info = RAW_ENCODINGS[encoding];
+  const info = lookup(RAW_ENCODINGS, encoding);
   if (info === undefined) {
-    const refused = REFUSED_ENCODINGS[encoding];
+    const refused = lookup(REFUSED_ENCODINGS, encoding);
     if (refused !== undefined) throw new BadFrameError(`encoding '${encoding}' is not supported: ${refused} ${tag(topic)}`, 'unsupported_encoding');
     throw new BadFrameError(`unknown encoding '${encoding}' (supported: ${Object.keys(RAW_ENCODINGS).join(', ')}) ${tag(topic)}`, 'unknown_encoding');
   }
   const rowBytes = width * info.bytesPerPixel;
-  const data = asBytes(msg.data);
   if (!Number.isInteger(step) || step < rowBytes) {
-    throw new BadFrameError(`step ${step} < width*channels ${rowBytes} (${width}x${info.bytesPerPixel} ${encoding}) ${tag(topic)}`, 'step_too_small');
+    throw new BadFrameError(`expected step >= ${rowBytes} (${width} px × ${pixelWords(info)}, ${encoding}), found ${step} ${tag(topic)}`, 'step_too_small');
   }
   const needed = (height - 1) * step + rowBytes;
-  if (data.length < needed) {
+  const length = dataLength(msg.data);
+  if (length < needed) {
     throw new BadFrameError(
-      `data has ${data.length} bytes < ${needed} needed for ${height} rows of step ${step} (${width}x${height} ${encoding}) ${tag(topic)}`,
+      `expected data >= ${needed} bytes (${height} rows of step ${step}, the last without padding; ${width}x${height} ${encoding}), found ${length} ${tag(topic)}`,
       'truncated',
     );
   }
+  return info;
+}
+
+/**
+ * Validates a raw Image (checkRawImage: same codes) and returns how to read it.
+ */
+export function rawLayout(msg: ImageLike, topic = '?'): RawLayout {
+  const info = checkRawImage(msg, topic);
+  const { width, height, encoding, step } = msg;
   return {
     width,
     height,
@@ -151,7 +180,7 @@ export function rawLayout(msg: ImageLike, topic = '?'): RawLayout {
     b: info.b,
     bigEndian: msg.is_bigendian === true || (typeof msg.is_bigendian === 'number' && msg.is_bigendian !== 0),
     encoding,
-    data,
+    data: asBytes(msg.data),
   };
 }
 
@@ -188,14 +217,17 @@ export function codecFromFormat(format: string, topic = '?'): Codec | undefined 
 }
 
 /**
- * Reads codec and size from a CompressedImage without decoding it. The codec comes from the
- * data's magic bytes (the format string only has to name jpeg or png, or be empty). Throws
+ * Reads codec and size from a CompressedImage without decoding it: the compressed frame's cheap
+ * checks, run on every camera frame before the keyframe gate (the format string, the magic
+ * bytes, the JPEG markers up to the start-of-frame header or the PNG IHDR and its CRC, the end
+ * marker in the last bytes). The codec comes from the data's magic bytes (the format string
+ * only has to name jpeg or png, or be empty). Throws
  * BadFrameError 'unknown_encoding' | 'unsupported_encoding' | 'truncated' | 'corrupt_jpeg' |
  * 'corrupt_png' | 'zero_size' | 'too_large'.
  */
 export function probeCompressed(msg: CompressedImageLike, topic = '?'): CompressedProbe {
-  const declared = codecFromFormat(msg.format, topic);
-  const d = asBytes(msg.data);
+  const declared = codecFromFormat(typeof msg.format === 'string' ? msg.format : '', topic);
+  const d = dataLength(msg.data) === 0 ? new Uint8Array(0) : asBytes(msg.data);
   const what = `compressed image (format '${msg.format}', ${d.length} bytes)`;
   if (d.length < 4) throw new BadFrameError(`${what}: too short to hold an image ${tag(topic)}`, 'truncated');
   let probe: CompressedProbe;

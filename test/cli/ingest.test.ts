@@ -12,7 +12,7 @@ import { nsToTime, secondsToNs } from '../../src/core/tf/stamp.js';
 import { CameraIngest } from '../../src/ros/ingestPipeline.js';
 import { isOpenCvAvailable, loadOpenCv } from '../../src/vision/opencv.js';
 import { makeImage, skipWithoutOpenCv } from '../vision/images.js';
-import { type BagEntry, writeBag } from './cameraBag.js';
+import { BROKEN_RAW, brokenCompressed, cameraBagEntries, countCodes, mixedCompressedBagEntries, mixedRawBagEntries, writeBag } from './cameraBag.js';
 
 const usage = (re: RegExp) => (e: unknown) => e instanceof UsageError && re.test(e.message);
 const stamp = (t: number) => nsToTime(secondsToNs(t));
@@ -121,32 +121,6 @@ describe('cli/ingest on a rosbag2 MCAP (the real command)', function () {
   const dir = mkdtempSync(join(tmpdir(), 'ingest-bag-'));
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  function cameraBagEntries(camera: (i: number, t: number) => { type: string; message: Record<string, unknown> }): BagEntry[] {
-    const e: BagEntry[] = [];
-    const tfStatic = {
-      transforms: [{ header: { stamp: stamp(0), frame_id: 'base_link' }, child_frame_id: 'camera_optical', transform: { translation: { x: 0.1, y: 0, z: 0.5 }, rotation: { x: 0, y: 0, z: 0, w: 1 } } }],
-    };
-    e.push({ topic: '/tf_static', type: 'tf2_msgs/msg/TFMessage', logTimeNs: 0n, message: tfStatic });
-    const k = [160, 0, 79.5, 0, 160, 59.5, 0, 0, 1];
-    const info = { header: { stamp: stamp(0), frame_id: 'camera_optical' }, height: 120, width: 160, distortion_model: 'plumb_bob', d: [0, 0, 0, 0, 0], k, r: [1, 0, 0, 0, 1, 0, 0, 0, 1], p: [160, 0, 79.5, 0, 0, 160, 59.5, 0, 0, 0, 1, 0], binning_x: 0, binning_y: 0, roi: { x_offset: 0, y_offset: 0, height: 0, width: 0, do_rectify: false } };
-    e.push({ topic: '/camera/camera_info', type: 'sensor_msgs/msg/CameraInfo', logTimeNs: 0n, message: info });
-    for (let i = 0; i <= 200; i++) {
-      const t = i / 50; // /tf at 50 Hz: driving 0.6 m/s along odom x (0.06 m between camera frames)
-      const q = yawToQuaternion(0);
-      e.push({
-        topic: '/tf',
-        type: 'tf2_msgs/msg/TFMessage',
-        logTimeNs: secondsToNs(t),
-        message: { transforms: [{ header: { stamp: stamp(t), frame_id: 'odom' }, child_frame_id: 'base_link', transform: { translation: { x: 0.6 * t, y: 0, z: 0 }, rotation: q } }] },
-      });
-      if (i % 5 === 0) {
-        const c = camera(i / 5, t); // camera at 10 Hz
-        e.push({ topic: c.type.endsWith('CompressedImage') ? '/camera/image_raw/compressed' : '/camera/image_raw', type: c.type, logTimeNs: secondsToNs(t) + 1000n, message: { header: { stamp: stamp(t), frame_id: 'camera_optical' }, ...c.message } });
-      }
-    }
-    return e;
-  }
-
   it('prints {received, admitted, rejected_by_reason, buffer, ms_per_frame} and writes --json', async () => {
     const img = makeImage('rgb8', 160, 120, { pad: 4 });
     const bagPath = join(dir, 'raw.mcap');
@@ -164,8 +138,9 @@ describe('cli/ingest on a rosbag2 MCAP (the real command)', function () {
     assert.deepEqual(JSON.parse(readFileSync(jsonPath, 'utf8')), s);
     assert.equal(s.received, 41);
     // frames every 0.06 m → a keyframe every 5th frame (0.30 m ≥ 0.25 m): 0, 5, 10, … 40. Frame 13
-    // (bayer_rggb8) is no keyframe: the gate skips it before decoding, so it is not rejected.
-    assert.deepEqual(s.rejected_by_reason, {});
+    // (bayer_rggb8) is no keyframe, but every frame is checked before the gate: it is rejected.
+    assert.deepEqual(s.rejected_by_reason, { unknown_encoding: 1 });
+    assert.deepEqual(s.skipped_by_reason, { unchanged: 31 });
     assert.equal(s.admitted, 9);
     assert.deepEqual(s.buffer.oldest_index, 0);
     assert.equal(s.buffer.frames, 9);
@@ -173,9 +148,56 @@ describe('cli/ingest on a rosbag2 MCAP (the real command)', function () {
     assert.ok(s.ms_per_frame > 0 && s.ms_per_frame < 100);
     assert.match(r.stderr, /camera: \/camera\/image_raw \(sensor_msgs\/msg\/Image, 41 messages\)/);
     assert.match(r.stderr, /intrinsics: \/camera\/camera_info/);
+    assert.match(r.stderr, /ingest: warning: camera frame rejected \(unknown_encoding\): frame 13 \(stamp 1\.300 s\): unknown encoding 'bayer_rggb8' \(supported: [^)]*\) \[topic=\/camera\/image_raw\] \(further 'unknown_encoding' frames are only counted\)/);
   });
 
-  it('counts bad frames that reach decoding (keyframes 5 and 11 are broken)', async () => {
+  it('counts every broken raw frame by its code, whatever the gate decides, and admits the good ones', async () => {
+    const bagPath = join(dir, 'mixed_raw.mcap');
+    await writeBag(bagPath, mixedRawBagEntries());
+    const r = spawnSync(process.execPath, [mainJs, 'ingest', '--bag', bagPath], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    const s = JSON.parse(r.stdout);
+    const broken = Object.keys(BROKEN_RAW).length;
+    assert.equal(s.received, 41);
+    assert.deepEqual(s.rejected_by_reason, countCodes(BROKEN_RAW));
+    assert.deepEqual(s.rejected_by_reason, { truncated: 2, step_too_small: 2, unknown_encoding: 1, zero_size: 1, too_large: 1, unsupported_encoding: 1 });
+    // the good frames (rgb8, bgr8, rgba8, mono8, mono16; odd ones padded) are admitted as before:
+    // every keyframe 0, 5, … 40; the other good frames are skipped by the gate
+    assert.equal(s.admitted, 9);
+    assert.equal(s.buffer.frames, 9);
+    assert.deepEqual([s.buffer.oldest_index, s.buffer.newest_index], [0, 40]);
+    assert.deepEqual(s.skipped_by_reason, { unchanged: 41 - 9 - broken });
+    assert.equal(s.dropped, 0);
+    // the first frame of each code is quoted on stderr with its index, stamp, values and topic
+    assert.match(r.stderr, /camera frame rejected \(step_too_small\): frame 2 \(stamp 0\.200 s\): expected step >= 640 \(160 px × 4 ch, rgba8\), found 100 \[topic=\/camera\/image_raw\]/);
+    assert.match(r.stderr, /camera frame rejected \(truncated\): frame 1 \(stamp 0\.100 s\): expected data >= 58076 bytes \(120 rows of step 484, the last without padding; 160x120 bgr8\), found 1000 \[topic=\/camera\/image_raw\]/);
+    assert.match(r.stderr, /camera frame rejected \(too_large\): frame 6 \(stamp 0\.600 s\): image 100000x100000 rgb8: size 100000x100000 exceeds the limit/);
+    assert.equal((r.stderr.match(/camera frame rejected/g) ?? []).length, 6, 'one line per code');
+  });
+
+  it('counts every broken compressed frame by its code and admits the good JPEG and PNG frames', async function () {
+    skipWithoutOpenCv(this, isOpenCvAvailable());
+    const cv = loadOpenCv();
+    const raw = makeImage('bgr8', 160, 120);
+    const mat = new cv.Mat(120, 160, cv.CV_8UC3, Buffer.from(raw.data.buffer), raw.step);
+    const jpeg = new Uint8Array(cv.imencode('.jpg', mat, [cv.IMWRITE_JPEG_QUALITY, 85]));
+    const png = new Uint8Array(cv.imencode('.png', mat));
+    const bagPath = join(dir, 'mixed_compressed.mcap');
+    await writeBag(bagPath, mixedCompressedBagEntries(jpeg, png));
+    const r = spawnSync(process.execPath, [mainJs, 'ingest', '--bag', bagPath], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    const s = JSON.parse(r.stdout);
+    const broken = brokenCompressed(jpeg, png);
+    assert.equal(s.received, 41);
+    assert.deepEqual(s.rejected_by_reason, countCodes(broken));
+    assert.deepEqual(s.rejected_by_reason, { corrupt_jpeg: 1, corrupt_png: 2, unknown_encoding: 2, truncated: 2, unsupported_encoding: 1, too_large: 1 });
+    assert.equal(s.admitted, 9);
+    assert.deepEqual(s.skipped_by_reason, { unchanged: 41 - 9 - Object.keys(broken).length });
+    assert.match(r.stderr, /camera frame rejected \(corrupt_jpeg\): frame 1 \(stamp 0\.100 s\): compressed image \(format 'rgb8; jpeg compressed bgr8', 64 bytes\): starts with 00 25 4A 6F, neither a JPEG/);
+    assert.match(r.stderr, /camera frame rejected \(too_large\): frame 9 .*65000x65000 exceeds the limit/);
+  });
+
+  it('broken keyframes (5 and 11) are counted and the next frame becomes the keyframe', async () => {
     const img = makeImage('bgr8', 160, 120);
     const bagPath = join(dir, 'bad.mcap');
     await writeBag(

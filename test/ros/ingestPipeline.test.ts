@@ -91,6 +91,57 @@ describe('ros/ingestPipeline CameraInfo + TF + camera → buffer', () => {
     none.close();
   });
 
+  it('checks every frame before the gate: broken frames between keyframes are counted by code in the summary and /diagnostics', async () => {
+    const warnings: string[] = [];
+    const ing = new CameraIngest(MODEL, { rawBackend: 'js', poseSource: 'none', imageTopic: '/cam/image_raw', gate: { maxIntervalS: 1 } }, { warn: (m) => warnings.push(m) });
+    const good = image(0);
+    const broken: CameraMessage[] = [
+      { ...good, data: good.data.subarray(0, 100) }, // truncated
+      { ...good, step: 200 }, // step_too_small: bgr8 96 px needs 288
+      { ...good, encoding: 'bayer_rggb8' }, // unknown_encoding
+      { ...good, width: 0, height: 0, step: 0, data: new Uint8Array(0) }, // zero_size
+      { ...good, width: 100_000, height: 100_000, step: 300_000 }, // too_large
+      { ...good, data: good.data.subarray(0, 100) }, // truncated again
+    ];
+    ing.handleImage(good);
+    await ing.idle();
+    assert.equal(ing.diagnostics.status().level, 0);
+    broken.forEach((m, i) => ing.handleImage({ ...m, header: { stamp: stamp(0.1 * (i + 1)), frame_id: 'camera_optical' } }));
+    await ing.idle();
+    // the gate would have skipped all of them (less than maxIntervalS after frame 0): still rejected
+    assert.deepEqual(ing.summary().rejected_by_reason, { truncated: 2, step_too_small: 1, unknown_encoding: 1, zero_size: 1, too_large: 1 });
+    assert.deepEqual(ing.summary().skipped_by_reason, {});
+    // a stream of broken frames is no camera: the action's staleness check still sees frame 0 as the newest usable one
+    assert.equal(ing.pipeline.counters.lastUsableStampNs, 0n);
+    const st = ing.diagnostics.status();
+    assert.equal(st.level, 2, st.message); // every frame since the last report was rejected
+    assert.match(st.message, /all 6 frames since the last report were rejected \(most common: truncated\); last: frame 6 \(stamp 0\.600 s\): expected data >= 20736 bytes .*found 100 \[topic=\/cam\/image_raw\]/);
+    const value = (k: string) => st.values.find((v) => v.key === k)?.value;
+    assert.deepEqual([value('frames_rejected'), value('rejected.truncated'), value('rejected.step_too_small'), value('rejected.too_large')], ['6', '2', '1', '1']);
+    ing.handleImage({ ...good, header: { stamp: stamp(1), frame_id: 'camera_optical' } });
+    await ing.idle();
+    assert.equal(ing.summary().admitted, 2);
+    assert.equal(ing.pipeline.counters.lastUsableStampNs, secondsToNs(1));
+    // logged once per code, naming the frame
+    const rejections = warnings.filter((w) => w.startsWith('camera frame rejected'));
+    assert.equal(rejections.length, 5);
+    assert.match(rejections[1] ?? '', /^camera frame rejected \(step_too_small\): frame 2 \(stamp 0\.200 s\): expected step >= 288 \(96 px × 3 ch, bgr8\), found 200 \[topic=\/cam\/image_raw\] \(further 'step_too_small' frames are only counted\)$/);
+    ing.close();
+  });
+
+  it('broken frames never take a place in the queue: a burst of them drops no good frame', async () => {
+    const ing = new CameraIngest(MODEL, { rawBackend: 'js', poseSource: 'none', queueCapacity: 2, gate: { maxIntervalS: 1 } });
+    ing.handleImage(image(0));
+    for (let i = 1; i <= 10; i++) ing.handleImage({ ...image(i / 100), encoding: '16UC1' });
+    ing.handleImage(image(2));
+    await ing.idle();
+    const s = ing.summary();
+    assert.deepEqual(s.rejected_by_reason, { unsupported_encoding: 10 });
+    assert.equal(s.dropped, 0);
+    assert.equal(s.admitted, 2);
+    ing.close();
+  });
+
   it('compressed camera messages go through the async JPEG path', async function () {
     skipWithoutOpenCv(this, isOpenCvAvailable());
     const cv = loadOpenCv();

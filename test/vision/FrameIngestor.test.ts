@@ -77,6 +77,29 @@ describe('vision/FrameIngestor (pure-JS paths)', () => {
     assert.throws(() => ing.thumbnail({ ...makeImage('rgb8', 4, 4), width: 0, height: 0 }), bad('zero_size'));
   });
 
+  it('check(): the cheap checks, raw and compressed, without decoding', () => {
+    const ing = new FrameIngestor({ model: MODEL, topic: TOPIC, rawBackend: 'js' });
+    const img = makeImage('rgba8', 640, 480, { pad: 4 });
+    ing.check(img);
+    assert.throws(() => ing.check({ ...img, step: 1000 }), bad('step_too_small', /^expected step >= 2560 \(640 px × 4 ch, rgba8\), found 1000 \[topic=\/camera\/image_raw\]$/));
+    assert.throws(() => ing.check({ ...img, data: img.data.subarray(0, 5) }), bad('truncated', /found 5 \[topic=/));
+    assert.throws(() => ing.check({ ...img, encoding: 'bayer_grbg8' }), bad('unknown_encoding'));
+    assert.throws(() => ing.check({ ...img, width: 0, height: 0, step: 0, data: new Uint8Array(0) }), bad('zero_size'));
+    assert.throws(() => ing.check({ ...img, width: 100_000, height: 100_000 }), bad('too_large', /100000x100000/));
+    // compressed: the header says 32x32 and the ends are right; the pixel data need not decode
+    const png = pngOf(32, 32);
+    ing.check({ format: 'png', data: png });
+    const idat = png.findIndex((v, i) => v === 0x49 && png[i + 1] === 0x44 && png[i + 2] === 0x41 && png[i + 3] === 0x54);
+    const garbled = png.slice();
+    for (let i = idat + 4; i < idat + 24; i++) garbled[i] = 0x5a;
+    ing.check({ format: 'png', data: garbled });
+    assert.throws(() => ing.check({ format: 'jpeg', data: Uint8Array.from([0x00, 0x25, 0x4a, 0x6f, 0x11]) }), bad('corrupt_jpeg', /starts with 00 25 4A 6F/));
+    assert.throws(() => ing.check({ format: 'png', data: Uint8Array.from([0x00, 0x25, 0x4a, 0x6f, 0x11]) }), bad('corrupt_png'));
+    assert.throws(() => ing.check({ format: 'theora', data: png }), bad('unknown_encoding', /unknown compressed format 'theora'/));
+    assert.throws(() => ing.check({ format: 'jpeg', data: new Uint8Array(0) }), bad('truncated', /0 bytes\): too short/));
+    assert.throws(() => ing.check({ format: 'png', data: png.subarray(0, 40) }), bad('truncated', /no PNG IEND/));
+  });
+
   it('reports a missing OpenCV addon clearly', () => {
     const missing = (e: unknown) => e instanceof OpenCvUnavailableError && e.code === 'opencv_unavailable' && /compressed images need it/.test(e.message);
     assert.throws(() => requireOpenCv('@u4/no-such-opencv-binding'), missing);

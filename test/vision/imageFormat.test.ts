@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import { PNG } from 'pngjs';
 import { BadFrameError } from '../../src/core/errors.js';
 import { decodeImage } from '../../src/vision/FrameIngestor.js';
-import { codecFromFormat, MAX_FRAME_SIDE, probeCompressed, rawLayout } from '../../src/vision/imageFormat.js';
+import { checkRawImage, codecFromFormat, MAX_FRAME_SIDE, probeCompressed, rawLayout } from '../../src/vision/imageFormat.js';
 import { ENCODINGS, makeImage, maxAbsDiff, patternImage } from './images.js';
 
 const TOPIC = '/camera/image_raw';
@@ -65,13 +65,15 @@ describe('vision/imageFormat: raw sensor_msgs/Image', () => {
 
   it('step smaller than a row: quotes step, width, channels, encoding and topic', () => {
     const img = makeImage('rgb8', 640, 2);
-    assert.throws(() => rawLayout({ ...img, step: 1900 }, TOPIC), (e: unknown) => e instanceof BadFrameError && e.code === 'step_too_small' && e.message === 'step 1900 < width*channels 1920 (640x3 rgb8) [topic=/camera/image_raw]');
+    assert.throws(() => rawLayout({ ...img, step: 1900 }, TOPIC), (e: unknown) => e instanceof BadFrameError && e.code === 'step_too_small' && e.message === 'expected step >= 1920 (640 px × 3 ch, rgb8), found 1900 [topic=/camera/image_raw]');
+    assert.throws(() => rawLayout({ ...makeImage('mono16', 640, 2), step: 1000 }, TOPIC), bad('step_too_small', /^expected step >= 1280 \(640 px × 1 ch × 2 B, mono16\), found 1000 /));
     assert.throws(() => rawLayout({ ...img, step: 1920.5 }, TOPIC), bad('step_too_small'));
   });
 
   it('truncated data', () => {
     const img = makeImage('bgr8', 640, 480);
-    assert.throws(() => rawLayout({ ...img, data: img.data.subarray(0, 1000) }, TOPIC), bad('truncated', /data has 1000 bytes < 921600 needed for 480 rows of step 1920 \(640x480 bgr8\)/));
+    assert.throws(() => rawLayout({ ...img, data: img.data.subarray(0, 1000) }, TOPIC), bad('truncated', /^expected data >= 921600 bytes \(480 rows of step 1920, the last without padding; 640x480 bgr8\), found 1000 /));
+    assert.throws(() => rawLayout({ ...img, data: undefined as unknown as Uint8Array }, TOPIC), bad('truncated', /found 0 /));
   });
 
   it('0x0, absurd and non-integer dimensions', () => {
@@ -88,6 +90,24 @@ describe('vision/imageFormat: raw sensor_msgs/Image', () => {
     assert.throws(() => rawLayout({ ...img, encoding: 'bayer_rggb8' }, TOPIC), bad('unknown_encoding', /unknown encoding 'bayer_rggb8' \(supported: rgb8, bgr8, rgba8, bgra8, mono8, 8UC1, mono16\)/));
     assert.throws(() => rawLayout({ ...img, encoding: '16UC1' }, TOPIC), bad('unsupported_encoding', /'16UC1' is not supported: a depth image/));
     assert.throws(() => rawLayout({ ...img, encoding: 'RGB8' }, TOPIC), bad('unknown_encoding'));
+    for (const inherited of ['constructor', '__proto__', 'toString']) assert.throws(() => rawLayout({ ...img, encoding: inherited }, TOPIC), bad('unknown_encoding'), inherited);
+  });
+
+  it('checkRawImage (the check every frame gets before the gate) reads only header fields and the data length', () => {
+    const img = makeImage('bgr8', 640, 480, { pad: 8 });
+    // bytes that throw when a pixel is read: the check must get by on `length`
+    const untouchable = new Proxy(img.data, {
+      get(target, key) {
+        if (typeof key === 'string' && /^\d+$/.test(key)) throw new Error(`pixel byte ${key} read`);
+        const v = Reflect.get(target, key, target);
+        return typeof v === 'function' ? v.bind(target) : v;
+      },
+    });
+    assert.equal(checkRawImage({ ...img, data: untouchable }, TOPIC).bytesPerPixel, 3);
+    assert.throws(() => checkRawImage({ ...img, step: 1000, data: untouchable }, TOPIC), bad('step_too_small', /expected step >= 1920 \(640 px × 3 ch, bgr8\), found 1000/));
+    assert.throws(() => checkRawImage({ ...img, data: untouchable.subarray(0, 10) }, TOPIC), bad('truncated'));
+    assert.throws(() => checkRawImage({ ...img, encoding: 'yuv422' }, TOPIC), bad('unsupported_encoding', /YUV/));
+    assert.throws(() => checkRawImage({ ...img, width: 100_000, height: 100_000, step: 300_000 }, TOPIC), bad('too_large'));
   });
 });
 

@@ -8,6 +8,9 @@
  * from the topic type) with its camera_info and /tf, /tf_static (or odometry) through ingest, the
  * keyframe gate and the context buffer, frame by frame without dropping, and prints
  * {received, admitted, rejected_by_reason, skipped_by_reason, dropped, buffer, ms_per_frame}.
+ * Every frame gets the cheap checks (encoding, step, data length, size; compressed: format, magic
+ * bytes, header) before the gate, so rejected_by_reason counts every broken frame by its code,
+ * keyframe or not; the first frame of each code is quoted on stderr.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { type ModelCamera, modelCameraFromFov, DEFAULT_MODEL_HFOV_RAD } from '../../core/context/cameraFit.js';
@@ -199,7 +202,7 @@ export const command: CliCommand = {
       for (const n of plan.notes) process.stderr.write(`ingest: ${n}\n`);
       const ingest = new CameraIngest(model, ingestParamsFor(plan, hfov), { warn: (m) => process.stderr.write(`ingest: warning: ${m}\n`) });
       // load OpenCV before timing, so ms_per_frame is the per-frame cost
-      if (!ingest.ingestor.warmUp()) process.stderr.write('ingest: OpenCV unavailable: raw frames use the JS resampler, compressed frames are rejected\n');
+      if (!ingest.ingestor.warmUp()) process.stderr.write('ingest: OpenCV unavailable: raw frames use the JS resampler; compressed frames are checked, but keyframes cannot be decoded (opencv_unavailable)\n');
       const wanted = [plan.camera.name, plan.cameraInfoTopic, ...(plan.poseSource === 'tf' ? info.topics.filter((t) => t.name === '/tf' || t.name === '/tf_static').map((t) => t.name) : []), plan.odomTopic];
       const topics = [...new Set(wanted.filter((t): t is string => t !== undefined))];
       const records = (async function* () {

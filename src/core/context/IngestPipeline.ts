@@ -1,10 +1,13 @@
 /**
- * Camera messages → keyframe gate → decode/fit → ContextBuffer, as an rxjs pipeline with a
- * bounded drop-oldest queue, so a slow consumer (decode, or a planner hogging the event loop)
- * never backs up the camera: the subscription callback only counts the frame, gives it its
- * stream index and queues a reference; a single worker takes frames in order, looks the pose
- * up, asks the gate (pixels untouched unless the view test needs a thumbnail), and only then
- * decodes. The node never crashes on a frame: every failure is counted by its error code.
+ * Camera messages → cheap checks → keyframe gate → decode/fit → ContextBuffer, as an rxjs
+ * pipeline with a bounded drop-oldest queue, so a slow consumer (decode, or a planner hogging the
+ * event loop) never backs up the camera: the subscription callback counts the frame, gives it its
+ * stream index, runs the processor's cheap checks on it (header fields and first bytes, no
+ * decoding: every frame is checked, whatever the gate will decide) and queues a reference to a
+ * frame that passes; a single worker takes frames in order, looks the pose up, asks the gate
+ * (pixels untouched unless the view test needs a thumbnail), and only then decodes. The node
+ * never crashes on a frame: every failure is counted by its error code, and the counted message
+ * names the frame (stream index, stamp).
  *
  * Pure: decoding is injected (`FrameProcessor`, implemented by src/vision's FrameIngestor) and
  * so is the clock used for timing.
@@ -23,8 +26,14 @@ export interface CameraMessageLike {
   header: { stamp: TimeLike; frame_id: string };
 }
 
-/** Decoding, injected: thumbnails for the gate's view test and the model-size frame. */
+/** Decoding, injected: cheap checks, thumbnails for the gate's view test and the model-size frame. */
 export interface FrameProcessor<M> {
+  /**
+   * Cheap checks of one message (header fields and the first bytes; never decodes), run on every
+   * frame in the camera callback, before the gate. Throws (a BadFrameError with its code) when
+   * the frame cannot be used; such a frame is counted and never queued.
+   */
+  check?(msg: M): void;
   thumbnail(msg: M): Thumbnail;
   fit(msg: M): { pixels: Uint8Array } | Promise<{ pixels: Uint8Array }>;
 }
@@ -40,8 +49,11 @@ export interface IngestPipelineOptions<M> {
   now?: () => number;
   /** Yields to the event loop between frames so /tf and other callbacks run. Default setImmediate. */
   yieldFn?: (resume: () => void) => void;
-  /** Told about every rejection (for logging); counting happens regardless. */
-  onReject?: (code: string, error: Error, streamIndex: number) => void;
+  /**
+   * Told about every rejection (for logging); counting happens regardless. `message` is the
+   * error's message prefixed with the frame's stream index and stamp (as counted).
+   */
+  onReject?: (code: string, error: Error, streamIndex: number, message: string) => void;
   /**
    * The node's clock (ns) and how far ahead of it a frame may be stamped; a frame stamped later
    * is rejected 'future_stamp' (it would block every later frame as out of order). Default: no check.
@@ -124,6 +136,17 @@ export function rejectionCode(e: unknown): string {
   return 'internal_error';
 }
 
+/**
+ * A rejection message naming its frame: 'frame 12 (stamp 1.200 s): …' (no stamp when the header
+ * has no valid one); messages that already start with 'frame 12' are kept as they are.
+ */
+export function withFrame(message: string, index: number, msg: CameraMessageLike | undefined): string {
+  const head = `frame ${index}`;
+  if (message.startsWith(`${head}:`) || message.startsWith(`${head} `)) return message;
+  const stamp = msg?.header?.stamp;
+  return stampIsValid(stamp) ? `${head} (stamp ${formatStamp(timeToNs(stamp))}): ${message}` : `${head}: ${message}`;
+}
+
 export class IngestPipeline<M extends CameraMessageLike> {
   readonly counters = new IngestCounters();
   readonly buffer: ContextBuffer;
@@ -136,7 +159,7 @@ export class IngestPipeline<M extends CameraMessageLike> {
   private readonly poseSource: PoseSource;
   private readonly now: () => number;
   private readonly stampAhead: IngestPipelineOptions<M>['stampAhead'];
-  private readonly onReject: (code: string, error: Error, streamIndex: number) => void;
+  private readonly onReject: (code: string, error: Error, streamIndex: number, message: string) => void;
   private readonly admittedSubject = new Subject<ContextEntry>();
   private nextIndex = 0;
   private pending = 0;
@@ -164,7 +187,7 @@ export class IngestPipeline<M extends CameraMessageLike> {
             try {
               return await this.process(q);
             } catch (e) {
-              this.reject(q.index, e);
+              this.reject(q.index, e, q.msg);
               return undefined;
             } finally {
               settle();
@@ -174,7 +197,7 @@ export class IngestPipeline<M extends CameraMessageLike> {
             this.counters.dropped++;
             settle();
           },
-          (q, e) => this.reject(q.index, e),
+          (q, e) => this.reject(q.index, e, q.msg),
           opts.yieldFn,
         ),
       )
@@ -182,7 +205,8 @@ export class IngestPipeline<M extends CameraMessageLike> {
   }
 
   /**
-   * The camera callback: counts the frame, gives it the next stream index and queues it.
+   * The camera callback: counts the frame, gives it the next stream index, runs the cheap checks
+   * (a frame that fails them is counted by its code and not queued) and queues it.
    * Returns the stream index. Never throws for a bad message.
    */
   push(msg: M): number {
@@ -191,6 +215,14 @@ export class IngestPipeline<M extends CameraMessageLike> {
     if (stampIsValid(msg.header?.stamp)) {
       const ns = timeToNs(msg.header.stamp);
       if (this.counters.lastStampNs === undefined || ns > this.counters.lastStampNs) this.counters.lastStampNs = ns;
+    }
+    if (this.processor.check !== undefined) {
+      try {
+        this.processor.check(msg);
+      } catch (e) {
+        this.reject(index, e, msg);
+        return index;
+      }
     }
     this.pending++;
     this.input.next({ msg, index });
@@ -212,11 +244,12 @@ export class IngestPipeline<M extends CameraMessageLike> {
     for (const w of this.idleWaiters.splice(0)) w();
   }
 
-  private reject(index: number, e: unknown): void {
+  private reject(index: number, e: unknown, msg: M): void {
     const err = e instanceof Error ? e : new Error(String(e));
     const code = rejectionCode(e);
-    this.counters.reject(code, err.message);
-    this.onReject(code, err, index);
+    const message = withFrame(err.message, index, msg);
+    this.counters.reject(code, message);
+    this.onReject(code, err, index, message);
   }
 
   private markUsable(stampNs: bigint): void {
