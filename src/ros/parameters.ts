@@ -3,7 +3,10 @@
  * type, range or allowed values and a description; start-up values are validated (a bad value
  * is replaced by the default, an inconsistent combination is corrected, each with a warning);
  * runtime updates (`ros2 param set`) are validated the same way and rejected with the name, the
- * value and the reason. launch/params/video4spatial_nav.yaml lists the same names (a test checks).
+ * value and the reason. Parameters that rclnodejs declares on every node itself (`use_sim_time`,
+ * `qos_overrides.*`, …: `isRosOwnedParameter`) are not ours to refuse: they pass through.
+ * launch/params/video4spatial_nav.yaml and the table in docs/ros.md list the same names and
+ * defaults (tests check both).
  *
  * To add a parameter: one entry in NODE_PARAMETERS (its TypeScript type follows from `kind`),
  * one line in the YAML, one row in docs/ros.md.
@@ -120,6 +123,24 @@ export const NODE_PARAMETERS = [
   { name: 'publish_imagined', kind: 'bool', default: true, dynamic: true,
     description: 'Publish the chosen imagined video on ~/imagined and all candidates on ~/imagined_trajectory' },
 ] as const satisfies readonly ParameterSpec[];
+
+/**
+ * Parameters the ROS client library declares on the node itself, whatever the node declares:
+ * rclnodejs 2.2.0 declares `use_sim_time` (lib/time_source.js, on every node),
+ * `start_type_description_service` (lib/type_description_service.js, Jazzy and later) and
+ * `qos_overrides.<topic>.<publisher|subscription>.<policy>` (lib/qos_overriding_options.js, for
+ * entities created with QoS overriding options). rclnodejs runs every on-set-parameters callback
+ * for them too, on `ros2 param set` and when it declares them, so the node's callback must let
+ * them through: rclnodejs has already checked their declaration, read-only flag and type.
+ */
+export const ROS_OWNED_PARAMETERS: readonly string[] = ['use_sim_time', 'start_type_description_service'];
+/** Name prefixes of parameters the ROS client library declares (see ROS_OWNED_PARAMETERS). */
+export const ROS_OWNED_PREFIXES: readonly string[] = ['qos_overrides.'];
+
+/** True for a parameter the ROS client library owns (`use_sim_time`, `qos_overrides.*`, …). */
+export function isRosOwnedParameter(name: string): boolean {
+  return ROS_OWNED_PARAMETERS.includes(name) || ROS_OWNED_PREFIXES.some((p) => name.startsWith(p));
+}
 
 type KindType<K extends ParameterKind> = K extends 'bool' ? boolean : K extends 'string' ? string : number;
 type Specs = (typeof NODE_PARAMETERS)[number];
@@ -301,11 +322,17 @@ export class NodeParameters {
     return this.#subject.asObservable();
   }
 
-  /** Checks a runtime update against the specs and the combination rules (does not apply it). */
+  /**
+   * Checks a runtime update against the specs and the combination rules (does not apply it).
+   * Changes to ROS-owned parameters (`isRosOwnedParameter`: `use_sim_time`, `qos_overrides.*`, …)
+   * are accepted here and left to the client library; any other name the node does not declare is
+   * refused with the name and the value.
+   */
   check(changes: readonly ParameterChange[]): SetParametersResult {
     const next: Record<string, unknown> = { ...this.values };
     for (const c of changes) {
       const spec = this.#specs.get(c.name);
+      if (!spec && isRosOwnedParameter(c.name)) continue;
       if (!spec) return { successful: false, reason: `parameter '${c.name}' = ${quote(c.value)}: no such parameter` };
       if (!spec.dynamic) {
         return { successful: false, reason: `parameter '${c.name}' = ${quote(c.value)}: read-only at runtime (set it in the params file and restart)` };
@@ -325,20 +352,36 @@ export class NodeParameters {
       this.#logger.warn(`rejected parameter update: ${r.reason}`);
       return r;
     }
-    const next = { ...this.values } as Record<string, unknown>;
-    for (const c of changes) next[c.name] = c.value;
+    const own = changes.filter((c) => this.#specs.has(c.name));
     this.#logger.info(`parameters updated: ${changes.map((c) => `${c.name}=${JSON.stringify(c.value)}`).join(', ')}`);
+    if (own.length === 0) return r; // only ROS-owned parameters (use_sim_time, …): the client library applies them
+    const next = { ...this.values } as Record<string, unknown>;
+    for (const c of own) next[c.name] = c.value;
     this.#subject.next(Object.freeze(next as NodeParameterValues));
     return r;
   }
 }
 
 /**
- * Reads a ROS 2 params file (`<node>: ros__parameters: {…}` or `/**: ros__parameters:`) and
- * returns the parameters for `nodeName` (wildcard entries first, the node's own override them).
- * @throws ParameterError when the text is not such a file.
+ * The node-name keys of a params file, as rclnodejs 2.2.0 matches them (lib/node.js,
+ * `_getNativeParameterOverrides`): it takes the parameters under `/**` and then, overriding
+ * those, under its bare node name (`this.name()`, e.g. `video4spatial_nav`). rcl keeps every other
+ * key as written, so a key with a leading slash or a namespace (`/video4spatial_nav`,
+ * `/robot1/video4spatial_nav`, which launch_ros writes for a `parameters=[{...}]` dict when the
+ * Node has a name and a namespace) never reaches an rclnodejs node: its parameters are silently
+ * dropped. rclcpp would match those keys; rclnodejs does not.
  */
-export function parseParamsFile(text: string, nodeName: string, source = 'params file'): Record<string, unknown> {
+export type ParamsKeyMatch = 'wildcard' | 'node' | 'ignored_full_name' | 'other_node';
+
+/** How rclnodejs 2.2.0 treats one params-file key for a node called `nodeName` (see ParamsKeyMatch). */
+export function classifyParamsKey(key: string, nodeName: string): ParamsKeyMatch {
+  if (key === '/**') return 'wildcard';
+  if (key === nodeName) return 'node';
+  if (key === `/${nodeName}` || key.endsWith(`/${nodeName}`)) return 'ignored_full_name';
+  return 'other_node';
+}
+
+function paramsFileEntries(text: string, source: string): [string, Record<string, unknown>][] {
   let doc: unknown;
   try {
     doc = yaml.load(text);
@@ -348,18 +391,37 @@ export function parseParamsFile(text: string, nodeName: string, source = 'params
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
     throw new ParameterError(`${source}: expected a map of node names, got ${JSON.stringify(doc)}`, 'params_file');
   }
-  const out: Record<string, unknown> = {};
-  const keys = Object.keys(doc);
-  const ordered = [...keys.filter((k) => k === '/**'), ...keys.filter((k) => k !== '/**')];
-  for (const key of ordered) {
-    const name = key.replace(/^\//, '');
-    if (key !== '/**' && name !== nodeName && !name.endsWith(`/${nodeName}`)) continue;
-    const entry = (doc as Record<string, unknown>)[key];
+  return Object.entries(doc as Record<string, unknown>).map(([key, entry]) => {
     const params = typeof entry === 'object' && entry !== null ? (entry as Record<string, unknown>)['ros__parameters'] : undefined;
     if (typeof params !== 'object' || params === null || Array.isArray(params)) {
       throw new ParameterError(`${source}: '${key}' has no 'ros__parameters' map`, 'params_file');
     }
-    Object.assign(out, params);
-  }
+    return [key, params as Record<string, unknown>];
+  });
+}
+
+/**
+ * Reads a ROS 2 params file and returns what an rclnodejs 2.2.0 node called `nodeName` gets from
+ * it: the `/**` entry, then the bare `nodeName` entry over it. Entries under the node's full name
+ * (`/video4spatial_nav`, `/ns/video4spatial_nav`) are ignored, as rclnodejs ignores them
+ * (`ignoredParamsKeys` lists them).
+ * @throws ParameterError when the text is not such a file.
+ */
+export function parseParamsFile(text: string, nodeName: string, source = 'params file'): Record<string, unknown> {
+  const entries = paramsFileEntries(text, source);
+  const out: Record<string, unknown> = {};
+  for (const [, params] of entries.filter(([k]) => classifyParamsKey(k, nodeName) === 'wildcard')) Object.assign(out, params);
+  for (const [, params] of entries.filter(([k]) => classifyParamsKey(k, nodeName) === 'node')) Object.assign(out, params);
   return out;
+}
+
+/**
+ * The keys of a params file that name this node by its full name, which rclnodejs 2.2.0 ignores
+ * (see ParamsKeyMatch): write them as `/**` or as the bare node name instead.
+ * @throws ParameterError when the text is not a params file.
+ */
+export function ignoredParamsKeys(text: string, nodeName: string, source = 'params file'): string[] {
+  return paramsFileEntries(text, source)
+    .map(([k]) => k)
+    .filter((k) => classifyParamsKey(k, nodeName) === 'ignored_full_name');
 }

@@ -1,13 +1,16 @@
 /**
- * The reader against real rosbag2 MCAP files written by `ros2 bag record` (../shared/fixtures):
+ * The reader against real rosbag2 MCAP files written by `ros2 bag record` (test/fixtures/rosbag2):
  * what it lists must equal the metadata.yaml rosbag2 wrote beside each file, and messages must
  * decode with the schema embedded in the file (types we have no definitions for).
  */
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join, relative, sep } from 'node:path';
 import { openBag, type OpenedBag } from '../../src/bag/files.js';
 import type { BagMessage } from '../../src/bag/BagReader.js';
 import { parseOfferedQos } from '../../src/bag/qos.js';
-import { collect, fixturesOrSkip, type Fixture } from './helpers.js';
+import { collect, FIXTURES_DIR, fixtures, REPO_ROOT, type Fixture } from './helpers.js';
 
 function expectedTopics(f: Fixture): { name: string; type: string; count: number }[] {
   return f.metadata.topics
@@ -22,12 +25,30 @@ function assertLogTimeOrder(msgs: BagMessage[]): void {
 }
 
 describe('bag reader on real rosbag2 fixtures', function () {
+  it('reads them from inside the repository (a bare clone has them; nothing is skipped)', function () {
+    const rel = relative(REPO_ROOT, FIXTURES_DIR);
+    assert.equal(rel, ['test', 'fixtures', 'rosbag2'].join(sep));
+    for (const f of ['talker/metadata.yaml', 'talker/talker.mcap', 'cdr_test/metadata.yaml', 'cdr_test/cdr_test_0.mcap']) {
+      assert.ok(existsSync(join(FIXTURES_DIR, f)), `${f} is in test/fixtures/rosbag2`);
+    }
+    const f = fixtures();
+    assert.ok(existsSync(f.talker.mcapPath) && existsSync(f.cdrTest.mcapPath));
+    // Not ignored by git, so they are committed and cloned with the tests.
+    let ignored = '';
+    try {
+      ignored = execFileSync('git', ['check-ignore', '--no-index', join(FIXTURES_DIR, 'talker', 'talker.mcap')], { cwd: REPO_ROOT, encoding: 'utf8' });
+    } catch {
+      // exit 1: not ignored (or no git here)
+    }
+    assert.equal(ignored.trim(), '', 'test/fixtures/rosbag2 is not git-ignored');
+  });
+
   for (const name of ['talker', 'cdr_test'] as const) {
     describe(name, function () {
       let fixture: Fixture;
       let bag: OpenedBag;
       before(async function () {
-        const f = fixturesOrSkip(this);
+        const f = fixtures();
         fixture = name === 'talker' ? f.talker : f.cdrTest;
         bag = await openBag(fixture.dir); // the bag directory, resolved through its metadata.yaml
       });
@@ -81,7 +102,7 @@ describe('bag reader on real rosbag2 fixtures', function () {
   describe('talker (zstd chunks): decoded with the embedded schemas', function () {
     let bag: OpenedBag;
     before(async function () {
-      bag = await openBag(fixturesOrSkip(this).talker.mcapPath);
+      bag = await openBag(fixtures().talker.mcapPath);
     });
     after(async () => bag?.close());
 
@@ -134,7 +155,7 @@ describe('bag reader on real rosbag2 fixtures', function () {
   describe('cdr_test (test_msgs, uncompressed chunks): every field type decodes', function () {
     let bag: OpenedBag;
     before(async function () {
-      bag = await openBag(fixturesOrSkip(this).cdrTest.mcapPath);
+      bag = await openBag(fixtures().cdrTest.mcapPath);
     });
     after(async () => bag?.close());
 

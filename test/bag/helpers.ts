@@ -1,6 +1,6 @@
 /**
- * Shared test helpers for bags: where the real rosbag2 fixtures live (../shared/fixtures/rosbag2
- * beside the repository, never copied into it), and in-memory IReadable/IWritable.
+ * Shared test helpers for bags: where the real rosbag2 fixtures live (test/fixtures/rosbag2, part
+ * of the repository, so a bare clone runs every bag test), and in-memory IReadable/IWritable.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -10,8 +10,8 @@ import { parseBagMetadata, type Rosbag2Metadata } from '../../src/bag/rosbag2Met
 
 /** Repository root (this file runs from dist/test/bag/). */
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-/** The real rosbag2 bags, resolved relative to the repository root. */
-export const FIXTURES_DIR = resolve(REPO_ROOT, '..', 'shared', 'fixtures', 'rosbag2');
+/** The real rosbag2 bags, inside the repository (test/fixtures/rosbag2). */
+export const FIXTURES_DIR = resolve(REPO_ROOT, 'test', 'fixtures', 'rosbag2');
 
 export interface Fixture {
   name: string;
@@ -20,11 +20,13 @@ export interface Fixture {
   metadata: Rosbag2Metadata;
 }
 
-/** The fixtures, or skips the calling test/hook with a message saying where they were looked for. */
-export function fixturesOrSkip(ctx: Mocha.Context): { talker: Fixture; cdrTest: Fixture } {
+/**
+ * The fixtures. They are committed with the repository, so a missing directory is a broken
+ * checkout: this throws (the test fails) instead of leaving the bag tests pending.
+ */
+export function fixtures(): { talker: Fixture; cdrTest: Fixture } {
   if (!existsSync(FIXTURES_DIR)) {
-    console.log(`      (skipped: rosbag2 fixtures not found at ${FIXTURES_DIR}; they live in ../shared/fixtures/rosbag2 beside the repository)`);
-    ctx.skip();
+    throw new Error(`rosbag2 fixtures not found at ${FIXTURES_DIR}: they are part of the repository (test/fixtures/rosbag2); restore them with git`);
   }
   const load = (name: string): Fixture => {
     const dir = join(FIXTURES_DIR, name);
@@ -33,6 +35,14 @@ export function fixturesOrSkip(ctx: Mocha.Context): { talker: Fixture; cdrTest: 
     return { name, dir, mcapPath: join(dir, metadata.relativeFilePaths[0] as string), metadata };
   };
   return { talker: load('talker'), cdrTest: load('cdr_test') };
+}
+
+/**
+ * The fixtures, for tests written when they lived outside the repository. The name is kept for
+ * those callers; it no longer skips (see `fixtures()`).
+ */
+export function fixturesOrSkip(_ctx?: Mocha.Context): { talker: Fixture; cdrTest: Fixture } {
+  return fixtures();
 }
 
 /** IReadable over bytes in memory. */

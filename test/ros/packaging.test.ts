@@ -1,8 +1,11 @@
 /**
  * The ROS 2 package files (ros_pkg/, colcon.meta, launch/*.py) cannot be built here (no ROS 2),
  * so these tests check what can be checked without it: the XML is well-formed with the agreed
- * depends, CMake stages and installs what exists, the `ros2 run` shim finds the installed node,
- * and the launch files byte-compile with the system Python and name the right package/executable.
+ * depends (and every package a launch file starts), CMake stages and installs what exists, the
+ * `ros2 run` shim finds the installed node and refuses a Node.js older than rclnodejs needs, and
+ * the launch files byte-compile with the system Python, name the right package/executable, pass
+ * parameters in a form rclnodejs reads (no dict; `-p use_sim_time:=…`) and bridge the gz topics
+ * under the names gz-sensors and gz-sim give them (read statically with Python's ast module).
  */
 import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
@@ -51,6 +54,67 @@ function parseXml(src: string): XmlElement {
 
 const texts = (el: XmlElement, name: string) => el.children.filter((c) => c.name === name).map((c) => c.text.trim());
 
+/** A launch_ros Node(...) call as Python's ast sees it: keyword -> value (constants resolved, the rest as '<source>'). */
+type LaunchValue = string | number | boolean | null | LaunchValue[] | { '<dict>': LaunchValue[] };
+interface LaunchFileFacts {
+  nodes: Record<string, LaunchValue>[];
+  packageShares: string[];
+}
+
+const LAUNCH_AST = String.raw`
+import ast, json, sys
+tree = ast.parse(open(sys.argv[1]).read())
+consts = {}
+for n in tree.body:
+    if isinstance(n, ast.Assign) and isinstance(n.value, ast.Constant):
+        for t in n.targets:
+            if isinstance(t, ast.Name):
+                consts[t.id] = n.value.value
+def val(n):
+    if isinstance(n, ast.Constant):
+        return n.value
+    if isinstance(n, ast.Name) and n.id in consts:
+        return consts[n.id]
+    if isinstance(n, (ast.List, ast.Tuple)):
+        return [val(e) for e in n.elts]
+    if isinstance(n, ast.Dict):
+        return {'<dict>': [val(k) for k in n.keys]}
+    return '<' + ast.unparse(n) + '>'
+nodes, shares = [], []
+for c in ast.walk(tree):
+    if isinstance(c, ast.Call) and isinstance(c.func, ast.Name):
+        if c.func.id == 'Node':
+            nodes.append({k.arg: val(k.value) for k in c.keywords})
+        if c.func.id == 'FindPackageShare' and c.args:
+            shares.append(val(c.args[0]))
+print(json.dumps({'nodes': nodes, 'packageShares': shares}))
+`;
+
+function launchFacts(file: string): LaunchFileFacts {
+  const r = spawnSync(PYTHON, ['-c', LAUNCH_AST, join(ROOT, 'launch', file)], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  return JSON.parse(r.stdout) as LaunchFileFacts;
+}
+
+/** Calls one module-level function of a launch file with `args`, without importing launch/launch_ros. */
+function callLaunchFunction(file: string, fn: string, args: unknown[]): unknown {
+  const script = String.raw`
+import ast, json, sys
+tree = ast.parse(open(sys.argv[1]).read())
+fns = [n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == sys.argv[2]]
+assert fns, 'no function ' + sys.argv[2]
+scope = {}
+exec(compile(ast.Module(body=fns, type_ignores=[]), sys.argv[1], 'exec'), scope)
+print(json.dumps(scope[sys.argv[2]](*json.loads(sys.argv[3]))))
+`;
+  const r = spawnSync(PYTHON, ['-c', script, join(ROOT, 'launch', file), fn, JSON.stringify(args)], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  return JSON.parse(r.stdout) as unknown;
+}
+
+const hasDict = (v: LaunchValue | undefined): boolean =>
+  Array.isArray(v) ? v.some(hasDict) : typeof v === 'object' && v !== null && '<dict>' in v;
+
 describe('ros packaging (ros_pkg, colcon.meta, launch)', () => {
   const pkg = parseXml(readFileSync(join(ROOT, 'ros_pkg', 'package.xml'), 'utf8'));
 
@@ -83,6 +147,9 @@ describe('ros packaging (ros_pkg, colcon.meta, launch)', () => {
       'action_msgs', 'rosidl_default_generators', 'rosidl_default_runtime', 'ament_cmake', 'launch_ros',
     ]) {
       assert.ok(all.has(dep), `package.xml depends on ${dep}`);
+    }
+    for (const dep of ['ros_gz_sim', 'ros_gz_bridge', 'ros_gz_image', 'teleop_twist_keyboard', 'tf2_ros']) {
+      assert.ok(texts(pkg, 'exec_depend').includes(dep), `package.xml <exec_depend>${dep}</exec_depend> (a launch file starts it)`);
     }
     assert.ok(texts(pkg, 'buildtool_depend').includes('rosidl_default_generators'));
     assert.ok(texts(pkg, 'exec_depend').includes('rosidl_default_runtime'));
@@ -120,6 +187,31 @@ describe('ros packaging (ros_pkg, colcon.meta, launch)', () => {
     assert.ok(statSync(join(ROOT, 'ros_pkg', 'bin', 'video4spatial_nav_node')).mode & 0o111, 'the shim is executable');
   });
 
+  it('package.xml: every package a launch file starts or includes is an exec_depend (rosdep installs it)', function () {
+    if (!existsSync(PYTHON)) this.skip();
+    const exec = new Set(texts(pkg, 'exec_depend'));
+    const started = new Set<string>();
+    for (const file of LAUNCH_FILES) {
+      const facts = launchFacts(file);
+      for (const n of facts.nodes) started.add(String(n.package));
+      for (const p of facts.packageShares) started.add(String(p));
+    }
+    started.delete('video4spatial_nav');
+    assert.deepEqual([...started].sort(), ['ros_gz_bridge', 'ros_gz_image', 'ros_gz_sim', 'teleop_twist_keyboard', 'tf2_ros']);
+    for (const p of started) assert.ok(exec.has(p), `package.xml lacks <exec_depend>${p}</exec_depend>`);
+  });
+
+  it('package.xml and docs say which Node.js a robot needs (rclnodejs 2.2.0: >= 20.20.2), not 20.19', () => {
+    const xml = readFileSync(join(ROOT, 'ros_pkg', 'package.xml'), 'utf8');
+    assert.match(xml, /Node >= 20\.20\.2/);
+    assert.match(xml, /NodeSource/);
+    const doc = readFileSync(join(ROOT, 'docs', 'ros-packaging.md'), 'utf8');
+    assert.match(doc, /20\.20\.2/);
+    assert.doesNotMatch(doc, /20\.19/);
+    const shim = readFileSync(join(ROOT, 'ros_pkg', 'bin', 'video4spatial_nav_node'), 'utf8');
+    assert.match(shim, /^NODE_MIN="20\.20\.2"$/m);
+  });
+
   it('colcon.meta: JSON naming the package', () => {
     const meta = JSON.parse(readFileSync(join(ROOT, 'colcon.meta'), 'utf8')) as { names: Record<string, { 'cmake-args': string[] }> };
     assert.deepEqual(Object.keys(meta.names), ['video4spatial_nav']);
@@ -151,6 +243,42 @@ describe('ros packaging (ros_pkg, colcon.meta, launch)', () => {
       const r = run();
       assert.equal(r.status, 1);
       assert.match(r.stderr, /share\/video4spatial_nav\/dist\/src\/cli\/main\.js is missing; run 'npm ci && npm run build'/);
+    });
+
+    /** A stand-in `node` that reports `version` to `-p process.versions.node` and its arguments otherwise. */
+    function fakeNode(version: string): string {
+      const path = join(prefix, `node-${version}`);
+      writeFileSync(path, `#!/usr/bin/env bash\nif [ "$1" = "-p" ]; then echo ${version}; exit 0; fi\nprintf '%s\\n' "$*"\n`);
+      chmodSync(path, 0o755);
+      return path;
+    }
+    const runWith = (node: string, ...args: string[]) =>
+      spawnSync(join(prefix, 'lib', 'video4spatial_nav', 'video4spatial_nav_node'), args, { encoding: 'utf8', env: { ...process.env, V4S_NODE: node } });
+
+    it("refuses a Node.js older than rclnodejs 2.2.0's 20.20.2, naming the version it found", () => {
+      for (const old of ['18.19.1', '20.19.0', '20.20.1']) {
+        const r = runWith(fakeNode(old));
+        assert.equal(r.status, 1, old);
+        assert.match(r.stderr, new RegExp(`is Node\\.js ${old.replace(/\./g, '\\.')}; rclnodejs 2\\.2\\.0 needs >= 20\\.20\\.2`), r.stderr);
+        assert.match(r.stderr, /NodeSource node_22\.x/);
+      }
+    });
+
+    it('accepts 20.20.2 and newer (V4S_NODE picks the binary)', () => {
+      const main = join(prefix, 'share', 'video4spatial_nav', 'dist', 'src', 'cli', 'main.js');
+      mkdirSync(dirname(main), { recursive: true });
+      writeFileSync(main, '');
+      for (const ok of ['20.20.2', '20.20.10', '22.11.0', '24.0.0']) {
+        const r = runWith(fakeNode(ok), '--ros-args', '-p', 'use_sim_time:=true');
+        assert.equal(r.status, 0, `${ok}: ${r.stderr}`);
+        assert.equal(r.stdout.trim(), `${main} node --ros-args -p use_sim_time:=true`);
+      }
+    });
+
+    it('says so when there is no node at all', () => {
+      const r = runWith(join(prefix, 'no-such-node'));
+      assert.equal(r.status, 127);
+      assert.match(r.stderr, /\(Node\.js >= 20\.20\.2\) is not on PATH/);
     });
   });
 
@@ -195,6 +323,53 @@ describe('ros packaging (ros_pkg, colcon.meta, launch)', () => {
       assert.match(src, /EXECUTABLE = 'video4spatial_nav_node'/);
       assert.match(src, /'launch', 'params', 'video4spatial_nav\.yaml'/);
       for (const from of ["'~/image'", "'~/image/compressed'", "'~/camera_info'"]) assert.ok(src.includes(`(${from},`), `remaps ${from}`);
+    });
+
+    it('robot.launch.py passes no parameters dict (launch_ros keys it /<ns>/video4spatial_nav, which rclnodejs ignores): the params file and -p use_sim_time:=', function () {
+      if (!havePython) this.skip();
+      const [node, ...others] = launchFacts('robot.launch.py').nodes;
+      assert.equal(others.length, 0);
+      assert.ok(node);
+      assert.equal(node.package, 'video4spatial_nav');
+      assert.equal(node.name, 'video4spatial_nav');
+      assert.equal(hasDict(node.parameters), false, `parameters: ${JSON.stringify(node.parameters)}`);
+      assert.deepEqual(node.parameters, ["<LaunchConfiguration('params_file')>"]);
+      const args = node.arguments as LaunchValue[];
+      assert.equal(args[0], '--ros-args');
+      const p = args.indexOf('-p');
+      assert.ok(p > 0, `arguments: ${JSON.stringify(args)}`);
+      assert.deepEqual(args[p + 1], ['use_sim_time:=', "<LaunchConfiguration('use_sim_time')>"]);
+    });
+
+    it('no launch file hands video4spatial_nav a parameters dict', function () {
+      if (!havePython) this.skip();
+      for (const file of LAUNCH_FILES) {
+        for (const n of launchFacts(file).nodes.filter((x) => x.package === 'video4spatial_nav')) {
+          assert.equal(hasDict(n.parameters), false, `${file}: ${JSON.stringify(n.parameters)}`);
+        }
+      }
+    });
+
+    it('gazebo.launch.py names the camera_info topic as gz-sensors does (/camera -> /camera_info) and bridges DiffDrive tf', function () {
+      if (!havePython) this.skip();
+      const info = (topic: string) => callLaunchFunction('gazebo.launch.py', 'gz_camera_info_topic', [topic]);
+      assert.equal(info('/camera'), '/camera_info');
+      assert.equal(info('camera'), '/camera_info');
+      assert.equal(info('/robot/camera/image'), '/robot/camera/camera_info');
+      assert.equal(info('/world/w/model/r/link/l/sensor/cam/image'), '/world/w/model/r/link/l/sensor/cam/camera_info');
+      const facts = launchFacts('gazebo.launch.py');
+      const bridge = facts.nodes.find((n) => n.executable === 'parameter_bridge');
+      assert.ok(bridge);
+      const bridged = bridge.arguments as LaunchValue[];
+      assert.ok(bridged.includes("<camera_info + '@sensor_msgs/msg/CameraInfo[gz.msgs.CameraInfo'>"), JSON.stringify(bridged));
+      assert.ok(!JSON.stringify(bridged).includes("'/camera_info@"), 'not <gz_camera>/camera_info');
+      const src = readFileSync(join(ROOT, 'launch', 'gazebo.launch.py'), 'utf8');
+      assert.match(src, /'camera_info': camera_info,/);
+      assert.match(src, /'use_sim_time': 'true',/);
+      assert.match(src, /DeclareLaunchArgument\('tf_topic', default_value='\/model\/robot\/tf'/);
+      assert.match(src, /DeclareLaunchArgument\('gz_camera_info', default_value=''/);
+      const mapOdom = facts.nodes.find((n) => n.executable === 'static_transform_publisher');
+      assert.deepEqual(mapOdom?.arguments, ['--frame-id', 'map', '--child-frame-id', 'odom']);
     });
 
     it('gazebo.launch.py bridges image (ros_gz_image), camera_info, tf and clock (ros_gz_bridge) and includes robot.launch.py', () => {

@@ -1,12 +1,15 @@
 /**
  * The node's parameter handler on the in-process graph's parameter service: declaration,
  * start-up correction with warnings, runtime updates rejected with the name and the value,
- * and the params file (launch/params/video4spatial_nav.yaml) in sync with the declarations.
+ * ROS-owned parameters (use_sim_time, qos_overrides.*) let through, the params file
+ * (launch/params/video4spatial_nav.yaml) and the table in docs/ros.md in sync with the
+ * declarations, and params-file keys read as rclnodejs 2.2.0 reads them.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import yaml from 'js-yaml';
 import { ParameterError } from '../../src/core/errors.js';
 import { InProcessGraph, InProcessParameters } from '../../src/ros/InProcessGraph.js';
 import { createMemoryLogger } from '../../src/ros/logger.js';
@@ -15,8 +18,11 @@ import {
   type NodeParameterValues,
   NodeParameters,
   checkValue,
+  classifyParamsKey,
   constraintsText,
+  ignoredParamsKeys,
   inconsistencies,
+  isRosOwnedParameter,
   parameterNames,
   parseParamsFile,
 } from '../../src/ros/parameters.js';
@@ -24,6 +30,7 @@ import {
 /** dist/test/ros → repository root. */
 const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const PARAMS_YAML = join(REPO, 'launch', 'params', 'video4spatial_nav.yaml');
+const ROS_MD = join(REPO, 'docs', 'ros.md');
 
 function start(overrides: Record<string, unknown> = {}) {
   const { logger, memory } = createMemoryLogger('video4spatial_nav');
@@ -196,6 +203,55 @@ describe('ros/parameters runtime updates', () => {
   });
 });
 
+describe('ros/parameters and the parameters rclnodejs owns', () => {
+  /** A node as rclnodejs builds it: use_sim_time is declared (by its TimeSource) before ours. */
+  function startWithSimTime() {
+    const { logger, memory } = createMemoryLogger('video4spatial_nav');
+    const graph = new InProcessGraph({ name: 'video4spatial_nav', logger, busOptions: { logger } });
+    graph.parameters.declare({ name: 'use_sim_time', kind: 'bool', default: false, description: 'rclnodejs TimeSource', readOnly: false, constraints: '' });
+    const params = NodeParameters.declare(graph.parameters, logger);
+    return { graph, params, memory };
+  }
+
+  it('`ros2 param set /video4spatial_nav use_sim_time true` is accepted, and the node values do not change', () => {
+    const { graph, params } = startWithSimTime();
+    const seen: unknown[] = [];
+    const sub = params.values$.subscribe((v) => seen.push(v));
+    const r = graph.setParameters([{ name: 'use_sim_time', value: true }]);
+    sub.unsubscribe();
+    assert.deepEqual(r, { successful: true, reason: '' });
+    assert.equal(graph.parameters.get('use_sim_time'), true);
+    assert.deepEqual(params.values, DEFAULTS);
+    assert.ok(!Object.hasOwn(params.values, 'use_sim_time'));
+    assert.equal(seen.length, 1, 'no new values for a ROS-owned parameter');
+  });
+
+  it('a mixed update applies the own parameters; a bad own value still refuses the whole update', () => {
+    const { graph, params } = startWithSimTime();
+    assert.equal(graph.setParameters([{ name: 'use_sim_time', value: true }, { name: 'steps', value: 12 }]).successful, true);
+    assert.equal(params.get('steps'), 12);
+    assert.ok(!Object.hasOwn(params.values, 'use_sim_time'));
+    const bad = graph.setParameters([{ name: 'use_sim_time', value: false }, { name: 'guidance_scale', value: 99 }]);
+    assert.equal(bad.reason, `parameter 'guidance_scale' = 99: above the maximum 30`);
+    assert.equal(graph.parameters.get('use_sim_time'), true, 'nothing of a refused update is applied');
+  });
+
+  it("the node's own check lets ROS-owned names through and refuses other unknown names with name and value", () => {
+    const { params } = start();
+    for (const name of ['use_sim_time', 'start_type_description_service', 'qos_overrides./tf.subscription.depth', 'qos_overrides./camera/image_raw.subscription.reliability']) {
+      assert.ok(isRosOwnedParameter(name), name);
+    }
+    assert.deepEqual(params.check([{ name: 'use_sim_time', value: true }]), { successful: true, reason: '' });
+    // rclnodejs runs the callback when it declares qos_overrides.* (declare mode), too.
+    assert.deepEqual(params.check([{ name: 'qos_overrides./tf.subscription.depth', value: 100 }]), { successful: true, reason: '' });
+    for (const name of ['use_sim_timez', 'qos_override.x', 'guidance', 'sim_time']) {
+      assert.ok(!isRosOwnedParameter(name), name);
+      assert.equal(params.check([{ name, value: 1 }]).reason, `parameter '${name}' = 1: no such parameter`);
+    }
+    assert.equal(params.check([{ name: 'use_sim_time', value: true }, { name: 'stepz', value: 4 }]).reason, `parameter 'stepz' = 4: no such parameter`);
+  });
+});
+
 describe('ros/InProcessParameters', () => {
   it('refuses a second declaration and unknown names', () => {
     const p = new InProcessParameters({ steps: 3, stepz: 4 });
@@ -232,15 +288,84 @@ describe('launch/params/video4spatial_nav.yaml', () => {
     assert.deepEqual(params.values, DEFAULTS);
     assert.deepEqual(memory.at('warn'), []);
   });
+
+  it("is keyed '/**', which rclnodejs reads whatever the node's name and namespace", () => {
+    const keys = Object.keys(yaml.load(text) as Record<string, unknown>);
+    assert.deepEqual(keys, ['/**']);
+    assert.deepEqual(ignoredParamsKeys(text, 'video4spatial_nav'), []);
+    // The same parameters reach the node under another name (launch name:=…) too.
+    assert.deepEqual(Object.keys(parseParamsFile(text, 'v4s_front')), parameterNames());
+  });
+
+  it('leaves use_sim_time to the launch file (-p use_sim_time:=…)', () => {
+    assert.ok(!Object.hasOwn(parseParamsFile(text, 'video4spatial_nav'), 'use_sim_time'));
+  });
+
+  it('every comment states the constraints and [dynamic] exactly for the runtime parameters', () => {
+    const lines = text.split('\n');
+    for (const spec of NODE_PARAMETERS) {
+      const i = lines.findIndex((l) => l.trim().startsWith(`${spec.name}:`));
+      const comment = lines[i - 1] ?? '';
+      const c = constraintsText(spec);
+      if (c !== '') assert.ok(comment.toLowerCase().includes(c.toLowerCase()), `${spec.name}: comment names "${c}": ${comment}`);
+      assert.equal(comment.trimEnd().endsWith('[dynamic]'), spec.dynamic, `${spec.name}: [dynamic] iff changeable at runtime: ${comment}`);
+    }
+  });
 });
 
-describe('ros/parameters params files', () => {
-  it('merges the /** wildcard with the node entry (node wins) and ignores other nodes', () => {
+describe('docs/ros.md parameter table', () => {
+  interface Row {
+    name: string;
+    type: string;
+    def: string;
+    constraints: string;
+    runtime: string;
+    what: string;
+  }
+  const rows: Row[] = [];
+  for (const line of readFileSync(ROS_MD, 'utf8').split('\n')) {
+    const m = /^\| `([a-z_0-9]+)` \| (bool|integer|double|string) \| (.*?) \| (.*?) \| (yes|no) \| (.*) \|$/.exec(line);
+    if (m) rows.push({ name: m[1] as string, type: m[2] as string, def: m[3] as string, constraints: m[4] as string, runtime: m[5] as string, what: m[6] as string });
+  }
+  /** A default cell as written in the table: `'text'`, `8`, `3`, `true`. */
+  const cellValue = (cell: string): unknown => {
+    const inner = /^`(.*)`$/.exec(cell)?.[1];
+    if (inner === undefined) return Symbol(`not a code cell: ${cell}`);
+    if (inner.startsWith("'") && inner.endsWith("'")) return inner.slice(1, -1);
+    return JSON.parse(inner);
+  };
+
+  it('has one row per parameter, in declaration order', () => {
+    assert.deepEqual(rows.map((r) => r.name), parameterNames());
+  });
+
+  it('gives every default, type, constraint and runtime flag as NODE_PARAMETERS declares them', () => {
+    for (const spec of NODE_PARAMETERS) {
+      const row = rows.find((r) => r.name === spec.name);
+      assert.ok(row, `${spec.name} has a row`);
+      assert.deepEqual(cellValue(row.def), spec.default, `${spec.name}: default in docs/ros.md is ${row.def}, code says ${JSON.stringify(spec.default)}`);
+      assert.equal(row.type, spec.kind, `${spec.name}: type`);
+      assert.equal(row.constraints, constraintsText(spec) || '–', `${spec.name}: constraints`);
+      assert.equal(row.runtime, spec.dynamic ? 'yes' : 'no', `${spec.name}: runtime`);
+      assert.ok(row.what.startsWith(spec.description), `${spec.name}: the description starts with the declared one`);
+    }
+  });
+
+  it('reads a default cell the way the table writes it', () => {
+    assert.equal(cellValue("`'pose_diverse'`"), 'pose_diverse');
+    assert.equal(cellValue('`3`'), 3.0);
+    assert.equal(cellValue('`false`'), false);
+    assert.notEqual(cellValue("`'uniform'`"), 'pose_diverse');
+  });
+});
+
+describe('ros/parameters params files (as rclnodejs 2.2.0 reads them)', () => {
+  it('merges the /** wildcard with the bare node-name entry (node wins) and ignores other nodes', () => {
     const text = [
       'other_node:',
       '  ros__parameters:',
       '    steps: 1',
-      '/video4spatial_nav:',
+      'video4spatial_nav:',
       '  ros__parameters:',
       '    steps: 16',
       '/**:',
@@ -249,7 +374,21 @@ describe('ros/parameters params files', () => {
       '    steps: 2',
     ].join('\n');
     assert.deepEqual(parseParamsFile(text, 'video4spatial_nav'), { use_sim_time: true, steps: 16 });
-    assert.deepEqual(parseParamsFile('/robot1/video4spatial_nav:\n  ros__parameters:\n    seed: 7\n', 'video4spatial_nav'), { seed: 7 });
+  });
+
+  it('ignores keys with the full node name, as rclnodejs does (lib/node.js reads /** and this.name() only)', () => {
+    // What launch_ros writes for parameters=[{'use_sim_time': True}] on a Node with name and namespace.
+    const launchRosDict = "/video4spatial_nav:\n  ros__parameters:\n    use_sim_time: true\n";
+    assert.deepEqual(parseParamsFile(launchRosDict, 'video4spatial_nav'), {});
+    assert.deepEqual(ignoredParamsKeys(launchRosDict, 'video4spatial_nav'), ['/video4spatial_nav']);
+    const namespaced = '/robot1/video4spatial_nav:\n  ros__parameters:\n    seed: 7\n/**:\n  ros__parameters:\n    seed: 3\n';
+    assert.deepEqual(parseParamsFile(namespaced, 'video4spatial_nav'), { seed: 3 });
+    assert.deepEqual(ignoredParamsKeys(namespaced, 'video4spatial_nav'), ['/robot1/video4spatial_nav']);
+    assert.equal(classifyParamsKey('/**', 'video4spatial_nav'), 'wildcard');
+    assert.equal(classifyParamsKey('video4spatial_nav', 'video4spatial_nav'), 'node');
+    assert.equal(classifyParamsKey('/video4spatial_nav', 'video4spatial_nav'), 'ignored_full_name');
+    assert.equal(classifyParamsKey('not_video4spatial_nav', 'video4spatial_nav'), 'other_node');
+    assert.equal(classifyParamsKey('/gz_bridge', 'video4spatial_nav'), 'other_node');
   });
 
   it('rejects text that is not a params file, naming the source', () => {
