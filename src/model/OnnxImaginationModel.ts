@@ -74,8 +74,11 @@ export class OnnxImaginationModel implements ImaginationModel {
     private readonly encoder: ort.InferenceSession,
     private readonly denoiser: ort.InferenceSession,
     private readonly decoder: ort.InferenceSession,
+    private readonly grounder: ort.InferenceSession | undefined,
   ) {
     this.spec = specOf(manifest);
+    // the port's optional call exists only when the manifest lists a grounder
+    if (!grounder) this.ground = undefined;
   }
 
   /** Loads a model directory. Throws ModelLoadError naming the file and the mismatch. */
@@ -85,8 +88,9 @@ export class OnnxImaginationModel implements ImaginationModel {
     const choice = opts.executionProvider ?? 'auto';
     if (!['auto', 'cpu', 'cuda'].includes(choice)) throw new ModelLoadError(`execution_provider must be auto, cpu or cuda, got '${choice}'`, 'bad_option');
     const files = manifest.files;
-    for (const key of ['encoder', 'denoiser', 'decoder'] as const) {
-      const f = files[key];
+    const keys = files.grounder ? (['encoder', 'denoiser', 'decoder', 'grounder'] as const) : (['encoder', 'denoiser', 'decoder'] as const);
+    for (const key of keys) {
+      const f = files[key] as ModelFileSpec;
       const p = join(dir, f.path);
       if (!existsSync(p)) throw new ModelLoadError(`${key} graph not found: ${p} (named in ${join(dir, 'manifest.json')})`, 'file_missing');
       if (opts.verifySha256 !== false) {
@@ -110,23 +114,25 @@ export class OnnxImaginationModel implements ImaginationModel {
       }
     };
     let sessions: ort.InferenceSession[];
+    const makeAll = (provider: 'cpu' | 'cuda') => Promise.all(keys.map((k) => make(files[k] as ModelFileSpec, provider)));
     try {
-      sessions = await Promise.all([make(files.encoder, ep), make(files.denoiser, ep), make(files.decoder, ep)]);
+      sessions = await makeAll(ep);
     } catch (e) {
       if (ep === 'cuda' && choice === 'auto') {
         log('warn', `CUDA execution provider unavailable (${(e as Error).message}); falling back to CPU`);
         ep = 'cpu';
-        sessions = await Promise.all([make(files.encoder, ep), make(files.denoiser, ep), make(files.decoder, ep)]);
+        sessions = await makeAll(ep);
       } else throw e;
     }
-    const [enc, den, dec] = sessions as [ort.InferenceSession, ort.InferenceSession, ort.InferenceSession];
-    for (const [key, s] of [['encoder', enc], ['denoiser', den], ['decoder', dec]] as const) {
-      const f = files[key];
+    const [enc, den, dec, grd] = sessions as [ort.InferenceSession, ort.InferenceSession, ort.InferenceSession, ort.InferenceSession | undefined];
+    for (const [i, key] of keys.entries()) {
+      const f = files[key] as ModelFileSpec;
+      const s = sessions[i] as ort.InferenceSession;
       for (const t of f.inputs) if (!s.inputNames.includes(t.name)) throw new ModelLoadError(`${join(dir, f.path)}: input "${t.name}" from the manifest is not in the graph (graph inputs: ${s.inputNames.join(', ')})`, 'tensor_mismatch');
       for (const t of f.outputs) if (!s.outputNames.includes(t.name)) throw new ModelLoadError(`${join(dir, f.path)}: output "${t.name}" from the manifest is not in the graph (graph outputs: ${s.outputNames.join(', ')})`, 'tensor_mismatch');
     }
-    log('info', `model ${manifest.name} loaded from ${dir} on ${ep.toUpperCase()} execution provider`);
-    const model = new OnnxImaginationModel(manifest, dir, ep, enc, den, dec);
+    log('info', `model ${manifest.name} loaded from ${dir} on ${ep.toUpperCase()} execution provider${grd ? ', with its grounder' : ', without a grounder'}`);
+    const model = new OnnxImaginationModel(manifest, dir, ep, enc, den, dec, grd);
     if (opts.warmUp) await model.warmUp();
     return model;
   }
@@ -177,7 +183,19 @@ export class OnnxImaginationModel implements ImaginationModel {
     return this.run(this.decoder, 'decoder', { latents: new ort.Tensor('float32', latents, [batch, s.latentChannels, s.latentHeight, s.latentWidth]) }, 'frames');
   }
 
+  /** See ImaginationModel.ground; undefined on a model without a grounder. */
+  ground?: (latents: Float32Array, object: BigInt64Array, batch: number) => Promise<Float32Array> = async (latents, object, batch) => {
+    const s = this.spec;
+    if (!this.grounder) throw new InferenceError(`model ${this.manifest.name} has no grounder`, 'no_grounder');
+    return this.run(
+      this.grounder,
+      'grounder',
+      { latents: new ort.Tensor('float32', latents, [batch, s.latentChannels, s.latentHeight, s.latentWidth]), object: new ort.Tensor('int64', object, [batch]) },
+      'probability',
+    );
+  };
+
   async dispose(): Promise<void> {
-    await Promise.all([this.encoder.release(), this.denoiser.release(), this.decoder.release()]);
+    await Promise.all([this.encoder.release(), this.denoiser.release(), this.decoder.release(), ...(this.grounder ? [this.grounder.release()] : [])]);
   }
 }

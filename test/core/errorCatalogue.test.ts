@@ -339,6 +339,10 @@ const CATALOGUE: Record<string, Entry> = {
   name_evidence: { raise: () => plan(buffer(2), { nameEvidence: { tLevels: [0.5], weight: 1.5 } }) },
   context_heading_weight: { raise: () => buffer(4).sample(2, 'pose_diverse', { headingWeightM: Number.NaN }) },
   context_k: { raise: () => buffer(2).sample(0, 'uniform') },
+  context_include: { raise: () => buffer(2).sample(1, 'uniform', { include: [12345] }) },
+  // the grounder (src/core/planner/grounding.ts): its closed-form double lives in that test file
+  no_grounder: { test: 'test/core/planner/grounding.test.ts' },
+  grounder_output: { test: 'test/core/planner/grounding.test.ts' },
   context_policy: { raise: () => buffer(2).sample(1, 'nope' as never) },
   context_recency_tau: { raise: () => buffer(4).sample(2, 'recency', { recencyTauS: 0 }) },
   duration: { raise: () => secondsToNs(Number.NaN) },

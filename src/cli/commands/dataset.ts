@@ -1,18 +1,22 @@
 /**
  * `video4spatial-nav dataset --seeds A-B --out DIR [--clips-per-world C] [--shard-size S]
- *  [--k K] [--n N] [--size PX] [--supersample SS]`
+ *  [--k K] [--n N] [--size PX] [--supersample SS] [--grounding [--grid G]]`
  * Writes training clips as NumPy shards: DIR/meta.json and DIR/shard_<A>-<B>/*.npy (see
  * docs/dataset.md). Several processes may write disjoint seed ranges into one DIR.
+ * --grounding: the grounder's data instead (sim/groundingData.ts): every keyframe of each world's
+ * exploration with its per-category token coverage on a G×G grid (default 4).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { checkFlags, flagNumber, flagString, parseArgs, parseSeedRange, UsageError } from '../args.js';
+import { checkFlags, flagBool, flagNumber, flagString, parseArgs, parseSeedRange, UsageError } from '../args.js';
 import type { CliCommand } from '../main.js';
 import { buildClips, DEFAULT_CLIP_OPTIONS, type Clip, type ClipOptions } from '../../sim/dataset.js';
 import { encodeNpy, type NpyArray } from '../../sim/npy.js';
 import { scaleCamera } from '../../sim/camera.js';
 import { BOX_COLOR, CATEGORIES, PALETTE } from '../../sim/vocabulary.js';
 import { EXPLORE_DT } from '../../sim/scenario.js';
+import { buildGroundingFrames, FULL_COVER_SHARE, type GroundingFrames } from '../../sim/groundingData.js';
+import type { PinholeCamera } from '../../sim/camera.js';
 
 function concat<T extends Uint8Array | Int32Array | Float32Array>(parts: T[], make: (n: number) => T): T {
   const out = make(parts.reduce((s, p) => s + p.length, 0));
@@ -44,6 +48,23 @@ export function writeShard(dir: string, clips: Clip[], opts: ClipOptions): void 
   for (const [name, a] of Object.entries(arrays)) writeFileSync(join(dir, `${name}.npy`), encodeNpy(a));
 }
 
+/** One shard of grounder frames (frames, cover, pixels, present, poses, world_seed). */
+export function writeGroundingShard(dir: string, worlds: GroundingFrames[], camera: PinholeCamera, grid: number): void {
+  mkdirSync(dir, { recursive: true });
+  const n = worlds.reduce((s, w) => s + w.n, 0);
+  const V = CATEGORIES.length + 1;
+  const arrays: Record<string, NpyArray> = {
+    frames: { dtype: '|u1', shape: [n, camera.height, camera.width, 3], data: concat(worlds.map((w) => w.frames), (m) => new Uint8Array(m)) },
+    cover: { dtype: '<f4', shape: [n, V, grid * grid], data: concat(worlds.map((w) => w.cover), (m) => new Float32Array(m)) },
+    pixels: { dtype: '<i4', shape: [n, V], data: concat(worlds.map((w) => w.pixels), (m) => new Int32Array(m)) },
+    present: { dtype: '<i4', shape: [n, V], data: new Int32Array(worlds.flatMap((w) => Array.from({ length: w.n }, () => [...w.present]).flat())) },
+    poses: { dtype: '<f4', shape: [n, 3], data: concat(worlds.map((w) => w.poses), (m) => new Float32Array(m)) },
+    world_seed: { dtype: '<i4', shape: [n], data: new Int32Array(worlds.flatMap((w) => Array.from({ length: w.n }, () => w.worldSeed))) },
+  };
+  // world_seed last: its presence marks the shard finished
+  for (const [name, a] of Object.entries(arrays)) writeFileSync(join(dir, `${name}.npy`), encodeNpy(a));
+}
+
 export function datasetMeta(opts: ClipOptions, seeds: number[]): Record<string, unknown> {
   return {
     format: 'video4spatial_nav clips v1',
@@ -64,8 +85,8 @@ export function datasetMeta(opts: ClipOptions, seeds: number[]): Record<string, 
 export const command: CliCommand = {
   summary: 'write training clips (context + target frames, indices, poses, boxes) as .npy shards',
   async run(argv) {
-    const args = parseArgs(argv);
-    checkFlags(args, ['seeds', 'out', 'clips-per-world', 'shard-size', 'k', 'n', 'size', 'supersample'], 'dataset');
+    const args = parseArgs(argv, ['grounding']);
+    checkFlags(args, ['seeds', 'out', 'clips-per-world', 'shard-size', 'k', 'n', 'size', 'supersample', 'grounding', 'grid'], 'dataset');
     const seedsText = flagString(args, 'seeds');
     const out = flagString(args, 'out');
     if (seedsText === undefined || out === undefined) throw new UsageError('needs --seeds A-B and --out DIR');
@@ -81,6 +102,24 @@ export const command: CliCommand = {
     };
     const shardWorlds = flagNumber(args, 'shard-size', 200, { integer: true, min: 1 });
     mkdirSync(out, { recursive: true });
+    if (flagBool(args, 'grounding')) {
+      const grid = flagNumber(args, 'grid', 4, { integer: true, min: 1, max: 64 });
+      if (size % grid !== 0) throw new UsageError(`--grid ${grid} must divide --size ${size}`);
+      const meta = { format: 'video4spatial_nav grounding v1', camera: opts.camera, grid, vocabulary: ['<null>', ...CATEGORIES], full_cover_share: FULL_COVER_SHARE, supersample: opts.supersample, seeds: [seeds[0], seeds[seeds.length - 1]] };
+      writeFileSync(join(out, 'meta.json'), JSON.stringify(meta, null, 2) + '\n');
+      const t0 = Date.now();
+      let total = 0;
+      for (let s0 = 0; s0 < seeds.length; s0 += shardWorlds) {
+        const group = seeds.slice(s0, s0 + shardWorlds);
+        const worlds = group.map((s) => buildGroundingFrames(s, opts.camera, grid, opts.supersample));
+        const name = `shard_${group[0]}-${group[group.length - 1]}`;
+        writeGroundingShard(join(out, name), worlds, opts.camera, grid);
+        total += worlds.reduce((a, w) => a + w.n, 0);
+        process.stdout.write(`${name}: ${total} keyframes so far (${((Date.now() - t0) / 1000).toFixed(0)} s)\n`);
+      }
+      process.stdout.write(`wrote ${total} grounding keyframes from ${seeds.length} worlds to ${out} in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
+      return 0;
+    }
     writeFileSync(join(out, 'meta.json'), JSON.stringify(datasetMeta(opts, seeds), null, 2) + '\n');
     const t0 = Date.now();
     let total = 0;

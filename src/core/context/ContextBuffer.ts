@@ -50,6 +50,12 @@ export interface SampleOptions {
   recencyTauS?: number;
   /** 'pose_diverse': metres that one radian of heading difference counts as. Default 1 m/rad. */
   headingWeightM?: number;
+  /**
+   * Stream indices that must be in the sample (e.g. keyframes that show the named object), at
+   * most K − 1 of them (the newest always is); the policy picks the rest. An index that is not in
+   * the buffer throws ParameterError.
+   */
+  include?: readonly number[];
 }
 
 /** A sample: entries and their original stream indices, ascending (oldest first, newest last). */
@@ -345,12 +351,24 @@ export class ContextBuffer {
     if (n === 0) return { policy, entries: [], indices: [] };
     const want = Math.min(k, n);
     const rng = new Rng(opts.seed ?? 0);
+    const forced = new Set<number>();
+    for (const idx of opts.include ?? []) {
+      const i = this.findSlot(idx);
+      if (i < 0) throw new ParameterError(`context sample: keyframe ${idx} to include is not in the buffer (it holds ${this.slots[0]?.entry.index ?? '-'} … ${this.slots[n - 1]?.entry.index ?? '-'})`, 'context_include');
+      if (i !== n - 1 && forced.size < want - 1) forced.add(i);
+    }
+    const free = want - forced.size;
     let picked: number[]; // slot positions, newest included
     if (want === n) picked = this.slots.map((_, i) => i);
-    else if (policy === 'contiguous') picked = range(n - want, n);
-    else if (policy === 'uniform') picked = this.pickUniform(want, rng, new Set([n - 1]));
-    else if (policy === 'recency') picked = this.pickRecency(want, rng, opts.recencyTauS ?? 60);
-    else picked = this.pickPoseDiverse(want, rng, opts.headingWeightM ?? 1);
+    else if (policy === 'contiguous') picked = range(n - free, n);
+    else if (policy === 'uniform') picked = this.pickUniform(free, rng, new Set([n - 1]));
+    else if (policy === 'recency') picked = this.pickRecency(free, rng, opts.recencyTauS ?? 60);
+    else picked = this.pickPoseDiverse(free, rng, opts.headingWeightM ?? 1);
+    if (forced.size > 0 && want < n) {
+      const all = new Set([...picked, ...forced]);
+      // a forced frame the policy had picked anyway leaves room: filled uniformly over time
+      picked = all.size < want ? this.pickUniform(want, rng, all) : [...all];
+    }
     picked.sort((a, b) => a - b);
     const entries = picked.map((i) => (this.slots[i] as Slot).entry);
     return { policy, entries, indices: entries.map((e) => e.index) };

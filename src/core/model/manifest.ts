@@ -41,11 +41,26 @@ export interface ModelManifest {
   vocabulary: string[];
   box_color: [number, number, number];
   sampler: SamplerDefaults;
-  files: { encoder: ModelFileSpec; decoder: ModelFileSpec; denoiser: ModelFileSpec };
+  files: { encoder: ModelFileSpec; decoder: ModelFileSpec; denoiser: ModelFileSpec; grounder?: ModelFileSpec };
+  /** The grounder (files.grounder): present together with it. */
+  grounding?: GroundingSpec;
   golden?: string;
   golden_sha256?: string;
   training?: Record<string, unknown>;
   evaluation?: Record<string, unknown>;
+}
+
+/**
+ * How to read the grounder's output: a probability per token of a `token_grid`×`token_grid` layout
+ * over the frame (row-major y, x); a keyframe shows the named object when a token reaches
+ * `threshold`. `golden` (optional): input/output vectors of the exported graph.
+ */
+export interface GroundingSpec {
+  token_grid: number;
+  threshold: number;
+  golden?: string;
+  golden_sha256?: string;
+  held_out?: Record<string, unknown>;
 }
 
 type Obj = Record<string, unknown>;
@@ -102,6 +117,7 @@ export const REQUIRED_TENSORS = {
   encoder: { inputs: ['frames'], outputs: ['latents'] },
   decoder: { inputs: ['latents'], outputs: ['frames'] },
   denoiser: { inputs: ['latents', 't', 'index', 'object'], outputs: ['velocity'] },
+  grounder: { inputs: ['latents', 'object'], outputs: ['probability'] },
 } as const;
 
 /** Parses and validates a manifest; `source` (a path) is quoted in every error. */
@@ -153,12 +169,26 @@ export function parseManifest(json: unknown, source: string): ModelManifest {
     candidates: num(sO, 'candidates', source, 'sampler.', posInt, 'a positive integer'),
   };
   const fO = obj(m['files'], source, 'files');
-  const files = { encoder: fileSpec(fO['encoder'], source, 'encoder'), decoder: fileSpec(fO['decoder'], source, 'decoder'), denoiser: fileSpec(fO['denoiser'], source, 'denoiser') };
-  for (const key of ['encoder', 'decoder', 'denoiser'] as const) {
+  const files: ModelManifest['files'] = { encoder: fileSpec(fO['encoder'], source, 'encoder'), decoder: fileSpec(fO['decoder'], source, 'decoder'), denoiser: fileSpec(fO['denoiser'], source, 'denoiser') };
+  if (fO['grounder'] !== undefined) files.grounder = fileSpec(fO['grounder'], source, 'grounder');
+  for (const key of ['encoder', 'decoder', 'denoiser', 'grounder'] as const) {
+    const f = files[key];
+    if (!f) continue;
     const req = REQUIRED_TENSORS[key];
-    for (const n of req.inputs) if (!files[key].inputs.some((t) => t.name === n)) fail(source, `files.${key}.inputs`, `lacks the tensor "${n}" (has ${files[key].inputs.map((t) => t.name).join(', ')})`);
-    for (const n of req.outputs) if (!files[key].outputs.some((t) => t.name === n)) fail(source, `files.${key}.outputs`, `lacks the tensor "${n}" (has ${files[key].outputs.map((t) => t.name).join(', ')})`);
+    for (const n of req.inputs) if (!f.inputs.some((t) => t.name === n)) fail(source, `files.${key}.inputs`, `lacks the tensor "${n}" (has ${f.inputs.map((t) => t.name).join(', ')})`);
+    for (const n of req.outputs) if (!f.outputs.some((t) => t.name === n)) fail(source, `files.${key}.outputs`, `lacks the tensor "${n}" (has ${f.outputs.map((t) => t.name).join(', ')})`);
   }
+  let grounding: GroundingSpec | undefined;
+  if (files.grounder) {
+    const gO = obj(m['grounding'], source, 'grounding');
+    grounding = {
+      token_grid: num(gO, 'token_grid', source, 'grounding.', posInt, 'a positive integer'),
+      threshold: num(gO, 'threshold', source, 'grounding.', (n) => n > 0 && n < 1, 'a probability in (0, 1)'),
+    };
+    if (typeof gO['golden'] === 'string') grounding.golden = gO['golden'];
+    if (typeof gO['golden_sha256'] === 'string') grounding.golden_sha256 = gO['golden_sha256'];
+    if (typeof gO['held_out'] === 'object' && gO['held_out'] !== null) grounding.held_out = gO['held_out'] as Obj;
+  } else if (m['grounding'] !== undefined) fail(source, 'grounding', 'is given without files.grounder');
   const out: ModelManifest = {
     name,
     format_version: fv,
@@ -172,6 +202,7 @@ export function parseManifest(json: unknown, source: string): ModelManifest {
     box_color: box as [number, number, number],
     sampler,
     files,
+    ...(grounding ? { grounding } : {}),
   };
   if (typeof m['golden'] === 'string') out.golden = m['golden'];
   if (typeof m['golden_sha256'] === 'string') out.golden_sha256 = m['golden_sha256'];
@@ -190,6 +221,7 @@ export function specOf(m: ModelManifest): ModelSpec {
     contextFrames: m.context_frames,
     targetFrames: m.target_frames,
     vocabulary: m.vocabulary,
+    ...(m.grounding ? { grounding: { grid: m.grounding.token_grid, threshold: m.grounding.threshold } } : {}),
   };
 }
 

@@ -2,7 +2,10 @@
  * One plan, end to end, as numbered steps (pure: the model, the buffer and the clock are given):
  *   1. check the request (object in the vocabulary, enough context);
  *   2. sample one context per candidate from the buffer (candidate 0 pose-diverse, the others
- *      uniform with their own seeds, so best-of-M also varies the memory it looks at);
+ *      uniform with their own seeds, so best-of-M also varies the memory it looks at); with a
+ *      grounder (name-aware context, grounding.ts), every candidate's context first takes
+ *      NAME_AWARE_FRAMES of the keyframes where the grounder sees the named object, each
+ *      candidate different ones;
  *   3. encode the frames not yet encoded (latents cached in the buffer per model id);
  *   4. imagine M candidates (flow sampler, joint CFG, one batch per step);
  *   5. per candidate: rgb8 frames → red box → odometry chain → anchoring against ALL pose-tagged
@@ -13,6 +16,7 @@
  *   7. choose the best candidate; its goal pose faces the object estimate.
  * Frames: all poses are in the global (map) frame; the goal is the robot base pose to reach.
  */
+import { fromRgb8, toRgb8 } from './frames.js';
 import { CancelledError, InferenceError, NoValidPathError, ParameterError } from '../errors.js';
 import { normalizeAngle, type Pose2D } from '../geometry.js';
 import type { PinholeCamera } from '../camera.js';
@@ -25,6 +29,10 @@ import { inlineExtractor, type Extractor } from './extractCandidate.js';
 import { imagine, type CandidateContext } from '../sampler/imagine.js';
 import { nameEvidence, type NameEvidence } from '../sampler/nameEvidence.js';
 import { latentSize, type ImaginationModel } from '../sampler/model.js';
+import { encodeMissing, groundBuffer, nameAwareIncludes } from './grounding.js';
+
+/** Keyframes that show the named object put into each candidate's context (name-aware context). */
+export const NAME_AWARE_FRAMES = 2;
 
 /** Candidates whose object estimates (else goals) lie within this many metres agree (best-of-M consensus). */
 export const CONSENSUS_RADIUS_M = 1.0;
@@ -60,6 +68,12 @@ export interface PlanRequest {
    * candidate never compute it (there is nothing to choose).
    */
   nameEvidence?: NameEvidenceOptions;
+  /**
+   * Name-aware context (step 2): with a model that has a grounder, put keyframes that show the
+   * named object into every candidate's context. Default true; false (an ablation) samples by the
+   * policy alone. Ignored by a model without a grounder and by the 'contiguous' policy.
+   */
+  nameAware?: boolean;
 }
 
 export interface PlanDeps {
@@ -106,6 +120,8 @@ export interface PlanResult {
   imaginedPoses: Pose2D[];
   /** Step 6's evidence per candidate, when the request asked for it. */
   nameEvidence?: NameEvidence;
+  /** With a grounder: how many of the buffer's keyframes it saw the named object in, and whether the contexts were name-aware. */
+  grounding?: { keyframes: number; showing: number; nameAware: boolean };
   /**
    * Stage timings in ms (the `now` hook's clock). denoiseMs is the sum of perStepMs (one entry per
    * denoising step, all M candidates and both CFG branches in one batch) plus bookkeeping;
@@ -131,39 +147,13 @@ export interface PlanResult {
   };
 }
 
-/** Converts [B, 3, H, W] floats in [0, 1] to B rgb8 H×W×3 images. */
-export function toRgb8(frames: Float32Array, batch: number, W: number, H: number): Uint8Array[] {
-  const out: Uint8Array[] = [];
-  const plane = W * H;
-  for (let b = 0; b < batch; b++) {
-    const img = new Uint8Array(plane * 3);
-    const o = b * 3 * plane;
-    for (let p = 0; p < plane; p++) {
-      for (let c = 0; c < 3; c++) {
-        const v = (frames[o + c * plane + p] as number) * 255;
-        img[p * 3 + c] = v <= 0 ? 0 : v >= 255 ? 255 : Math.round(v);
-      }
-    }
-    out.push(img);
-  }
-  return out;
-}
-
-/** rgb8 H×W×3 → [3, H, W] floats in [0, 1], written at `offset` of `out`. */
-export function fromRgb8(rgb: Uint8Array, W: number, H: number, out: Float32Array, offset: number): void {
-  const plane = W * H;
-  for (let p = 0; p < plane; p++) {
-    out[offset + p] = (rgb[p * 3] as number) / 255;
-    out[offset + plane + p] = (rgb[p * 3 + 1] as number) / 255;
-    out[offset + 2 * plane + p] = (rgb[p * 3 + 2] as number) / 255;
-  }
-}
-
 /** Model time indices of sampled entries: (stamp − newest stamp) / frameDt; newest = 0. */
 export function timeIndices(entries: readonly ContextEntry[], frameDtS: number): number[] {
   const newest = (entries[entries.length - 1] as ContextEntry).stampNs;
   return entries.map((e) => Number(e.stampNs - newest) / 1e9 / frameDtS);
 }
+
+export { fromRgb8, toRgb8 };
 
 export async function planToObject(deps: PlanDeps, req: PlanRequest, hooks: PlanHooks = {}): Promise<PlanResult> {
   const now = hooks.now ?? (() => performance.now());
@@ -190,24 +180,24 @@ export async function planToObject(deps: PlanDeps, req: PlanRequest, hooks: Plan
   }
   // 2. sample
   hooks.onStage?.('sample');
+  let grounding: PlanResult['grounding'];
+  let includes: number[][] = [];
+  if (spec.grounding && model.ground && req.policy !== 'contiguous') {
+    const g = await groundBuffer(model, buffer, deps.modelId, objectIndex, camera);
+    const showing = g.filter((k) => k.shows);
+    const nameAware = req.nameAware !== false;
+    grounding = { keyframes: g.length, showing: showing.length, nameAware };
+    if (nameAware) includes = nameAwareIncludes(showing, req.candidates, Math.min(NAME_AWARE_FRAMES, K - 1));
+  }
   const samples = Array.from({ length: req.candidates }, (_, m) => {
     const policy: SamplingPolicy = req.policy === 'contiguous' ? 'contiguous' : m === 0 ? req.policy : 'uniform';
-    return buffer.sample(K, policy, { seed: req.seed + m });
+    return buffer.sample(K, policy, { seed: req.seed + m, include: includes[m] ?? [] });
   });
   const tSample = now();
   // 3. encode (once per frame per model)
   hooks.onStage?.('encode');
   const L = latentSize(spec);
-  const need = new Map<number, ContextEntry>();
-  for (const s of samples) for (const e of s.entries) if (!buffer.getLatent(e.index, deps.modelId)) need.set(e.index, e);
-  if (need.size > 0) {
-    const list = [...need.values()];
-    const fs = 3 * spec.width * spec.height;
-    const input = new Float32Array(list.length * fs);
-    list.forEach((e, i) => fromRgb8(e.pixels, spec.width, spec.height, input, i * fs));
-    const lat = await model.encode(input, list.length);
-    list.forEach((e, i) => buffer.setLatent(e.index, deps.modelId, lat.slice(i * L, (i + 1) * L)));
-  }
+  await encodeMissing(model, buffer, deps.modelId, samples.flatMap((s) => s.entries));
   const tEncode = now();
   const contexts: CandidateContext[] = samples.map((s) => {
     const latents = new Float32Array(s.entries.length * L);
@@ -283,6 +273,7 @@ export async function planToObject(deps: PlanDeps, req: PlanRequest, hooks: Plan
     startPose: newest.pose,
     imaginedPoses: (best.goal.poses ?? []).slice(1),
     ...(evidence ? { nameEvidence: evidence } : {}),
+    ...(grounding ? { grounding } : {}),
     timings: {
       sampleMs: tSample - t0,
       encodeMs: tEncode - tSample,

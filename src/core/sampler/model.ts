@@ -20,6 +20,8 @@ export interface ModelSpec {
   targetFrames: number;
   /** Vocabulary: index 0 is the null class. */
   vocabulary: readonly string[];
+  /** With a grounder: its token grid (grid×grid cells over the frame, row-major y, x) and the probability a token must reach. */
+  grounding?: { grid: number; threshold: number };
 }
 
 export interface ImaginationModel {
@@ -30,6 +32,11 @@ export interface ImaginationModel {
   denoise(latents: Float32Array, t: Float32Array, index: Float32Array, object: BigInt64Array, batch: number, frames: number): Promise<Float32Array>;
   /** latents [B, C, h, w] → frames [B, 3, H, W] in [0, 1]. */
   decode(latents: Float32Array, batch: number): Promise<Float32Array>;
+  /**
+   * Only with spec.grounding: one keyframe per batch item, latents [B, C, h, w] and object [B]
+   * (vocabulary index) → probability [B, grid·grid] that each token shows the named object.
+   */
+  ground?(latents: Float32Array, object: BigInt64Array, batch: number): Promise<Float32Array>;
 }
 
 export function latentSize(spec: ModelSpec): number {
