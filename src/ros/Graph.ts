@@ -276,7 +276,10 @@ export interface ActionServerOptions<G, F, R> {
 export interface ActionServer {
   readonly name: string;
   readonly type: string;
-  /** Stops serving; running goals get stopReason 'shutdown'. */
+  /**
+   * Stops serving at once; the running goal gets stopReason 'shutdown' (`Graph.shutdown` is the
+   * graceful way: it waits for the goal to end first). Idempotent.
+   */
   destroy(): void;
 }
 
@@ -302,7 +305,126 @@ export interface ActionClient<G, F, R> {
   waitForServer(timeoutMs: number): Promise<boolean>;
   /** Sends a goal; resolves when the server accepted or rejected it. */
   sendGoal(goal: G, onFeedback?: (feedback: F) => void): Promise<ClientGoalHandle<R>>;
+  /**
+   * Stops the client. An action server does not cancel goals when their client goes away, so
+   * every goal this client sent that has not ended gets a cancel request first (without waiting
+   * for the answer: `Graph.shutdown` waits for it). Idempotent.
+   */
   destroy(): void;
+}
+
+// ───────────────────────────── shutdown ─────────────────────────────
+
+/** How long each step of `Graph.shutdown` may wait. */
+export interface GraphShutdownOptions {
+  /** Why (logged; the reason given to goals forced to end): 'SIGINT', 'SIGTERM', … Default 'shutdown'. */
+  reason?: string;
+  /** How long running goals may take to end after their stop signal, ms (default SHUTDOWN_GOAL_TIMEOUT_MS). */
+  goalTimeoutMs?: number;
+  /** How long to wait for the servers to answer the cancel requests of the goals this node sent, ms (default SHUTDOWN_CANCEL_TIMEOUT_MS). */
+  cancelTimeoutMs?: number;
+}
+
+/** What `Graph.shutdown` did. */
+export interface ShutdownReport {
+  reason: string;
+  /** Goals of this node's action servers that were stopped (running or waiting). */
+  goalsStopped: number;
+  /** Of those, goals that did not end within goalTimeoutMs and were ended CANCELED by the graph. */
+  goalsForced: number;
+  /** Cancel requests sent for goals this node sent that had not ended (e.g. the Nav2 leg). */
+  cancelsSent: number;
+  /** Of those, the ones the server answered within cancelTimeoutMs. */
+  cancelsAcknowledged: number;
+  /** Of the answered ones, those the server refused (that goal may go on: the robot may keep driving). */
+  cancelsRefused: number;
+}
+
+/**
+ * Default wait for running goals at shutdown, ms. With SHUTDOWN_CANCEL_TIMEOUT_MS it stays
+ * below the 5 s ros2 launch waits after its SIGINT before it sends SIGTERM (sigterm_timeout).
+ */
+export const SHUTDOWN_GOAL_TIMEOUT_MS = 2000;
+/** Default wait for the answers to the cancel requests at shutdown, ms. */
+export const SHUTDOWN_CANCEL_TIMEOUT_MS = 1000;
+
+/** The shutdown side of an action server implementation (used by `shutdownGraph`). */
+export interface ShutdownableServer {
+  /** Refuses new goals, ends waiting goals CANCELED and signals the running one ('shutdown'); returns how many goals it stopped. */
+  beginShutdown(reason: string): number;
+  /** Resolves when no goal of this server is executing any more. */
+  idle(): Promise<void>;
+  /** Ends every goal still running CANCELED with `reason` (later terminal calls from its execute are ignored); returns how many. */
+  forceEnd(reason: string): number;
+}
+
+/** The shutdown side of an action client implementation (used by `shutdownGraph`). */
+export interface ShutdownableClient {
+  /**
+   * Sends a cancel request for every goal this client sent that has not ended; waits up to
+   * `timeoutMs` for the answers (`refused`: answered, but the server would not cancel).
+   */
+  cancelOutstanding(timeoutMs: number): Promise<{ sent: number; acknowledged: number; refused: number }>;
+}
+
+/** Resolves true when `p` settles within `ms`, false otherwise (the timer does not keep the process alive). */
+export async function settlesWithin(p: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), Math.max(0, ms));
+    timer.unref?.();
+  });
+  try {
+    return await Promise.race([p.then(() => true, () => true), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * The safe shutdown both graphs share: (1) every action server refuses new goals and stops its
+ * goals (stopReason 'shutdown'; a goal that then ends with canceled() ends CANCELED), (2) waits
+ * up to goalTimeoutMs for them to end, ending the stragglers CANCELED itself, (3) sends a cancel
+ * request for every goal the node's clients sent that has not ended (the Nav2 leg: a server does
+ * not cancel goals when their client dies) and waits up to cancelTimeoutMs for the answers,
+ * (4) calls `destroy`.
+ */
+export async function shutdownGraph(
+  parts: { servers: readonly ShutdownableServer[]; clients: readonly ShutdownableClient[]; logger: Logger; destroy: () => void },
+  options: GraphShutdownOptions = {},
+): Promise<ShutdownReport> {
+  const reason = options.reason ?? 'shutdown';
+  const goalTimeoutMs = options.goalTimeoutMs ?? SHUTDOWN_GOAL_TIMEOUT_MS;
+  const cancelTimeoutMs = options.cancelTimeoutMs ?? SHUTDOWN_CANCEL_TIMEOUT_MS;
+  const report: ShutdownReport = { reason, goalsStopped: 0, goalsForced: 0, cancelsSent: 0, cancelsAcknowledged: 0, cancelsRefused: 0 };
+  try {
+    for (const s of parts.servers) report.goalsStopped += s.beginShutdown(reason);
+    const idle = () => Promise.all(parts.servers.map((s) => s.idle()));
+    if (!(await settlesWithin(idle(), goalTimeoutMs))) {
+      for (const s of parts.servers) report.goalsForced += s.forceEnd(`${reason}: the goal did not stop within ${goalTimeoutMs} ms`);
+      parts.logger.warn(`shutdown (${reason}): ${report.goalsForced} goal(s) did not stop within ${goalTimeoutMs} ms; ended CANCELED`);
+      await settlesWithin(idle(), 50);
+    }
+    const cancels = await Promise.all(parts.clients.map((c) => c.cancelOutstanding(cancelTimeoutMs)));
+    for (const c of cancels) {
+      report.cancelsSent += c.sent;
+      report.cancelsAcknowledged += c.acknowledged;
+      report.cancelsRefused += c.refused;
+    }
+    if (report.cancelsSent > report.cancelsAcknowledged) {
+      parts.logger.warn(`shutdown (${reason}): ${report.cancelsSent - report.cancelsAcknowledged} of ${report.cancelsSent} cancel request(s) not answered within ${cancelTimeoutMs} ms`);
+    }
+    if (report.cancelsRefused > 0) {
+      parts.logger.warn(`shutdown (${reason}): ${report.cancelsRefused} goal(s) this node sent were not cancelled (the server refused): the robot may keep driving`);
+    }
+  } finally {
+    parts.destroy();
+  }
+  parts.logger.info(
+    `shutdown (${reason}): ${report.goalsStopped} goal(s) stopped${report.goalsForced ? ` (${report.goalsForced} forced)` : ''}, ` +
+      `${report.cancelsSent} sent goal(s) cancelled (${report.cancelsAcknowledged} acknowledged); node destroyed`,
+  );
+  return report;
 }
 
 // ───────────────────────────── the graph ─────────────────────────────
@@ -322,8 +444,18 @@ export interface Graph {
   createTimer(periodS: number, callback: () => void): Timer;
   createActionServer<G, F, R>(name: string, type: string, options: ActionServerOptions<G, F, R>): ActionServer;
   createActionClient<G, F, R>(name: string, type: string): ActionClient<G, F, R>;
-  /** Destroys every entity of this node. */
+  /**
+   * Destroys every entity of this node at once: running goals get their stop signal, goals this
+   * node sent get a cancel request (not awaited). Idempotent. On SIGINT/SIGTERM use `shutdown`.
+   */
   destroy(): void;
+  /**
+   * Safe shutdown (SIGINT, SIGTERM, a launch shutdown): new goals are refused; running goals are
+   * stopped (stopReason 'shutdown') and end CANCELED; goals this node sent (the Nav2 leg) are
+   * cancelled and the answers awaited; then `destroy()`. Each wait is bounded (see
+   * GraphShutdownOptions). Idempotent: later calls return the first call's promise.
+   */
+  shutdown(options?: GraphShutdownOptions): Promise<ShutdownReport>;
 }
 
 /** A topic as an rxjs stream: subscribes on subscribe, unsubscribes on teardown. */

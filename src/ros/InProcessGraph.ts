@@ -11,7 +11,10 @@
  *   keep_last queues drop the oldest undelivered message, transient-local publishers replay
  *   their last `depth` messages to late-joining transient-local subscriptions (/tf_static);
  * - actions: goal accept/reject (with a reason, which in-process clients also get), feedback,
- *   cancel, one goal executing at a time with preemption by a newer goal.
+ *   cancel, one goal executing at a time with preemption by a newer goal; `shutdown()` (the
+ *   safe shutdown of Graph.shutdown: goals end CANCELED, the goals this node sent are cancelled
+ *   and the answers awaited, then destroy) and `destroy()` (a destroyed client still cancels
+ *   what it sent: a server does not cancel goals when their client goes away).
  *
  * Delivery is asynchronous and deterministic: `publish` encodes at once, then each delivery is
  * queued; the queue is drained in FIFO order in a microtask (callbacks never run inside
@@ -35,6 +38,7 @@ import {
   type GoalDecision,
   type GoalStatus,
   type Graph,
+  type GraphShutdownOptions,
   type Logger,
   type ParameterChange,
   type ParameterDeclaration,
@@ -46,6 +50,9 @@ import {
   type RemapRules,
   type ServerGoalHandle,
   type SetParametersResult,
+  type ShutdownReport,
+  type ShutdownableClient,
+  type ShutdownableServer,
   type StopReason,
   type Subscription,
   type Timer,
@@ -55,6 +62,8 @@ import {
   randomGoalId,
   resolveQos,
   resolveTopicName,
+  settlesWithin,
+  shutdownGraph,
 } from './Graph.js';
 import { createLogger } from './logger.js';
 import { type RosDistro, DEFAULT_DISTRO, actionTypes, decodeMessage, defaultMessage, encodeMessage, knownActions, knownTypes } from './messages/index.js';
@@ -468,6 +477,8 @@ interface GoalState<G, F, R> {
   resolveOutcome: (o: ActionOutcome<R>) => void;
   handle: ServerGoalHandle<G, F, R>;
   terminal: boolean;
+  /** Ended by the server at shutdown (forceEnd): the execute's own terminal call is ignored. */
+  forced: boolean;
 }
 
 interface ServerState {
@@ -476,12 +487,15 @@ interface ServerState {
   node: string;
   closed: boolean;
   request(goalBytes: Uint8Array, onFeedback: ((bytes: Uint8Array) => void) | undefined): { decision: GoalDecision; id: string; outcome: Promise<ActionOutcome<unknown>> };
-  cancel(goalId: string): boolean;
+  /** A cancel request: 'accepted', 'refused' (by onCancel), or 'ended' (unknown or already terminal goal). */
+  cancel(goalId: string): CancelAnswer;
 }
+
+type CancelAnswer = 'accepted' | 'refused' | 'ended';
 
 const TERMINAL: ReadonlySet<GoalStatus> = new Set(['succeeded', 'canceled', 'aborted']);
 
-class InProcessActionServer<G, F, R> implements ActionServer {
+class InProcessActionServer<G, F, R> implements ActionServer, ShutdownableServer {
   readonly name: string;
   readonly type: string;
   readonly #bus: InProcessBus;
@@ -493,6 +507,9 @@ class InProcessActionServer<G, F, R> implements ActionServer {
   #running: GoalState<G, F, R> | undefined;
   #waiting: GoalState<G, F, R>[] = [];
   readonly #state: ServerState;
+  /** Set by beginShutdown: new goals are refused. */
+  #closing: string | undefined;
+  #idleWaiters: (() => void)[] = [];
 
   constructor(bus: InProcessBus, node: string, logger: Logger, name: string, type: string, options: ActionServerOptions<G, F, R>) {
     bus.checkAction(type, `action server '${name}'`);
@@ -519,7 +536,8 @@ class InProcessActionServer<G, F, R> implements ActionServer {
     const goal = decodeMessage<G>(this.#types.goal, goalBytes, this.#bus.distro);
     let decision: GoalDecision;
     try {
-      decision = this.#options.onGoal ? this.#options.onGoal(goal) : { accept: true };
+      if (this.#closing !== undefined) decision = { accept: false, reason: `the action server is shutting down (${this.#closing})` };
+      else decision = this.#options.onGoal ? this.#options.onGoal(goal) : { accept: true };
     } catch (e) {
       decision = { accept: false, reason: `goal callback failed: ${e instanceof Error ? e.message : String(e)}` };
       this.#bus.reportError(e);
@@ -558,6 +576,7 @@ class InProcessActionServer<G, F, R> implements ActionServer {
       onFeedback,
       resolveOutcome,
       terminal: false,
+      forced: false,
       handle: {
         goalId: id,
         goal,
@@ -570,6 +589,7 @@ class InProcessActionServer<G, F, R> implements ActionServer {
         },
         isCancelRequested: () => state.cancelRequested,
         publishFeedback(feedback: F) {
+          if (state.forced) return; // ended at shutdown while its execute still runs
           if (state.terminal) throw new MessageError(`${server.name}: feedback for goal ${id} after it ended (${state.status})`, 'goal_terminal');
           const bytes = encodeMessage(server.#types.feedback, feedback, server.#bus.distro);
           const listener = state.onFeedback;
@@ -603,10 +623,18 @@ class InProcessActionServer<G, F, R> implements ActionServer {
         if (this.#running === state) this.#running = undefined;
         const next = this.#waiting.pop();
         this.#waiting = [];
-        if (next && !this.#state.closed) this.#start(next);
+        if (next && !this.#state.closed && this.#closing === undefined) this.#start(next);
         else if (next) this.#finish(next, 'aborted', defaultMessage<R>(this.#types.result, this.#bus.distro), 'action server shut down');
+        this.#notifyIdle();
       }
     });
+  }
+
+  #notifyIdle(): void {
+    if (this.#running) return;
+    const waiters = this.#idleWaiters;
+    this.#idleWaiters = [];
+    for (const w of waiters) w();
   }
 
   #stop(state: GoalState<G, F, R>, reason: StopReason): void {
@@ -620,11 +648,17 @@ class InProcessActionServer<G, F, R> implements ActionServer {
 
   /** A terminal call from the server's code: validates the result now (MessageError here, like a robot). */
   #end(state: GoalState<G, F, R>, status: 'succeeded' | 'aborted' | 'canceled', result: R, reason: string | undefined): void {
+    if (state.forced) {
+      this.#logger.debug(`${this.name}: goal ${state.id} was already ended at shutdown; ignoring ${status}`);
+      return;
+    }
     if (state.terminal) {
       throw new MessageError(`${this.name}: goal ${state.id} already ended (${state.status}); cannot mark it ${status}`, 'goal_terminal');
     }
-    if (status === 'canceled' && state.status !== 'canceling') {
-      // rcl allows CANCELED only after a cancel request: a preempted (or self-cancelled) goal ends ABORTED.
+    if (status === 'canceled' && state.status !== 'canceling' && state.stopReason !== 'shutdown') {
+      // rcl allows CANCELED only after a cancel request: a preempted (or self-cancelled) goal ends
+      // ABORTED. At shutdown the server itself requests the cancel (rcl's CANCEL_GOAL event), so
+      // a goal stopped for shutdown ends CANCELED.
       this.#finish(state, 'aborted', result, reason ?? state.stopReason ?? 'canceled without a cancel request');
       return;
     }
@@ -643,9 +677,9 @@ class InProcessActionServer<G, F, R> implements ActionServer {
     });
   }
 
-  #cancel(goalId: string): boolean {
+  #cancel(goalId: string): CancelAnswer {
     const state = this.#goals.get(goalId);
-    if (!state || state.terminal) return false;
+    if (!state || state.terminal) return 'ended';
     let ok = true;
     try {
       ok = this.#options.onCancel ? this.#options.onCancel(state.handle) : true;
@@ -655,15 +689,49 @@ class InProcessActionServer<G, F, R> implements ActionServer {
     }
     if (!ok) {
       this.#logger.info(`${this.name}: cancel of goal ${goalId} rejected`);
-      return false;
+      return 'refused';
     }
     if (this.#waiting.includes(state)) {
       this.#waiting = this.#waiting.filter((w) => w !== state);
       this.#finish(state, 'canceled', defaultMessage<R>(this.#types.result, this.#bus.distro), 'cancelled before it started');
-      return true;
+      return 'accepted';
     }
     this.#stop(state, 'cancel');
-    return true;
+    return 'accepted';
+  }
+
+  beginShutdown(reason: string): number {
+    if (this.#closing !== undefined || this.#state.closed) return 0;
+    this.#closing = reason;
+    let n = 0;
+    for (const w of this.#waiting) {
+      w.stopReason = 'shutdown';
+      this.#finish(w, 'canceled', defaultMessage<R>(this.#types.result, this.#bus.distro), `${reason}: cancelled before it started`);
+      n++;
+    }
+    this.#waiting = [];
+    if (this.#running && !this.#running.terminal) {
+      this.#stop(this.#running, 'shutdown');
+      n++;
+    }
+    return n;
+  }
+
+  idle(): Promise<void> {
+    if (!this.#running) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  forceEnd(reason: string): number {
+    const state = this.#running;
+    if (!state || state.terminal) return 0;
+    this.#logger.warn(`${this.name}: goal ${state.id} did not end after its stop signal; ending it CANCELED (${reason})`);
+    state.stopReason ??= 'shutdown';
+    this.#finish(state, 'canceled', defaultMessage<R>(this.#types.result, this.#bus.distro), reason);
+    state.forced = true;
+    this.#running = undefined;
+    this.#notifyIdle();
+    return 1;
   }
 
   destroy(): void {
@@ -676,12 +744,14 @@ class InProcessActionServer<G, F, R> implements ActionServer {
   }
 }
 
-class InProcessActionClient<G, F, R> implements ActionClient<G, F, R> {
+class InProcessActionClient<G, F, R> implements ActionClient<G, F, R>, ShutdownableClient {
   readonly name: string;
   readonly type: string;
   readonly #bus: InProcessBus;
   readonly #types: { goal: string; result: string; feedback: string };
   #closed = false;
+  /** Accepted goals whose result has not arrived, with their cancel request as the server answers it. */
+  readonly #outstanding = new Map<ClientGoalHandle<R>, () => Promise<CancelAnswer>>();
 
   constructor(bus: InProcessBus, name: string, type: string) {
     bus.checkAction(type, `action client '${name}'`);
@@ -731,25 +801,46 @@ class InProcessActionClient<G, F, R> implements ActionClient<G, F, R> {
             resolve(rejected<R>(id, decision.reason));
             return;
           }
-          resolve({
+          const cancel = () =>
+            new Promise<CancelAnswer>((res) => {
+              this.#bus.enqueue(() => {
+                const answer: CancelAnswer = server.closed ? 'ended' : server.cancel(id);
+                this.#bus.enqueue(() => res(answer));
+              });
+            });
+          const handle: ClientGoalHandle<R> = {
             goalId: id,
             accepted: true,
             rejectReason: undefined,
             result: outcome as Promise<ActionOutcome<R>>,
-            cancel: () =>
-              new Promise<boolean>((res) => {
-                this.#bus.enqueue(() => {
-                  const ok = server.closed ? false : server.cancel(id);
-                  this.#bus.enqueue(() => res(ok));
-                });
-              }),
-          });
+            cancel: async () => (await cancel()) === 'accepted',
+          };
+          this.#outstanding.set(handle, cancel);
+          void handle.result.finally(() => this.#outstanding.delete(handle));
+          resolve(handle);
         });
       });
     });
   }
 
+  async cancelOutstanding(timeoutMs: number): Promise<{ sent: number; acknowledged: number; refused: number }> {
+    const pending = [...this.#outstanding.values()];
+    this.#outstanding.clear(); // cancelled once: destroy() does not ask again
+    const answers = await Promise.all(
+      pending.map(async (cancel) => {
+        let answer: CancelAnswer | undefined;
+        await settlesWithin(cancel().then((a) => (answer = a)), timeoutMs);
+        return answer;
+      }),
+    );
+    return { sent: pending.length, acknowledged: answers.filter((a) => a !== undefined).length, refused: answers.filter((a) => a === 'refused').length };
+  }
+
   destroy(): void {
+    if (this.#closed) return;
+    // A server does not cancel goals when their client goes away: cancel what this client sent.
+    for (const cancel of this.#outstanding.values()) void cancel();
+    this.#outstanding.clear();
     this.#closed = true;
   }
 }
@@ -874,8 +965,9 @@ export class InProcessGraph implements Graph {
   readonly #subs = new Set<SubState>();
   readonly #pubs = new Set<PubState>();
   readonly #timers = new Set<TimerState>();
-  readonly #servers = new Set<ActionServer>();
-  readonly #clients = new Set<ActionClient<unknown, unknown, unknown>>();
+  readonly #servers = new Set<InProcessActionServer<unknown, unknown, unknown>>();
+  readonly #clients = new Set<InProcessActionClient<unknown, unknown, unknown>>();
+  #shutdown: Promise<ShutdownReport> | undefined;
 
   constructor(options: InProcessGraphOptions) {
     checkNodeName(options.name);
@@ -953,13 +1045,13 @@ export class InProcessGraph implements Graph {
 
   createActionServer<G, F, R>(name: string, type: string, options: ActionServerOptions<G, F, R>): ActionServer {
     const server = new InProcessActionServer<G, F, R>(this.bus, this.nodeName, this.logger, this.resolveName(name), type, options);
-    this.#servers.add(server);
+    this.#servers.add(server as InProcessActionServer<unknown, unknown, unknown>);
     return server;
   }
 
   createActionClient<G, F, R>(name: string, type: string): ActionClient<G, F, R> {
     const client = new InProcessActionClient<G, F, R>(this.bus, this.resolveName(name), type);
-    this.#clients.add(client as ActionClient<unknown, unknown, unknown>);
+    this.#clients.add(client as InProcessActionClient<unknown, unknown, unknown>);
     return client;
   }
 
@@ -978,6 +1070,11 @@ export class InProcessGraph implements Graph {
 
   spinUntil(condition: () => boolean, options?: { timeoutMs?: number; what?: string }): Promise<void> {
     return this.bus.spinUntil(condition, options);
+  }
+
+  shutdown(options: GraphShutdownOptions = {}): Promise<ShutdownReport> {
+    this.#shutdown ??= shutdownGraph({ servers: [...this.#servers], clients: [...this.#clients], logger: this.logger, destroy: () => this.destroy() }, options);
+    return this.#shutdown;
   }
 
   destroy(): void {

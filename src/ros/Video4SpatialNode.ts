@@ -20,7 +20,7 @@ import type { SamplingPolicy } from '../core/context/ContextBuffer.js';
 import type { ImaginationModel } from '../core/sampler/model.js';
 import { sd as sdOf } from '../core/path/box.js';
 import { CameraIngest, COMPRESSED_IMAGE_TYPE, IMAGE_TYPE } from './ingestPipeline.js';
-import type { ActionClient, ClientGoalHandle, Graph, Publisher, ServerGoalHandle } from './Graph.js';
+import type { ActionClient, ClientGoalHandle, Graph, GraphShutdownOptions, Publisher, ServerGoalHandle, ShutdownReport } from './Graph.js';
 import { NodeParameters } from './parameters.js';
 import { navigateThroughPosesGoal, timeFromNs, type RosDistro } from './messages/index.js';
 import { DIAGNOSTIC_LEVEL } from '../core/context/ingestDiagnostics.js';
@@ -94,6 +94,23 @@ export const FINAL_LEG_MIN_M = 0.15;
 export const FINAL_LEG_MIN_YAW_RAD = (15 * Math.PI) / 180;
 
 /**
+ * What Nav2 is sent for a leg: the plan's goal pose only (the last pose of ~/plan: where the
+ * imagined video ends, facing the object), never the poses before it. Why (NAV2_GOAL_POSE_ONLY):
+ * those poses are the straight line from the robot to the goal, spaced by waypoint_spacing_m for
+ * ~/plan and the action's feedback, not imagined waypoints; NavigateThroughPoses would make the
+ * robot pass through each of them, through a wall if the line crosses one, while Nav2 plans
+ * around obstacles with its own costmap. DESIGN §4b: the goal pose facing the object matters
+ * most, intermediate imagined waypoints are advisory.
+ */
+export const NAV2_GOAL_POSE_ONLY =
+  "Nav2 is sent the plan's goal pose only: the poses before it on ~/plan are a straight line spaced by waypoint_spacing_m, not imagined waypoints, and Nav2 plans around obstacles with its own costmap";
+
+/** The poses of a NavigateThroughPoses goal for `path` (see NAV2_GOAL_POSE_ONLY). */
+export function nav2GoalPoses(path: Path): PoseStamped[] {
+  return path.poses.slice(-1);
+}
+
+/**
  * Checks the invariant on everything we publish as a path (~/plan, the Nav2 goal, the action's
  * feedback and result): finite, framed, stamped, within `maxDistanceM` of a finite origin.
  */
@@ -159,6 +176,7 @@ export class Video4SpatialNode {
   private readonly planner: Planner;
   private teleopUntilNs = 0n;
   private topicGoal: ClientGoalHandle<NavigateToObjectResult> | undefined;
+  private shutdownPromise: Promise<ShutdownReport> | undefined;
   /** Goals and plans since start-up; rejections and aborts by code (see docs/reliability.md). */
   readonly stats = {
     goals: 0,
@@ -560,15 +578,20 @@ export class Video4SpatialNode {
   }
 
   /**
-   * Sends the path's goal pose to Nav2; returns when the leg ends (`aborted`: Nav2's reason when
-   * it aborted the leg), or cancels it after replan_period_s, on teleop, or when the goal stops.
-   * @throws Video4SpatialError 'nav2_absent' (no server within NAV2_WAIT_MS) or 'nav2_rejected'.
+   * Sends the path's goal pose to Nav2 (nav2GoalPoses); returns when the leg ends (`aborted`:
+   * Nav2's reason when it aborted the leg), or cancels it after replan_period_s, on teleop, or
+   * when the goal stops (a cancel, a preemption, shutdown: also when it stopped while the goal
+   * request was on its way).
+   * @throws Video4SpatialError 'nav2_absent' (no server within NAV2_WAIT_MS) or 'nav2_rejected';
+   *   CancelledError when the goal stopped before anything was sent.
    */
   private async drive(path: Path, signal: AbortSignal): Promise<{ aborted: string | undefined }> {
     if (!(await this.nav2.waitForServer(NAV2_WAIT_MS))) {
       throw new Video4SpatialError(`Nav2 action server '${this.nav2.name}' is not available (waited ${NAV2_WAIT_MS / 1000} s); the plan is kept in this result and on ~/plan`, 'nav2_absent');
     }
-    const goalPoses = path.poses.slice(-1);
+    if (signal.aborted) throw new CancelledError(`goal ${String(signal.reason ?? 'canceled')} before its Nav2 leg was sent`);
+    const goalPoses = nav2GoalPoses(path);
+    this.graph.logger.debug(`Nav2 leg: 1 pose (${NAV2_GOAL_POSE_ONLY})`);
     const t0 = this.graph.clock.now();
     const periodNs = BigInt(Math.round(this.params.values.replan_period_s * 1e9));
     let handle: ClientGoalHandle<NavigateThroughPosesResult> | undefined;
@@ -583,8 +606,13 @@ export class Video4SpatialNode {
     if (!handle.accepted) {
       throw new Video4SpatialError(`Nav2 rejected the goal${handle.rejectReason ? `: ${handle.rejectReason}` : ''}; the plan is kept in this result and on ~/plan`, 'nav2_rejected');
     }
-    const onAbort = () => void handle?.cancel().catch(() => undefined);
+    const onAbort = () => {
+      if (cancelling) return;
+      cancelling = true;
+      void handle?.cancel().catch(() => undefined);
+    };
     signal.addEventListener('abort', onAbort);
+    if (signal.aborted) onAbort(); // stopped while the goal request was on its way
     try {
       const out = await handle.result;
       if (out.status === 'aborted') {
@@ -628,6 +656,25 @@ export class Video4SpatialNode {
     }
   }
 
+  /**
+   * Safe shutdown (SIGINT, SIGTERM, a launch shutdown): the graph refuses new goals, stops the
+   * running one (stopReason 'shutdown': it cancels its Nav2 leg and ends CANCELED, "canceled
+   * (shutdown) after N plan(s)"), cancels whatever Nav2 goal is still outstanding and waits
+   * (bounded) for Nav2 to acknowledge, then destroys the node (Graph.shutdown). Idempotent.
+   */
+  shutdown(reason = 'shutdown', options: Omit<GraphShutdownOptions, 'reason'> = {}): Promise<ShutdownReport> {
+    this.shutdownPromise ??= (async () => {
+      this.graph.logger.info(`video4spatial_nav: shutting down (${reason}): stopping the running goal and cancelling its Nav2 leg`);
+      try {
+        return await this.graph.shutdown({ ...options, reason });
+      } finally {
+        this.ingest.close();
+      }
+    })();
+    return this.shutdownPromise;
+  }
+
+  /** Destroys the node at once (no waiting: `shutdown` is the safe way on a robot). Idempotent. */
   close(): void {
     this.ingest.close();
     this.graph.destroy();

@@ -67,7 +67,10 @@ export class MemoryTransport {
 export interface LoggerOptions {
   /** Logger name shown in each line (the node name). */
   name: string;
-  /** Lowest level written; default `info` (or $V4S_LOG_LEVEL when valid). */
+  /**
+   * Lowest level written; default the `--ros-args --log-level <severity>` of process.argv, else
+   * $V4S_LOG_LEVEL when valid, else `info`.
+   */
   level?: LogLevel;
   /** Where records go; default one console transport on stderr. */
   transports?: winston.transport[];
@@ -98,7 +101,75 @@ function consoleFormat(): winston.Logform.Format {
   );
 }
 
+/**
+ * A ROS severity name (rcutils: debug, info, warn/warning, error, fatal; any case) as one of our
+ * levels (fatal → error); undefined for `unset` and anything else.
+ */
+export function logLevelFromName(name: string): LogLevel | undefined {
+  const n = name.trim().toLowerCase();
+  if (n === 'warning') return 'warn';
+  if (n === 'fatal') return 'error';
+  return LOG_LEVELS.includes(n as LogLevel) ? (n as LogLevel) : undefined;
+}
+
+/** rcutils severity numbers (rclnodejs `Logging.LoggingSeverity`: DEBUG 10 … FATAL 50; UNSET 0). */
+export function logLevelFromSeverity(severity: unknown): LogLevel | undefined {
+  const n = typeof severity === 'bigint' ? Number(severity) : severity;
+  if (typeof n !== 'number' || !Number.isFinite(n) || n <= 0) return undefined;
+  return n <= 10 ? 'debug' : n <= 20 ? 'info' : n <= 30 ? 'warn' : 'error';
+}
+
+/**
+ * The rcl logger name of a node: `name`, or the namespace's tokens joined by dots, then the name
+ * (`/robot1/arm` + `video4spatial_nav` → `robot1.arm.video4spatial_nav`), as rcl_node_get_logger_name.
+ */
+export function rosLoggerName(nodeName: string, namespace = '/'): string {
+  const ns = namespace.replace(/^\/+|\/+$/g, '');
+  return ns === '' ? nodeName : `${ns.replace(/\/+/g, '.')}.${nodeName}`;
+}
+
+/**
+ * The level the ROS arguments give the logger `loggerName`, as rcl parses them: in each
+ * `--ros-args … [--]` section, `--log-level <severity>` sets the default and
+ * `--log-level <logger>:=<severity>` one logger and its descendants (`a:=debug` applies to
+ * `a.b`); the most specific named level wins over the default, the last of equals wins.
+ * What `ros2 launch … log_level:=debug` and `ros2 run … --ros-args --log-level debug` pass.
+ * Returns undefined when the arguments set no level for this logger.
+ */
+export function logLevelFromRosArgs(argv: readonly string[], loggerName?: string): LogLevel | undefined {
+  let fallback: LogLevel | undefined;
+  const named = new Map<string, LogLevel | undefined>();
+  let inRos = false;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] as string;
+    if (!inRos) {
+      if (a === '--ros-args') inRos = true;
+      continue;
+    }
+    if (a === '--') {
+      inRos = false;
+      continue;
+    }
+    if (a !== '--log-level') continue;
+    const value = argv[++i];
+    if (value === undefined) break;
+    const sep = value.indexOf(':=');
+    if (sep < 0) fallback = logLevelFromName(value) ?? fallback;
+    else named.set(value.slice(0, sep), logLevelFromName(value.slice(sep + 2)));
+  }
+  if (loggerName !== undefined) {
+    const parts = loggerName.split('.');
+    for (let n = parts.length; n > 0; n--) {
+      const level = named.get(parts.slice(0, n).join('.'));
+      if (level !== undefined) return level;
+    }
+  }
+  return fallback;
+}
+
 function defaultLevel(): LogLevel {
+  const fromArgs = logLevelFromRosArgs(process.argv);
+  if (fromArgs !== undefined) return fromArgs;
   const env = process.env['V4S_LOG_LEVEL'];
   return env !== undefined && LOG_LEVELS.includes(env as LogLevel) ? (env as LogLevel) : 'info';
 }

@@ -1,9 +1,9 @@
 import { strict as assert } from 'node:assert';
 import type { Path, Image } from '../../src/ros/messages/types.js';
-import { checkPath, clampPose, resamplePoses } from '../../src/ros/Video4SpatialNode.js';
+import { checkPath, clampPose, NAV2_GOAL_POSE_ONLY, resamplePoses } from '../../src/ros/Video4SpatialNode.js';
 import { judge } from '../../src/sim/judge.js';
 import { MODEL_CAMERA_DEFAULT } from '../../src/sim/camera.js';
-import { explore, setup } from './harness.js';
+import { explore, holdingNav2, setup } from './harness.js';
 
 describe('ros/Video4SpatialNode', function () {
   this.timeout(120000);
@@ -125,4 +125,70 @@ describe('ros/Video4SpatialNode', function () {
     assert.match(checkPath({ header: { stamp: { sec: 1, nanosec: 0 }, frame_id: '' }, poses: [] }, { x: 0, y: 0, yaw: 0 }, 8) ?? '', /without frame_id/);
     assert.match(checkPath({ header: { stamp: { sec: 1, nanosec: 0 }, frame_id: 'map' }, poses: [mk(1, '')] }, { x: 0, y: 0, yaw: 0 }, 8) ?? '', /pose 0 has no frame_id/);
   });
+
+  it('shutdown (SIGINT): the running goal ends CANCELED with the reason, Nav2 receives a cancel, then the node is destroyed; new goals are refused; idempotent', async () => {
+    const s = setup(102, { nav2: 'none' });
+    await explore(s);
+    const nodeServer = '/video4spatial_nav/navigate_to_object';
+    let lateGoal: ReturnType<typeof s.client.sendGoal> | undefined;
+    const nav2 = holdingNav2(s, () => {
+      nav2.events.push(`node server up: ${s.bus.server(nodeServer) !== undefined}`);
+      lateGoal = s.client.sendGoal({ object_name: s.sc.target.category, execute: false, time_budget_s: 0 });
+    });
+    const h = await s.client.sendGoal({ object_name: s.sc.target.category, execute: true, time_budget_s: 0 });
+    assert.ok(h.accepted, h.rejectReason);
+    await s.bus.spinUntil(() => nav2.goals.length > 0, { timeoutMs: 60000, what: 'a Nav2 leg' });
+    const report = await s.node.shutdown('SIGINT');
+    const out = await h.result;
+    assert.equal(out.status, 'canceled', JSON.stringify(out.status !== 'rejected' ? [out.status, out.reason, out.result.message] : out));
+    assert.equal(out.reason, 'shutdown');
+    assert.match(out.result.message, /^canceled \(shutdown\) after 1 plan\(s\)$/);
+    assert.equal(out.result.path.poses.length > 0, true, 'the last plan is kept in the result');
+    assert.deepEqual(nav2.events, ['goal request', 'goal', 'cancel requested', 'node server up: true', 'stopped: cancel']);
+    assert.equal(s.bus.server(nodeServer), undefined, 'the node is destroyed after');
+    assert.deepEqual(report, { reason: 'SIGINT', goalsStopped: 1, goalsForced: 0, cancelsSent: 0, cancelsAcknowledged: 0, cancelsRefused: 0 }, 'the goal cancelled its own leg: nothing left to cancel');
+    assert.equal(s.node.stats.canceled, 1);
+    const late = await lateGoal;
+    assert.equal(late?.accepted, false);
+    assert.match(late?.rejectReason ?? '', /the action server is shutting down \(SIGINT\)/);
+    assert.equal(await s.node.shutdown('SIGTERM'), report, 'idempotent');
+    s.node.close();
+    assert.ok(s.lines.some((l) => l.includes('video4spatial_nav: shutting down (SIGINT)')), s.lines.join('\n'));
+  });
+
+  it('shutdown while the Nav2 goal request is on its way: the leg is cancelled as soon as Nav2 accepts it', async () => {
+    const s = setup(102, { nav2: 'none' });
+    await explore(s);
+    let shutdown: ReturnType<typeof s.node.shutdown> | undefined;
+    // the goal request has reached Nav2, its answer has not reached the node: stop the node now
+    const nav2 = holdingNav2(s, undefined, () => void (shutdown ??= s.node.shutdown('SIGTERM')));
+    const h = await s.client.sendGoal({ object_name: s.sc.target.category, execute: true, time_budget_s: 0 });
+    const out = await h.result;
+    const report = await shutdown;
+    assert.equal(out.status, 'canceled');
+    assert.equal(out.reason, 'shutdown', 'ended by the node, not forced by the graph');
+    assert.deepEqual(nav2.events, ['goal request', 'goal', 'cancel requested', 'stopped: cancel']);
+    assert.equal(report?.goalsForced, 0);
+  });
+
+  it(`Nav2 is sent the plan's goal pose only, the last pose of ~/plan, facing the object (${NAV2_GOAL_POSE_ONLY.slice(0, 40)}…)`, async () => {
+    const s = setup(101, { nav2: 'none', parameters: { waypoint_spacing_m: 0.25 } });
+    await explore(s);
+    const nav2 = holdingNav2(s);
+    const paths: Path[] = [];
+    s.bus.node({ name: 'viewer' }).createSubscription<Path>('/video4spatial_nav/plan', 'nav_msgs/msg/Path', 'default', (p) => paths.push(p));
+    const h = await s.client.sendGoal({ object_name: s.sc.target.category, execute: true, time_budget_s: 0 });
+    assert.ok(h.accepted, h.rejectReason);
+    await s.bus.spinUntil(() => nav2.goals.length > 0 && paths.length > 0, { timeoutMs: 60000, what: 'a Nav2 leg and its plan' });
+    const plan = paths[0] as Path;
+    const sent = nav2.goals[0] as { poses: Path['poses'] };
+    assert.ok(plan.poses.length >= 3, `~/plan has the spaced poses (${plan.poses.length})`);
+    const [a, b] = plan.poses as [Path['poses'][number], Path['poses'][number]];
+    assert.ok(Math.abs(Math.hypot(b.pose.position.x - a.pose.position.x, b.pose.position.y - a.pose.position.y) - 0.25) < 1e-6, 'spaced by waypoint_spacing_m');
+    assert.equal(sent.poses.length, 1);
+    assert.deepEqual(sent.poses[0], plan.poses[plan.poses.length - 1]);
+    await s.node.shutdown('test over');
+    assert.equal((await h.result).status, 'canceled');
+  });
 });
+

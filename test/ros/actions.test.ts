@@ -369,4 +369,100 @@ describe('ros/InProcessGraph actions (nav2_msgs/action/NavigateThroughPoses)', (
     const jazzyShape = { poses: [pose(1, 2)], behavior_tree: '' };
     await assert.rejects(node.createActionClient('navigate_through_poses', NTP).sendGoal(jazzyShape), MessageError);
   });
+
+  describe('shutdown (SIGINT, SIGTERM, a launch shutdown)', () => {
+    /** A Nav2 stand-in holding each goal until it is stopped; records what happened in `events`. */
+    function holdingServer(graph: InProcessGraph, events: string[]) {
+      return graph.createActionServer<Goal, Feedback, Result>('navigate_through_poses', NTP, {
+        onCancel: () => {
+          events.push('nav2: cancel requested');
+          return true;
+        },
+        async execute(h) {
+          await stopped(h.signal);
+          events.push(`nav2: stopped (${h.stopReason})`);
+          h.canceled({ error_code: 0, error_msg: '' }, h.stopReason);
+        },
+      });
+    }
+
+    it("the running goal ends CANCELED with the reason (rcl's CANCEL_GOAL by the server itself), the goals the node sent are cancelled and acknowledged, then the node is destroyed", async () => {
+      const { nav2, node, memory } = setup();
+      const events: string[] = [];
+      holdingServer(nav2, events);
+      let refused: Promise<ClientGoalHandle<Result>> | undefined;
+      const operator = nav2.createPeer({ name: 'operator' });
+      node.createActionServer<Goal, Feedback, Result>('~/work', NTP, {
+        async execute(h) {
+          await stopped(h.signal);
+          events.push(`node goal: stopped (${h.stopReason})`);
+          refused = operator.createActionClient<Goal, Feedback, Result>('/video4spatial_nav/work', NTP).sendGoal({ poses: [pose(2, 2)], behavior_tree: '' });
+          h.canceled(OK, h.stopReason);
+        },
+      });
+      const leg = await node.createActionClient<Goal, Feedback, Result>('navigate_through_poses', NTP).sendGoal({ poses: [pose(1, 1)], behavior_tree: '' });
+      const work = await operator.createActionClient<Goal, Feedback, Result>('/video4spatial_nav/work', NTP).sendGoal({ poses: [pose(3, 3)], behavior_tree: '' });
+      await node.flush();
+      const report = await node.shutdown({ reason: 'SIGINT' });
+      assert.deepEqual(await work.result, { status: 'canceled', result: OK, reason: 'shutdown' });
+      assert.deepEqual(await leg.result, { status: 'canceled', result: OK, reason: 'cancel' });
+      assert.deepEqual(events, ['node goal: stopped (shutdown)', 'nav2: cancel requested', 'nav2: stopped (cancel)']);
+      assert.deepEqual(report, { reason: 'SIGINT', goalsStopped: 1, goalsForced: 0, cancelsSent: 1, cancelsAcknowledged: 1, cancelsRefused: 0 });
+      const late = await refused;
+      assert.equal(late?.accepted, false);
+      assert.equal(late?.rejectReason, 'the action server is shutting down (SIGINT)');
+      assert.equal(nav2.bus.server('/video4spatial_nav/work'), undefined, 'destroyed');
+      assert.equal(await node.shutdown({ reason: 'SIGTERM' }), report, 'idempotent');
+      assert.ok(memory.at('info').some((m) => m.startsWith('shutdown (SIGINT): 1 goal(s) stopped, 1 sent goal(s) cancelled (1 acknowledged); node destroyed')), memory.at('info').join('\n'));
+    });
+
+    it('is bounded: a goal deaf to its stop signal is ended CANCELED after goalTimeoutMs (its own late ending is ignored); a waiting goal ends CANCELED without running', async () => {
+      const { node } = setup();
+      let release!: () => void;
+      const released = new Promise<void>((r) => (release = r));
+      let lateError: unknown;
+      const ran: number[] = [];
+      node.createActionServer<Goal, Feedback, Result>('~/work', NTP, {
+        async execute(h) {
+          ran.push(h.goal.poses.length);
+          await released;
+          try {
+            h.abort({ error_code: 9, error_msg: 'late' });
+          } catch (e) {
+            lateError = e;
+          }
+        },
+      });
+      const client = node.createActionClient<Goal, Feedback, Result>('~/work', NTP);
+      const deaf = await client.sendGoal({ poses: [pose(1, 1)], behavior_tree: '' });
+      await node.flush();
+      const waiting = await client.sendGoal({ poses: [pose(1, 1), pose(2, 2)], behavior_tree: '' });
+      const report = await node.shutdown({ reason: 'SIGTERM', goalTimeoutMs: 30, cancelTimeoutMs: 30 });
+      const d = await deaf.result;
+      assert.equal(d.status, 'canceled');
+      assert.equal(d.reason, 'SIGTERM: the goal did not stop within 30 ms');
+      const w = await waiting.result;
+      assert.equal(w.status, 'canceled');
+      assert.equal(w.reason, 'SIGTERM: cancelled before it started');
+      assert.deepEqual(ran, [1], 'the waiting goal never ran');
+      assert.equal(report.goalsStopped, 2);
+      assert.equal(report.goalsForced, 1);
+      release();
+      await new Promise((r) => setTimeout(r, 10));
+      await node.flush();
+      assert.equal(lateError, undefined);
+    });
+
+    it("destroy() cancels the goals the node's clients sent: a server does not cancel goals when their client goes away", async () => {
+      const { nav2, node } = setup();
+      const events: string[] = [];
+      holdingServer(nav2, events);
+      const leg = await node.createActionClient<Goal, Feedback, Result>('navigate_through_poses', NTP).sendGoal({ poses: [pose(1, 1)], behavior_tree: '' });
+      await node.flush();
+      node.destroy();
+      assert.deepEqual(await leg.result, { status: 'canceled', result: OK, reason: 'cancel' });
+      assert.deepEqual(events, ['nav2: cancel requested', 'nav2: stopped (cancel)']);
+    });
+  });
 });
+

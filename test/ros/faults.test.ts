@@ -325,3 +325,40 @@ describe('faults: goal limits and rejections, by code', function () {
     assert.equal(s.node.stats.abortedByReason['time_budget'], 1);
   });
 });
+
+describe('faults: shutdown while Nav2 misbehaves', function () {
+  this.timeout(60000);
+  const ahead: Planner = async (deps, req) => {
+    const p = deps.buffer.newest?.pose ?? { x: 0, y: 0, yaw: 0 };
+    return planOf(req.object, { goal: { x: p.x + 2, y: p.y, yaw: 0 }, start: p, objectXY: { x: p.x + 2.5, y: p.y } });
+  };
+
+  it('Nav2 refuses the cancel: the node still stops within its bounds (the goal ends CANCELED, forced) and warns that the robot may keep driving', async () => {
+    const s = setup(113, { nav2: 'none', planner: ahead });
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    let legs = 0;
+    s.bus.node({ name: 'nav2_stubborn' }).createActionServer<NavigateThroughPosesGoal, NavigateThroughPosesFeedback, NavigateThroughPosesResult>('/navigate_through_poses', NAV2_TYPE, {
+      onCancel: () => false,
+      execute: async (h) => {
+        legs++;
+        await released;
+        h.succeed({ error_code: 0, error_msg: '' });
+      },
+    });
+    await explore(s, 3);
+    const h = await s.client.sendGoal({ object_name: 'chair', execute: true, time_budget_s: 0 });
+    assert.ok(h.accepted, h.rejectReason);
+    await s.bus.spinUntil(() => legs > 0, { timeoutMs: 30000, what: 'a Nav2 leg' });
+    const t0 = Date.now();
+    const report = await s.node.shutdown('SIGINT', { goalTimeoutMs: 100, cancelTimeoutMs: 100 });
+    assert.ok(Date.now() - t0 < 2000, `${Date.now() - t0} ms`);
+    assert.deepEqual(report, { reason: 'SIGINT', goalsStopped: 1, goalsForced: 1, cancelsSent: 1, cancelsAcknowledged: 1, cancelsRefused: 1 });
+    const out = await h.result;
+    assert.equal(out.status, 'canceled');
+    assert.equal(out.reason, 'SIGINT: the goal did not stop within 100 ms');
+    assert.ok(s.lines.some((l) => l.startsWith('warn: shutdown (SIGINT): 1 goal(s) this node sent were not cancelled (the server refused): the robot may keep driving')), s.lines.join('\n'));
+    release();
+    await s.bus.flush();
+  });
+});

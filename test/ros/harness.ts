@@ -14,8 +14,15 @@ import type { ImaginationModel, ModelSpec } from '../../src/core/sampler/model.j
 import { SimClock } from '../../src/ros/clock.js';
 import type { Logger } from '../../src/ros/Graph.js';
 import { InProcessBus } from '../../src/ros/InProcessGraph.js';
-import type { NavigateToObjectFeedback, NavigateToObjectGoal, NavigateToObjectResult } from '../../src/ros/messages/types.js';
-import { Video4SpatialNode, type NodeOptions } from '../../src/ros/Video4SpatialNode.js';
+import type {
+  NavigateThroughPosesFeedback,
+  NavigateThroughPosesGoal,
+  NavigateThroughPosesResult,
+  NavigateToObjectFeedback,
+  NavigateToObjectGoal,
+  NavigateToObjectResult,
+} from '../../src/ros/messages/types.js';
+import { NAV2_TYPE, Video4SpatialNode, type NodeOptions } from '../../src/ros/Video4SpatialNode.js';
 import { MODEL_CAMERA_DEFAULT } from '../../src/sim/camera.js';
 import { clearanceCost, groundTruthFor, makeScenario, posesAlongPath } from '../../src/sim/scenario.js';
 import { drawBox, render } from '../../src/sim/renderer.js';
@@ -200,5 +207,36 @@ export function planOf(object: string, o: { goal: Pose2D; start: Pose2D; objectX
     imaginedPoses: [],
     timings: { sampleMs: 0, encodeMs: 0, denoiseMs: 0, perStepMs: [], decodeMs: 0, extractMs: 0, totalMs: 1 } as unknown as PlanResult['timings'],
   };
+}
+
+/**
+ * A Nav2 stand-in (test double, setup with nav2: 'none') that holds every goal until it is
+ * cancelled or preempted, then ends it CANCELED; it records the goals, the cancel requests and
+ * `events` in order (`onCancel` / `onGoal` run extra steps at the moment a cancel / a goal
+ * request arrives).
+ */
+export function holdingNav2(s: Harness, onCancel?: () => void, onGoal?: () => void) {
+  const goals: NavigateThroughPosesGoal[] = [];
+  const events: string[] = [];
+  s.bus.node({ name: 'nav2_holding' }).createActionServer<NavigateThroughPosesGoal, NavigateThroughPosesFeedback, NavigateThroughPosesResult>('/navigate_through_poses', NAV2_TYPE, {
+    onGoal: () => {
+      events.push('goal request');
+      onGoal?.();
+      return { accept: true };
+    },
+    onCancel: () => {
+      events.push('cancel requested');
+      onCancel?.();
+      return true;
+    },
+    execute: async (h) => {
+      goals.push(h.goal);
+      events.push('goal');
+      await new Promise((resolve) => (h.signal.aborted ? resolve(undefined) : h.signal.addEventListener('abort', resolve, { once: true })));
+      events.push(`stopped: ${h.stopReason}`);
+      h.canceled({ error_code: 0, error_msg: '' }, h.stopReason);
+    },
+  });
+  return { goals, events };
 }
 
