@@ -15,6 +15,9 @@ import { CancelledError, Video4SpatialError } from '../core/errors.js';
 import { angleDiff, yawToQuaternion, type Pose2D } from '../core/geometry.js';
 import { cameraOf, type ModelManifest } from '../core/model/manifest.js';
 import { planToObject, type PlanResult } from '../core/planner/planToObject.js';
+import { groundBuffer, groundView } from '../core/planner/grounding.js';
+import { verifyArrival, type ExcludedPlace } from '../core/planner/arrival.js';
+import { objectIndex } from '../core/model/manifest.js';
 import type { Extractor } from '../core/planner/extractCandidate.js';
 import type { SamplingPolicy } from '../core/context/ContextBuffer.js';
 import type { ImaginationModel } from '../core/sampler/model.js';
@@ -189,6 +192,8 @@ export class Video4SpatialNode {
     abortedByReason: {} as Record<string, number>,
     /** Outputs the invariant refused (a plan, an object pose, candidate poses), by what. */
     refusedOutputs: {} as Record<string, number>,
+    /** Goals the camera check refused (false arrivals caught; each place excluded and replanned). */
+    falseArrivalsCaught: 0,
   };
 
   constructor(
@@ -418,8 +423,10 @@ export class Video4SpatialNode {
     });
   }
 
-  private emptyResult(message: string, plans: number, planTimeS: number, path?: Path, object?: PoseStamped): NavigateToObjectResult {
+  private emptyResult(message: string, plans: number, planTimeS: number, path?: Path, object?: PoseStamped, falseArrivals = 0): NavigateToObjectResult {
     return {
+      verified_by: '',
+      false_arrivals: falseArrivals,
       success: false,
       message,
       path: path ?? { header: this.header(), poses: [] },
@@ -446,12 +453,25 @@ export class Video4SpatialNode {
     let objectPose: PoseStamped | undefined;
     let nav2AbortsInARow = 0;
     let cameraWaitSinceNs: bigint | undefined;
+    // with a grounder: how many keyframes show the object, and the places found wrong so far
+    const name = h.goal.object_name.trim().toLowerCase();
+    const objIdx = objectIndex(this.manifest, name);
+    const camera = cameraOf(this.manifest);
+    const grounded = this.model.spec.grounding !== undefined && this.model.ground !== undefined;
+    let showing = 0;
+    let falseArrivals = 0;
+    const excluded: ExcludedPlace[] = [];
     const feedback = (stage: string, step = 0) =>
-      h.publishFeedback({ stage, step, steps: v().steps, current_plan: path ?? { header: this.header(), poses: [] }, distance_remaining: path ? this.remaining(path) : 0 });
+      h.publishFeedback({ stage, step, steps: v().steps, current_plan: path ?? { header: this.header(), poses: [] }, distance_remaining: path ? this.remaining(path) : 0, keyframes_showing: showing });
+    const result = (message: string) => this.emptyResult(message, plans, planTimeS, path, objectPose, falseArrivals);
     const abort = (code: string, message: string, reason = message) => {
-      h.abort(this.emptyResult(message, plans, planTimeS, path, objectPose), reason);
+      h.abort(result(message), reason);
       this.stats.aborted++;
       this.stats.abortedByReason[code] = (this.stats.abortedByReason[code] ?? 0) + 1;
+    };
+    const succeed = (message: string, verifiedBy: 'camera' | 'plans_agree' | 'plan_only') => {
+      h.succeed({ ...result(message), success: true, verified_by: verifiedBy });
+      this.stats.succeeded++;
     };
     const sleep = () => new Promise((r) => setTimeout(r, WAIT_POLL_MS));
     try {
@@ -481,12 +501,23 @@ export class Video4SpatialNode {
           continue;
         }
         cameraWaitSinceNs = undefined;
+        if (grounded) {
+          // look where memory says it is: which keyframes show the object (each grounded once per name)
+          feedback('grounding');
+          const g = await groundBuffer(this.model, this.ingest.buffer, this.modelId, objIdx, camera);
+          showing = g.filter((k) => k.shows).length;
+          if (showing === 0) {
+            const held = await this.namesInMemory();
+            abort('not_seen', `the ${name} is not in memory: the grounder sees it in none of the ${g.length} keyframes (it sees: ${held.length > 0 ? held.join(', ') : 'none of the known objects'}); drive where it may be, or ask for another object`, 'not seen');
+            return;
+          }
+        }
         feedback('planning');
         const tp = performance.now();
         const policy = v().context_policy as SamplingPolicy;
         const plan = await this.planOnce(
           { model: this.model, modelId: this.modelId, camera: cameraOf(this.manifest), frameDtS: this.manifest.frame_dt_s, buffer: this.ingest.buffer, ...(this.options.extractor ? { extractor: this.options.extractor } : {}) },
-          { object: h.goal.object_name, candidates: v().candidates, steps: v().steps, shift: v().shift, guidance: v().guidance_scale, seed: v().seed + plans, policy, contextFrames: v().context_frames },
+          { object: h.goal.object_name, candidates: v().candidates, steps: v().steps, shift: v().shift, guidance: v().guidance_scale, seed: v().seed + plans, policy, contextFrames: v().context_frames, nameAware: v().name_aware_context, excluded },
           { onStep: (s) => feedback('denoising', s), isCancelled: () => h.isCancelRequested(), onStage: (s) => feedback(s) },
         );
         planTimeS += (performance.now() - tp) / 1000;
@@ -504,15 +535,28 @@ export class Video4SpatialNode {
           `plan ${plans} for '${plan.object}': goal (${plan.goalPose.x.toFixed(2)}, ${plan.goalPose.y.toFixed(2)}) ${dGoal.toFixed(2)} m away from ${ch?.goal.source ?? '?'}, ` +
             `object ${objectPose ? `(${objectPose.pose.position.x.toFixed(2)}, ${objectPose.pose.position.y.toFixed(2)})` : 'not seen'}, score ${ch?.score.score.toFixed(2) ?? '?'}, ${(plan.timings.totalMs / 1000).toFixed(2)} s`,
         );
+        if (plan.candidates[plan.chosen]?.excluded && h.goal.execute) {
+          // every candidate leads where a goal was already found wrong: imagine again (next seed)
+          this.graph.logger.warn(`goal '${name}': plan ${plans} leads only to places found wrong before; planning again`);
+          feedback('retrying');
+          if (plans >= MAX_PLANS_PER_GOAL) {
+            abort('plans_exhausted', `did not arrive after ${plans} plans: ${falseArrivals} goal(s) failed the camera check and the later plans led back there`, 'plans exhausted');
+            return;
+          }
+          continue;
+        }
         if (!h.goal.execute) {
-          h.succeed({ ...this.emptyResult(`planned: goal ${dGoal.toFixed(2)} m away`, plans, planTimeS, path, objectPose), success: true });
-          this.stats.succeeded++;
+          succeed(`planned: goal ${dGoal.toFixed(2)} m away`, 'plan_only');
           return;
         }
-        // arrived: a second opinion puts the goal here AND the imagined video shows the object
-        // within reach (an object imagined far away means the way is not over, whatever the goal)
+        // arrived? With the camera check (a grounder and verify_arrival): the newest plan puts the
+        // goal here, the robot drives onto it, and the live view must show the object centred.
+        // Without it: a second plan puts the goal here AND the imagined video shows the object
+        // within reach (an object imagined far away means the way is not over, whatever the goal).
+        const verify = grounded && v().verify_arrival;
         const dObject = objectPose ? Math.hypot(objectPose.pose.position.x - here.x, objectPose.pose.position.y - here.y) : Infinity;
-        if (plans > 1 && dGoal < v().arrival_distance_m && dObject <= v().arrival_object_distance_m) {
+        const arrived = verify ? dGoal < v().arrival_distance_m : plans > 1 && dGoal < v().arrival_distance_m && dObject <= v().arrival_object_distance_m;
+        if (arrived) {
           // the last leg: drive onto the goal pose, which faces the object, unless already there
           let note = '';
           if (dGoal > FINAL_LEG_MIN_M || Math.abs(angleDiff(plan.goalPose.yaw, here.yaw)) > FINAL_LEG_MIN_YAW_RAD) {
@@ -521,9 +565,36 @@ export class Video4SpatialNode {
             if (h.isCancelRequested()) throw new CancelledError(`goal ${h.stopReason ?? 'canceled'}`);
             if (leg.aborted !== undefined) note = `; Nav2 aborted the final leg (${leg.aborted})`;
           }
-          h.succeed({ ...this.emptyResult(`arrived: the newest plan's goal is ${dGoal.toFixed(2)} m away after ${plans} plans${note}`, plans, planTimeS, path, objectPose), success: true });
-          this.stats.succeeded++;
-          return;
+          if (!verify) {
+            succeed(`arrived: the newest plan's goal is ${dGoal.toFixed(2)} m away after ${plans} plans${note}`, 'plans_agree');
+            return;
+          }
+          feedback('verifying');
+          let check = await this.checkView(objIdx, name);
+          if (!check.verified && check.turnTo) {
+            // seen, but off-centre: turn in place to face it and look again
+            feedback('turning_to_object');
+            const leg = await this.drive({ header: this.header(), poses: [this.poseStamped(check.turnTo)] }, h.signal);
+            if (h.isCancelRequested()) throw new CancelledError(`goal ${h.stopReason ?? 'canceled'}`);
+            if (leg.aborted !== undefined) note += `; Nav2 aborted the turn (${leg.aborted})`;
+            check = await this.checkView(objIdx, name);
+          }
+          if (check.verified) {
+            succeed(`arrived: ${check.reason}, after ${plans} plan(s)${falseArrivals > 0 ? ` and ${falseArrivals} false arrival(s) caught` : ''}${note}`, 'camera');
+            return;
+          }
+          // a false arrival caught: remember where, and do not choose it again
+          falseArrivals++;
+          this.stats.falseArrivalsCaught++;
+          const at = plan.objectXY ?? plan.goalPose;
+          excluded.push({ x: at.x, y: at.y, radiusM: v().exclusion_radius_m });
+          this.graph.logger.warn(`goal '${name}': not there at plan ${plans}: ${check.reason}; excluding ${v().exclusion_radius_m} m around (${at.x.toFixed(2)}, ${at.y.toFixed(2)}) and planning again`);
+          feedback('retrying');
+          if (plans >= MAX_PLANS_PER_GOAL) {
+            abort('plans_exhausted', `did not arrive after ${plans} plans: ${falseArrivals} goal(s) failed the camera check (last: ${check.reason})`, 'plans exhausted');
+            return;
+          }
+          continue;
         }
         if (plans >= MAX_PLANS_PER_GOAL) {
           abort('plans_exhausted', `did not arrive after ${plans} plans (last goal ${dGoal.toFixed(2)} m away)`, 'plans exhausted');
@@ -554,6 +625,33 @@ export class Video4SpatialNode {
       abort(code, msg);
       if (!(e instanceof Video4SpatialError)) this.graph.logger.error(e instanceof Error && e.stack ? e.stack : msg);
     }
+  }
+
+  /**
+   * The arrival check on the camera's newest view (ingest latestView: decoded now when the gate
+   * skipped it): verified when the grounder sees the object within verify_max_bearing_deg of the
+   * centre; `turnTo` is the pose facing it when it is seen but off-centre.
+   */
+  private async checkView(objIdx: number, name: string): Promise<{ verified: boolean; reason: string; turnTo?: Pose2D }> {
+    const view = await this.ingest.pipeline.latestView();
+    const threshold = this.model.spec.grounding?.threshold ?? 0.5;
+    if (!view) return { verified: false, reason: 'no camera view to check' };
+    const g = await groundView(this.model, view.pixels, objIdx, cameraOf(this.manifest));
+    const verdict = verifyArrival(g, name, threshold, (this.params.values.verify_max_bearing_deg * Math.PI) / 180);
+    if (verdict.verified || !g.shows || g.bearingRad === undefined) return verdict;
+    return { ...verdict, turnTo: { x: view.pose.x, y: view.pose.y, yaw: view.pose.yaw + g.bearingRad } };
+  }
+
+  /** The vocabulary names the grounder sees in at least one keyframe of memory (for not_seen). */
+  private async namesInMemory(): Promise<string[]> {
+    const camera = cameraOf(this.manifest);
+    const out: string[] = [];
+    for (const [i, n] of this.manifest.vocabulary.entries()) {
+      if (i === 0) continue;
+      const g = await groundBuffer(this.model, this.ingest.buffer, this.modelId, i, camera);
+      if (g.some((k) => k.shows)) out.push(n);
+    }
+    return out;
   }
 
   /**
@@ -638,6 +736,8 @@ export class Video4SpatialNode {
       { key: 'goals_aborted', value: String(st.aborted) },
       { key: 'goals_canceled', value: String(st.canceled) },
       { key: 'plans', value: String(st.plans) },
+      { key: 'false_arrivals_caught', value: String(st.falseArrivalsCaught) },
+      { key: 'grounder', value: this.model.spec.grounding && this.model.ground ? 'yes' : 'no (arrival = two agreeing plans)' },
       { key: 'camera_age_s', value: age === undefined ? '' : age.toFixed(2) },
       ...Object.entries(st.rejectedByReason).map(([k, n]) => ({ key: `rejected.${k}`, value: String(n) })),
       ...Object.entries(st.abortedByReason).map(([k, n]) => ({ key: `aborted.${k}`, value: String(n) })),

@@ -30,8 +30,18 @@ export const SIM_CAMERA: PinholeCamera = cameraFromFov(160, 120, (80 * Math.PI) 
  * contiguous indices instead of pose-diverse memory), first-frame-only (the current view alone,
  * K = 1: an image-to-video model without memory).
  */
-export type Ablation = 'none' | 'no-context' | 'other-world' | 'contiguous' | 'first-frame-only';
-export const ABLATIONS: readonly Ablation[] = ['none', 'no-context', 'other-world', 'contiguous', 'first-frame-only'];
+/**
+ * What an evaluation switches off: the memory (no-context, other-world, contiguous indices, the
+ * current view only) or one of the grounding mechanisms (no-name-aware: contexts sampled by the
+ * policy alone; no-verify: arrival without the camera check; no-grounding: both).
+ */
+export type Ablation = 'none' | 'no-context' | 'other-world' | 'contiguous' | 'first-frame-only' | 'no-name-aware' | 'no-verify' | 'no-grounding';
+export const ABLATIONS: readonly Ablation[] = ['none', 'no-context', 'other-world', 'contiguous', 'first-frame-only', 'no-name-aware', 'no-verify', 'no-grounding'];
+
+/** Whether the ablation keeps name-aware context / the arrival check on. */
+export function ablationGrounding(a: Ablation): { nameAware: boolean; verify: boolean } {
+  return { nameAware: a !== 'no-name-aware' && a !== 'no-grounding', verify: a !== 'no-verify' && a !== 'no-grounding' };
+}
 
 /** How an ablation samples the context: the policy, and the frames per candidate (0 = the model's K). */
 export function ablationSampling(a: Ablation): { policy: SamplingPolicy; contextFrames: number } {
@@ -108,6 +118,8 @@ export async function runGraphMission(sc: Scenario, model: ImaginationModel, man
       seed: opts.seed,
       context_policy: ablationSampling(opts.ablation).policy,
       context_frames: ablationSampling(opts.ablation).contextFrames,
+      name_aware_context: ablationGrounding(opts.ablation).nameAware,
+      verify_arrival: ablationGrounding(opts.ablation).verify,
       replan_period_s: opts.replanPeriodS,
     },
   });

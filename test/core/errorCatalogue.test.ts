@@ -438,6 +438,7 @@ const NODE_OUTCOMES: Record<string, string> = {
   camera_stale: 'test/ros/faults.test.ts',
   time_budget: 'test/ros/faults.test.ts',
   plans_exhausted: 'test/ros/faults.test.ts',
+  not_seen: 'test/ros/grounding.test.ts',
   nav2_aborted: 'test/ros/faults.test.ts',
 };
 

@@ -110,8 +110,11 @@ export class FaultyModel implements ImaginationModel {
   denoiseCalls = 0;
   delayMs = 0;
   fault: { at: number; kind: DenoiseFault } | undefined;
+  ground?: (latents: Float32Array, object: BigInt64Array, batch: number) => Promise<Float32Array>;
   constructor(readonly base: ImaginationModel) {
     this.spec = base.spec;
+    const g = base.ground;
+    if (g) this.ground = (l, o, b) => g.call(base, l, o, b);
   }
   encode(f: Float32Array, batch: number) {
     return this.base.encode(f, batch);
@@ -134,6 +137,41 @@ export class FaultyModel implements ImaginationModel {
   }
 }
 
+/** What the scripted grounder reports for every view, decided from the robot's pose at the call. */
+export type GroundingScript = (robot: Pose2D) => 'centred' | 'left' | 'none';
+
+/**
+ * Unit-test double: a model with a grounder whose answer is scripted from the robot's current
+ * pose (keyframes are grounded at plan time, the live view at the goal): 'centred' fires the two
+ * middle tokens of row 2, 'left' the left column, 'none' nothing. Counts its calls.
+ */
+export class ScriptedGrounding implements ImaginationModel {
+  readonly spec: ModelSpec;
+  groundCalls = 0;
+  constructor(readonly base: ImaginationModel, private readonly script: GroundingScript, private readonly robot: () => Pose2D) {
+    this.spec = { ...base.spec, grounding: { grid: 4, threshold: 0.5 } };
+  }
+  encode(f: Float32Array, batch: number) {
+    return this.base.encode(f, batch);
+  }
+  denoise(lat: Float32Array, t: Float32Array, index: Float32Array, object: BigInt64Array, batch: number, frames: number) {
+    return this.base.denoise(lat, t, index, object, batch, frames);
+  }
+  decode(l: Float32Array, batch: number) {
+    return this.base.decode(l, batch);
+  }
+  async ground(_l: Float32Array, _o: BigInt64Array, batch: number): Promise<Float32Array> {
+    this.groundCalls++;
+    const out = new Float32Array(batch * 16).fill(0.05);
+    const what = this.script(this.robot());
+    for (let b = 0; b < batch; b++) {
+      const tokens = what === 'centred' ? [9, 10] : what === 'left' ? [4, 8] : [];
+      for (const k of tokens) out[b * 16 + k] = 0.9;
+    }
+    return out;
+  }
+}
+
 /** A logger that keeps lines (tests stay quiet and can read what was said). */
 export function lineLogger(): { logger: Logger; lines: string[] } {
   const lines: string[] = [];
@@ -151,6 +189,8 @@ export interface SetupOptions {
   planner?: NodeOptions['planner'];
   /** false: log to the console; default: log lines are kept in `lines`. */
   quiet?: boolean;
+  /** Give the model a scripted grounder (ScriptedGrounding); default: no grounder. */
+  grounding?: GroundingScript;
 }
 
 export function setup(seed: number, opts: SetupOptions = {}) {
@@ -166,7 +206,8 @@ export function setup(seed: number, opts: SetupOptions = {}) {
     remap: { '~/image': '/camera/image_raw', '~/camera_info': '/camera/camera_info' },
     parameters: { candidates: 1, steps: 2, replan_period_s: 100, ...opts.parameters },
   });
-  const model = new FaultyModel(new GroundTruthImagination(sc, () => robot.pose));
+  const truth = new GroundTruthImagination(sc, () => robot.pose);
+  const model = new FaultyModel(opts.grounding ? new ScriptedGrounding(truth, opts.grounding, () => robot.pose) : truth);
   const node = new Video4SpatialNode(nodeGraph, model, MANIFEST, opts.planner ? { planner: opts.planner } : {});
   const client = bus.node({ name: 'operator' }).createActionClient<NavigateToObjectGoal, NavigateToObjectFeedback, NavigateToObjectResult>('/video4spatial_nav/navigate_to_object', 'video4spatial_nav/action/NavigateToObject');
   return { sc, clock, bus, robot, nav, node, client, nodeGraph, model, lines: log.lines };

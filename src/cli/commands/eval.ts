@@ -42,7 +42,7 @@ import { render } from '../../sim/renderer.js';
 import { EXPLORE_DT, makeScenario, posesAlongPath, type Scenario } from '../../sim/scenario.js';
 import { driveTo } from '../../sim/driver.js';
 import { judge } from '../../sim/judge.js';
-import { ABLATIONS, ablationSampling, runGraphMission, type Ablation } from '../../sim/graphMission.js';
+import { ABLATIONS, ablationGrounding, ablationSampling, runGraphMission, type Ablation } from '../../sim/graphMission.js';
 
 export const IF_MIN_PIXELS = 20;
 /** Episode limit: simulated seconds per goal (the node's time_budget_s on the graph clock). */
@@ -63,8 +63,11 @@ export interface OpenLoopSample {
   /** How many of the plan's candidates (chosen or not) are IF with SD < 0.2: each is one sample of the model. */
   candidatesIfSd?: number;
   candidates?: number;
-  /** Every candidate, chosen or not: judged IF(SD<0.2), its score, and its name evidence when computed. */
-  perCandidate?: { ifSd: boolean; score: number; breakdown: CandidateScore['breakdown']; margin?: number; overNull?: number; losses?: number[] }[];
+  /** With a grounder: keyframes in the buffer, and how many the grounder saw the target in. */
+  keyframes?: number;
+  keyframesShowing?: number;
+  /** Every candidate, chosen or not: judged IF(SD<0.2), its context frames that truly show the target, its score, and its name evidence when computed. */
+  perCandidate?: { ifSd: boolean; targetInContext?: number; score: number; breakdown: CandidateScore['breakdown']; margin?: number; overNull?: number; losses?: number[] }[];
 }
 
 /**
@@ -155,6 +158,22 @@ export function followedByGeometry(sc: Scenario, plan: PlanResult, camera: Retur
   return box.cx >= tb.x0 - 2 && box.cx <= tb.x1 + 1 + 2;
 }
 
+/**
+ * How many of a candidate's context frames (exploration indices, as the buffer of `fillBuffer`
+ * holds them) truly show the target with at least IF_MIN_PIXELS pixels: the memory the model had
+ * to go on (from the simulator's ground truth).
+ */
+export function targetViewsInContext(sc: Scenario, contextIndices: readonly number[], camera: ReturnType<typeof cameraOf>): number {
+  let n = 0;
+  for (const i of contextIndices) {
+    const p = sc.exploration[i];
+    if (!p) throw new RangeError(`context index ${i} is outside the exploration (${sc.exploration.length} poses)`);
+    const o = render(sc.world, p, camera, { idsOnly: true }).objects.get(sc.target.id);
+    if (o && o.pixels >= IF_MIN_PIXELS) n++;
+  }
+  return n;
+}
+
 /** Mean over samples of each frame's value (samples without values are skipped); [] when none. */
 export function perFrameMean(rows: readonly (readonly number[] | undefined)[]): number[] {
   const have = rows.filter((r): r is readonly number[] => r !== undefined && r.length > 0);
@@ -221,7 +240,7 @@ export const command: CliCommand = {
         try {
           const plan = await planToObject(
             { model, modelId, camera, frameDtS: m.frame_dt_s, buffer, ...(extraction.extractor ? { extractor: extraction.extractor } : {}) },
-            { object: sc.target.category, candidates: cfg.candidates, steps: cfg.steps, shift: cfg.shift, guidance: cfg.guidance, seed: sc.seed, policy, contextFrames, ...(cfg.nameEvidence ? { nameEvidence: cfg.nameEvidence } : {}) },
+            { object: sc.target.category, candidates: cfg.candidates, steps: cfg.steps, shift: cfg.shift, guidance: cfg.guidance, seed: sc.seed, policy, contextFrames, nameAware: ablationGrounding(ablation).nameAware, ...(cfg.nameEvidence ? { nameEvidence: cfg.nameEvidence } : {}) },
           );
           const planS = (performance.now() - ts) / 1000;
           const c = plan.candidates[plan.chosen];
@@ -239,9 +258,11 @@ export const command: CliCommand = {
             sd: box ? sdOf(box, camera.width) : undefined,
             followed: follows[plan.chosen] ?? false,
             candidates: plan.candidates.length,
+            ...(plan.grounding ? { keyframesShowing: plan.grounding.showing, keyframes: plan.grounding.keyframes } : {}),
             candidatesIfSd: ifSd.filter(Boolean).length,
             perCandidate: plan.candidates.map((cand, k) => ({
               ifSd: ifSd[k] as boolean,
+              ...(ablation !== 'other-world' && ablation !== 'no-context' ? { targetInContext: targetViewsInContext(sc, cand.contextIndices, camera) } : {}),
               score: +cand.score.score.toFixed(4),
               breakdown: cand.score.breakdown,
               ...(plan.nameEvidence
@@ -276,6 +297,11 @@ export const command: CliCommand = {
           return all > 0 ? +(samples.reduce((a, s) => a + (s.candidatesIfSd ?? 0), 0) / all).toFixed(4) : null;
         })(),
         candidates_judged: samples.reduce((a, s) => a + (s.candidates ?? 0), 0),
+        // the memory each candidate was given: share of contexts holding a true view of the target
+        context_holds_target: (() => {
+          const c = samples.flatMap((s) => s.perCandidate ?? []).filter((p) => p.targetInContext !== undefined);
+          return c.length > 0 ? +(c.filter((p) => (p.targetInContext as number) > 0).length / c.length).toFixed(4) : null;
+        })(),
         mean_plan_s: +(samples.reduce((a, s) => a + s.planS, 0) / n).toFixed(3),
         colour_match: +(samples.filter((s) => s.colourMatch === true).length / n).toFixed(4),
         colour_chance: +(1 / PALETTE.length).toFixed(4),
@@ -290,7 +316,11 @@ export const command: CliCommand = {
       let plans = 0;
       let planS = 0;
       let oracleSucc = 0;
+      let falseArrivals = 0;
+      let caught = 0;
       const episodes: unknown[] = [];
+      // one line per finished world on stderr (a long run is otherwise silent)
+      const progress = (line: string) => process.stderr.write(`[eval] ${line}\n`);
       for (const [i, sc] of scenarios.entries()) {
         const other = otherOf(i);
         const r = await runGraphMission(sc, model, m, {
@@ -306,16 +336,21 @@ export const command: CliCommand = {
         });
         const ok = r.judgement.success;
         succ += ok ? 1 : 0;
+        // the node said "arrived" where the simulator's judge says it is not
+        const said = r.result?.success === true;
+        falseArrivals += said && !ok ? 1 : 0;
+        caught += r.result?.false_arrivals ?? 0;
         spl += ok ? sc.oracleLength / Math.max(sc.oracleLength, r.pathLengthM) : 0;
         plans += r.plans.length;
         planS += r.planSeconds;
         const od = driveTo(sc.world, sc.start, sc.standoff);
         const oEnd = od.poses[od.poses.length - 1] ?? sc.start;
         oracleSucc += judge(sc.world, sc.target, oEnd, camera).success ? 1 : 0;
-        episodes.push({ seed: sc.seed, object: sc.target.category, success: ok, distance_m: +r.judgement.distanceM.toFixed(2), bearing_deg: +r.judgement.bearingDeg.toFixed(1), plans: r.plans.length, path_m: +r.pathLengthM.toFixed(2), oracle_m: +sc.oracleLength.toFixed(2) });
+        episodes.push({ seed: sc.seed, object: sc.target.category, success: ok, distance_m: +r.judgement.distanceM.toFixed(2), bearing_deg: +r.judgement.bearingDeg.toFixed(1), plans: r.plans.length, path_m: +r.pathLengthM.toFixed(2), oracle_m: +sc.oracleLength.toFixed(2), node_success: said, false_arrival: said && !ok, false_arrivals_caught: r.result?.false_arrivals ?? 0, verified_by: r.result?.verified_by ?? '', outcome: r.outcome.slice(0, 160) });
+        progress(`${i + 1}/${scenarios.length} seed ${sc.seed} ${sc.target.category}: ${ok ? 'success' : 'fail'} (${r.judgement.distanceM.toFixed(2)} m, ${r.judgement.bearingDeg.toFixed(0)}°), ${r.plans.length} plans, ${r.outcome.slice(0, 100)}`);
       }
       const n = scenarios.length;
-      out['closed_loop'] = { n, success_rate: +(succ / n).toFixed(4), spl: +(spl / n).toFixed(4), mean_plans: +(plans / n).toFixed(2), mean_plan_s: +(planS / Math.max(1, plans)).toFixed(3), episodes };
+      out['closed_loop'] = { n, success_rate: +(succ / n).toFixed(4), spl: +(spl / n).toFixed(4), mean_plans: +(plans / n).toFixed(2), mean_plan_s: +(planS / Math.max(1, plans)).toFixed(3), false_arrivals: falseArrivals, false_arrivals_caught: caught, episodes };
       out['oracle'] = { success_rate: +(oracleSucc / n).toFixed(4), spl: +(oracleSucc / n).toFixed(4) };
     }
     out['elapsed_s'] = +((Date.now() - t0) / 1000).toFixed(1);
@@ -325,7 +360,7 @@ export const command: CliCommand = {
     const lines = [`eval seeds ${seedsText}, model ${m.name}, M=${cfg.candidates}, steps=${cfg.steps}, w=${cfg.guidance}, ablation=${ablation}`];
     if (ol) {
       lines.push(`open loop   n=${ol['n']}  SD=${ol['sd']}  box=${ol['box_rate']}  IF=${ol['if']}  IF(SD<0.2)=${ol['if_sd_lt_0_2']}  IF(SD<0.1)=${ol['if_sd_lt_0_1']}  plan ${ol['mean_plan_s']} s`);
-      lines.push(`every candidate as one sample: IF(SD<0.2)=${ol['candidate_if_sd_lt_0_2']} of ${ol['candidates_judged']}`);
+      lines.push(`every candidate as one sample: IF(SD<0.2)=${ol['candidate_if_sd_lt_0_2']} of ${ol['candidates_judged']}; contexts holding a true view of the target: ${ol['context_holds_target'] ?? 'n/a'}`);
     }
     if (ol) lines.push(`object colour as in this world: ${ol['colour_match']} (chance ${ol['colour_chance']})`);
     const olAny = out['open_loop'] as { agreement_per_frame: number[]; chance_per_frame: number[] } | undefined;
@@ -333,7 +368,7 @@ export const command: CliCommand = {
       lines.push(`agreement with the true view, frames 1…N: ${olAny.agreement_per_frame.map((v) => v.toFixed(3)).join(' ')}`);
       if (olAny.chance_per_frame.length > 0) lines.push(`  (another world's view, chance):       ${olAny.chance_per_frame.map((v) => v.toFixed(3)).join(' ')}`);
     }
-    if (cl) lines.push(`closed loop n=${cl['n']}  success=${cl['success_rate']}  SPL=${cl['spl']}  plans/episode=${cl['mean_plans']}  s/plan=${cl['mean_plan_s']}`);
+    if (cl) lines.push(`closed loop n=${cl['n']}  success=${cl['success_rate']}  SPL=${cl['spl']}  plans/episode=${cl['mean_plans']}  s/plan=${cl['mean_plan_s']}  false arrivals=${cl['false_arrivals']}  caught by the camera check=${cl['false_arrivals_caught']}`);
     if (or) lines.push(`oracle      success=${or['success_rate']}  SPL=${or['spl']}`);
     lines.push(`elapsed ${out['elapsed_s']} s`);
     process.stdout.write(lines.join('\n') + '\n');

@@ -161,6 +161,8 @@ export class IngestPipeline<M extends CameraMessageLike> {
   private readonly stampAhead: IngestPipelineOptions<M>['stampAhead'];
   private readonly onReject: (code: string, error: Error, streamIndex: number, message: string) => void;
   private readonly admittedSubject = new Subject<ContextEntry>();
+  /** The newest frame that passed the checks and got a pose, kept (not decoded) for latestView(). */
+  private latest: { msg: M; stampNs: bigint; pose: ContextEntry['pose']; admitted: ContextEntry | undefined } | undefined;
   private nextIndex = 0;
   private pending = 0;
   private idleWaiters: (() => void)[] = [];
@@ -230,6 +232,20 @@ export class IngestPipeline<M extends CameraMessageLike> {
   }
 
   /** Resolves when every pushed frame has been processed, rejected or dropped. */
+  /**
+   * The camera's newest usable view, fitted to the model (rgb8 at model size), with its pose and
+   * stamp: the newest keyframe when that frame was admitted, else the newest frame the gate
+   * skipped, decoded now (once per call; the gate decides only what enters the buffer). Undefined
+   * before any usable frame.
+   */
+  async latestView(): Promise<{ pixels: Uint8Array; pose: ContextEntry['pose']; stampNs: bigint } | undefined> {
+    const l = this.latest;
+    if (!l) return undefined;
+    if (l.admitted) return { pixels: l.admitted.pixels, pose: l.admitted.pose, stampNs: l.admitted.stampNs };
+    const frame = await this.processor.fit(l.msg);
+    return { pixels: frame.pixels, pose: l.pose, stampNs: l.stampNs };
+  }
+
   idle(): Promise<void> {
     if (this.pending === 0) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
@@ -278,6 +294,7 @@ export class IngestPipeline<M extends CameraMessageLike> {
       }
       const at = this.poseSource.poseAt(stampNs, msg.header.frame_id);
       const decision = this.gate.consider({ stampNs, pose: at.pose, thumbnail: () => this.processor.thumbnail(msg) });
+      if (this.latest === undefined || stampNs >= this.latest.stampNs) this.latest = { msg, stampNs, pose: at.pose, admitted: undefined };
       if (!decision.admit) {
         this.counters.skip(decision.reason);
         this.markUsable(stampNs);
@@ -294,6 +311,7 @@ export class IngestPipeline<M extends CameraMessageLike> {
       }
       this.counters.admitted++;
       this.markUsable(stampNs);
+      if (this.latest?.msg === msg) this.latest.admitted = this.buffer.newest;
       return this.buffer.newest;
     } finally {
       this.counters.processingMs += this.now() - t0;

@@ -30,6 +30,7 @@ import { imagine, type CandidateContext } from '../sampler/imagine.js';
 import { nameEvidence, type NameEvidence } from '../sampler/nameEvidence.js';
 import { latentSize, type ImaginationModel } from '../sampler/model.js';
 import { encodeMissing, groundBuffer, nameAwareIncludes } from './grounding.js';
+import { isExcluded, type ExcludedPlace } from './arrival.js';
 
 /** Keyframes that show the named object put into each candidate's context (name-aware context). */
 export const NAME_AWARE_FRAMES = 2;
@@ -74,6 +75,11 @@ export interface PlanRequest {
    * policy alone. Ignored by a model without a grounder and by the 'contiguous' policy.
    */
   nameAware?: boolean;
+  /**
+   * Places where earlier goals were found wrong (arrival.ts): a candidate whose object estimate
+   * (else goal) lies in one is marked `excluded` and scores 0 in the choice.
+   */
+  excluded?: readonly ExcludedPlace[];
 }
 
 export interface PlanDeps {
@@ -103,6 +109,8 @@ export interface CandidatePlan {
   /** Goal estimate over [current view, ...frames]: boxes/anchors/poses index 0 is the current view. */
   goal: GoalEstimate;
   score: CandidateScore;
+  /** Its object estimate (else goal) lies where an earlier goal was found wrong (PlanRequest.excluded). */
+  excluded?: boolean;
 }
 
 export interface PlanResult {
@@ -251,13 +259,22 @@ export async function planToObject(deps: PlanDeps, req: PlanRequest, hooks: Plan
   }
   const tEvidence = now();
   // 7. choose
+  const excluded = req.excluded ?? [];
+  for (const c of candidates) {
+    const at = c.goal.object ?? c.goal.goal;
+    if (at && excluded.length > 0 && isExcluded(at, excluded)) c.excluded = true;
+  }
   const withGoal = candidates.map((c) => (c.goal.goal ? c.score : { ...c.score, score: 0 }));
   const agreement = consensus(
     candidates.map((c) => (c.goal.goal ? (c.goal.object ?? c.goal.goal) : undefined)),
     CONSENSUS_RADIUS_M,
   );
   const blended = withConsensus(withGoal, agreement, req.consensusWeight ?? DEFAULT_CONSENSUS_WEIGHT);
-  const chosen = chooseCandidate(evidence && ne && ne.weight > 0 ? withNameEvidence(blended, evidence.margin, ne.weight) : blended);
+  const ranked = evidence && ne && ne.weight > 0 ? withNameEvidence(blended, evidence.margin, ne.weight) : blended;
+  // an excluded candidate is chosen only when every candidate with a goal is excluded (it stays
+  // marked, and the caller decides: the node imagines again)
+  const allowed = ranked.map((c, m) => ((candidates[m] as CandidatePlan).excluded ? { ...c, score: 0 } : c));
+  const chosen = candidates.some((c) => c.goal.goal && !c.excluded) ? chooseCandidate(allowed) : chooseCandidate(ranked);
   const best = candidates[chosen] as CandidatePlan;
   const g = best.goal.goal;
   if (!g) throw new NoValidPathError('the chosen candidate has no goal pose');

@@ -18,6 +18,8 @@ nav_msgs/Path path                      # the last plan, global frame
 geometry_msgs/PoseStamped object_pose   # estimated object position, global frame (orientation: identity)
 float64 plan_time_s                     # total time spent planning, s
 uint32 plans                            # number of plans made (first plan + replans)
+string verified_by                      # how success was checked: "camera" (the grounder saw the object centred in the live view at the goal), "plans_agree" (no camera check: two plans put the goal here), "plan_only"; empty on failure
+uint32 false_arrivals                   # goals the camera check refused (each place excluded from later plans of this goal)
 ---
 # Feedback
 string stage                 # e.g. "sampling", "extracting", "navigating"
@@ -25,6 +27,7 @@ uint32 step                  # denoising step done (0..steps)
 uint32 steps                 # denoising steps per plan
 nav_msgs/Path current_plan   # the current plan, global frame (empty before the first plan)
 float64 distance_remaining   # along current_plan from the robot, m
+uint32 keyframes_showing     # keyframes in which the grounder sees the object (0 without a grounder or before grounding)
 `;
 
 /** `video4spatial_nav/msg/ImaginedTrajectory`. */

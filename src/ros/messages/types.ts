@@ -193,6 +193,10 @@ export interface NavigateToObjectResult {
   object_pose: PoseStamped;
   plan_time_s: number;
   plans: number;
+  /** 'camera' | 'plans_agree' | 'plan_only' on success; '' on failure. */
+  verified_by: string;
+  /** Goals the camera check refused during this goal. */
+  false_arrivals: number;
 }
 export interface NavigateToObjectFeedback {
   stage: string;
@@ -201,6 +205,8 @@ export interface NavigateToObjectFeedback {
   current_plan: Path;
   /** m */
   distance_remaining: number;
+  /** Keyframes in which the grounder sees the object. */
+  keyframes_showing: number;
 }
 
 /** nav2_msgs/action/NavigateThroughPoses goal, Humble/Jazzy. */

@@ -155,6 +155,8 @@ const SAMPLES: Record<string, unknown> = {
     object_pose: pose(3, 1),
     plan_time_s: 2.5,
     plans: 3,
+    verified_by: 'camera',
+    false_arrivals: 1,
   },
   'video4spatial_nav/action/NavigateToObject_Feedback': {
     stage: 'sampling',
@@ -162,6 +164,7 @@ const SAMPLES: Record<string, unknown> = {
     steps: 8,
     current_plan: path(2),
     distance_remaining: 4.25,
+    keyframes_showing: 7,
   } satisfies NavigateToObjectFeedback,
   'nav2_msgs/action/NavigateThroughPoses_Goal': navigateThroughPosesGoal([pose(1, 0), pose(2, 1)], 'jazzy'),
   'nav2_msgs/action/NavigateThroughPoses_Result': { error_code: 9002, error_msg: 'tf error' },
@@ -349,8 +352,8 @@ describe('ros/messages schema text and names', () => {
     const names = (t: string) => (parse(schemaText(t), { ros2: true })[0]?.definitions ?? []).filter((f) => !f.isConstant).map((f) => `${f.type}${f.isArray ? '[]' : ''} ${f.name}`);
     const a = actionTypes(TYPES.NavigateToObject);
     assert.deepEqual(names(a.goal), ['string object_name', 'bool execute', 'float64 time_budget_s']);
-    assert.deepEqual(names(a.result), ['bool success', 'string message', 'nav_msgs/Path path', 'geometry_msgs/PoseStamped object_pose', 'float64 plan_time_s', 'uint32 plans']);
-    assert.deepEqual(names(a.feedback), ['string stage', 'uint32 step', 'uint32 steps', 'nav_msgs/Path current_plan', 'float64 distance_remaining']);
+    assert.deepEqual(names(a.result), ['bool success', 'string message', 'nav_msgs/Path path', 'geometry_msgs/PoseStamped object_pose', 'float64 plan_time_s', 'uint32 plans', 'string verified_by', 'uint32 false_arrivals']);
+    assert.deepEqual(names(a.feedback), ['string stage', 'uint32 step', 'uint32 steps', 'nav_msgs/Path current_plan', 'float64 distance_remaining', 'uint32 keyframes_showing']);
     assert.deepEqual(names(TYPES.ImaginedTrajectory), [
       'std_msgs/Header header', 'string object_name', 'uint32 num_candidates', 'uint32 chosen', 'float32[] scores', 'uint32 frames_per_candidate',
       'uint32 width', 'uint32 height', 'string encoding', 'uint8[] frames', 'nav_msgs/Path[] candidate_paths', 'float32[] boxes', 'float32[] sd',
