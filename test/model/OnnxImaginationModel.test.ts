@@ -64,6 +64,39 @@ describe('model/OnnxImaginationModel (the shipped model)', function () {
     for (const x of diffs) assert.ok(x < 2e-3, `max abs diff ${diffs.join(', ')}`);
   });
 
+  it('loads the grounder the manifest lists and reproduces its PyTorch golden output', async () => {
+    const m = readManifest(dir);
+    assert.ok(m.files.grounder && m.grounding?.golden, 'the shipped manifest lists a grounder with golden vectors');
+    assert.equal(sha256File(join(dir, m.grounding.golden)), m.grounding.golden_sha256);
+    assert.ok(model.ground, 'the model exposes ground()');
+    assert.deepEqual(model.spec.grounding, { grid: m.grounding.token_grid, threshold: m.grounding.threshold });
+    const g = JSON.parse(readFileSync(join(dir, m.grounding.golden), 'utf8')) as Golden[string];
+    const l = g.inputs['latents'] as GoldenTensor;
+    const o = g.inputs['object'] as GoldenTensor;
+    const p = await model.ground(f32(l.data as string), BigInt64Array.from((o.data as number[]).map((x) => BigInt(x))), l.shape[0] as number);
+    const want = f32((g.outputs['probability'] as GoldenTensor).data as string);
+    assert.equal(p.length, want.length);
+    const diff = p.reduce((mx, v, i) => Math.max(mx, Math.abs(v - (want[i] as number))), 0);
+    assert.ok(diff < 1e-4, `max abs diff ${diff}`);
+  });
+
+  it('a manifest without files.grounder loads a model without ground()', async () => {
+    const tmp = mkdtempSync(join(tmpdir(), 'v4s-nogrounder-'));
+    try {
+      const m = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as Record<string, unknown> & { files: Record<string, unknown> };
+      delete m.files['grounder'];
+      delete m['grounding'];
+      for (const f of ['encoder.onnx', 'denoiser.onnx', 'decoder.onnx']) copyFileSync(join(dir, f), join(tmp, f));
+      writeFileSync(join(tmp, 'manifest.json'), JSON.stringify(m));
+      const bare = await OnnxImaginationModel.load(tmp, { executionProvider: 'cpu', intraOpThreads: 1 });
+      assert.equal(bare.ground, undefined);
+      assert.equal(bare.spec.grounding, undefined);
+      await bare.dispose();
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+
   it('runs one tiny end-to-end sample (1 candidate, 2 steps)', async () => {
     const s = model.spec;
     const K = s.contextFrames;
@@ -88,7 +121,7 @@ describe('model/OnnxImaginationModel load errors', function () {
   let tmp: string;
   beforeEach(() => {
     tmp = mkdtempSync(join(tmpdir(), 'v4s-model-'));
-    for (const f of ['manifest.json', 'encoder.onnx', 'decoder.onnx', 'denoiser.onnx']) copyFileSync(join(dir, f), join(tmp, f));
+    for (const f of ['manifest.json', 'encoder.onnx', 'decoder.onnx', 'denoiser.onnx', 'grounder.onnx']) copyFileSync(join(dir, f), join(tmp, f));
   });
   afterEach(() => rmSync(tmp, { recursive: true, force: true }));
 
@@ -99,6 +132,10 @@ describe('model/OnnxImaginationModel load errors', function () {
   it('manifest that is not JSON', async () => {
     writeFileSync(join(tmp, 'manifest.json'), '{ nope');
     await assert.rejects(OnnxImaginationModel.load(tmp), /manifest.json: not valid JSON/);
+  });
+  it('missing grounder file the manifest lists', async () => {
+    rmSync(join(tmp, 'grounder.onnx'));
+    await assert.rejects(OnnxImaginationModel.load(tmp), (e: unknown) => e instanceof ModelLoadError && e.code === 'file_missing' && /grounder graph not found/.test(e.message));
   });
   it('missing graph file', async () => {
     rmSync(join(tmp, 'denoiser.onnx'));
@@ -151,5 +188,10 @@ describe('core/model/manifest validation', () => {
     bad((m) => (m['files'].decoder.inputs = []), /files.decoder.inputs must be a non-empty array/);
     bad((m) => (m['files'] = null), /files must be an object, got null/);
     bad((m) => (m['name'] = ''), /name must be a non-empty string/);
+    bad((m) => (m['files'].grounder.outputs = [{ name: 'logit', type: 'float32', shape: ['batch', 16] }]), /files.grounder.outputs lacks the tensor "probability"/);
+    bad((m) => (m['grounding'].threshold = 1.5), /grounding.threshold must be a probability in \(0, 1\), got 1.5/);
+    bad((m) => (m['grounding'].token_grid = 0), /grounding.token_grid must be a positive integer, got 0/);
+    bad((m) => delete m['grounding'], /grounding must be an object, got undefined/);
+    bad((m) => delete m['files'].grounder, /grounding is given without files.grounder/);
   });
 });
