@@ -2,18 +2,14 @@
 /**
  * `video4spatial-nav <command> …` — one entry point, one module per subcommand.
  * Subcommands are imported lazily so `bag info` never loads onnxruntime or OpenCV.
+ * This file is the registry and the dispatch (`--help`/`-h` included); what a command is
+ * (CliCommand, its flags and help text) lives in command.ts, which the commands import.
  */
 import { UsageError } from './args.js';
-
-export interface CliCommand {
-  /** One line for the help text. */
-  summary: string;
-  /** Runs the command; resolves to the process exit code. */
-  run(argv: string[]): Promise<number>;
-}
+import { type CliCommand, helpFor, HELP_ARGS, PROGRAM } from './command.js';
 
 /** name → lazy loader. Add one line per subcommand. */
-const COMMANDS: Record<string, () => Promise<{ command: CliCommand }>> = {
+export const COMMANDS: Readonly<Record<string, () => Promise<{ command: CliCommand }>>> = {
   bag: () => import('./commands/bag.js'),
   demo: () => import('./commands/demo.js'),
   node: () => import('./commands/node.js'),
@@ -28,31 +24,39 @@ const COMMANDS: Record<string, () => Promise<{ command: CliCommand }>> = {
 };
 
 async function help(): Promise<void> {
-  const lines = ['usage: video4spatial-nav <command> [options]', '', 'commands:'];
+  const lines = [`usage: ${PROGRAM} <command> [flags]`, `       ${PROGRAM} <command> --help`, '', 'commands:'];
+  const width = Math.max(...Object.keys(COMMANDS).map((n) => n.length)) + 2;
   for (const [name, load] of Object.entries(COMMANDS)) {
     const { command } = await load();
-    lines.push(`  ${name.padEnd(10)} ${command.summary}`);
+    lines.push(`  ${name.padEnd(width)} ${command.summary}`);
   }
+  lines.push('', `'${PROGRAM} <command> --help' (or -h) shows a command's flags, their defaults and an example.`);
   process.stdout.write(lines.join('\n') + '\n');
 }
 
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
-  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+  if (name === 'help' && rest[0] !== undefined && Object.hasOwn(COMMANDS, rest[0])) return main([...rest, '--help']);
+  if (name === undefined || HELP_ARGS.includes(name) || name === 'help') {
     await help();
     return name === undefined ? 1 : 0;
   }
-  const load = COMMANDS[name];
+  const load = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (!load) {
-    process.stderr.write(`video4spatial-nav: unknown command '${name}' (known: ${Object.keys(COMMANDS).join(', ')})\n`);
+    process.stderr.write(`${PROGRAM}: unknown command '${name}' (known: ${Object.keys(COMMANDS).join(', ')}; see ${PROGRAM} --help)\n`);
     return 2;
   }
   try {
     const { command } = await load();
+    const usage = helpFor(command, rest);
+    if (usage !== undefined) {
+      process.stdout.write(usage);
+      return 0;
+    }
     return await command.run(rest);
   } catch (e) {
     if (e instanceof UsageError) {
-      process.stderr.write(`video4spatial-nav ${name}: ${e.message}\n`);
+      process.stderr.write(`${PROGRAM} ${name}: ${e.message}\n`);
       return 2;
     }
     throw e;
@@ -65,7 +69,7 @@ if (isEntry || process.argv[1]?.endsWith('/cli/main.js')) {
     (code) => process.exit(code),
     (e: unknown) => {
       const detail = e instanceof Error ? (process.env['V4S_DEBUG'] ? (e.stack ?? e.message) : e.message) : String(e);
-      process.stderr.write(`video4spatial-nav: ${detail}\n`);
+      process.stderr.write(`${PROGRAM}: ${detail}\n`);
       process.exit(1);
     },
   );

@@ -9,15 +9,40 @@
  */
 import yaml from 'js-yaml';
 import { checkFlags, flagBool, flagNumber, flagString, parseArgs, UsageError } from '../args.js';
-import type { CliCommand } from '../main.js';
+import { booleanFlags, commandHelp, flagNames, type CliCommand, type FlagSpec } from '../command.js';
 import { Video4SpatialError } from '../../core/errors.js';
 import type { BagInfo } from '../../bag/BagReader.js';
 import { openBag } from '../../bag/files.js';
 import { DEFAULT_MAX_ARRAY_LENGTH, nsToIso, nsToJson, nsToSeconds, toJsonValue } from '../../bag/json.js';
 
-const USAGE =
-  'usage: video4spatial-nav bag info FILE [--json]\n' +
-  '       video4spatial-nav bag echo FILE --topic T [--json] [--limit N] [--max-array N | --full]';
+const FILE_NOTE = 'FILE is a .mcap file or a rosbag2 bag directory; messages are decoded with the schema embedded in the file (JSON conventions: docs/bags.md).';
+const INFO_SYNOPSIS = 'bag info FILE [--json]';
+const ECHO_SYNOPSIS = 'bag echo FILE --topic T [--json] [--limit N] [--max-array N | --full]';
+const INFO_FLAGS: readonly FlagSpec[] = [{ name: 'json', help: 'print one JSON object {topics, message_count, start_ns, end_ns} instead of the table' }];
+const ECHO_FLAGS: readonly FlagSpec[] = [
+  { name: 'topic', value: 'T', help: 'the topic to print (required)' },
+  { name: 'json', help: 'one JSON object per message {topic, type, log_time_ns, publish_time_ns, message} instead of YAML' },
+  { name: 'limit', value: 'N', default: 'all', help: 'stop after N messages' },
+  { name: 'max-array', value: 'N', default: String(DEFAULT_MAX_ARRAY_LENGTH), help: 'primitive arrays longer than N are truncated to {truncated, length, head}' },
+  { name: 'full', help: 'never truncate arrays (not with --max-array)' },
+];
+const INFO = commandHelp({
+  name: 'bag info',
+  summary: 'topics, types, counts, duration and storage of a bag',
+  synopsis: [INFO_SYNOPSIS],
+  description: FILE_NOTE,
+  flags: INFO_FLAGS,
+  examples: ['bag info out/demo/session --json'],
+});
+const ECHO = commandHelp({
+  name: 'bag echo',
+  summary: "a topic's messages, decoded, as YAML documents or JSON lines",
+  synopsis: [ECHO_SYNOPSIS],
+  description: FILE_NOTE,
+  flags: ECHO_FLAGS,
+  examples: ['bag echo out/demo/session --topic /video4spatial_nav/plan --limit 1'],
+});
+const USAGE = `usage: video4spatial-nav ${INFO_SYNOPSIS}\n       video4spatial-nav ${ECHO_SYNOPSIS}`;
 
 /** Writes to stdout, waiting when the pipe is full. */
 async function out(text: string): Promise<void> {
@@ -76,8 +101,8 @@ export function infoTable(info: BagInfo, file: string): string {
 }
 
 async function info(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, ['json']);
-  checkFlags(args, ['json'], 'bag info');
+  const args = parseArgs(argv, booleanFlags(INFO_FLAGS));
+  checkFlags(args, flagNames(INFO_FLAGS), 'bag info');
   if (args.positional.length !== 1) throw new UsageError(`bag info needs exactly one FILE, got ${args.positional.length}\n${USAGE}`);
   const file = args.positional[0] as string;
   const bag = await openBag(file);
@@ -91,8 +116,8 @@ async function info(argv: string[]): Promise<number> {
 }
 
 async function echo(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, ['json', 'full']);
-  checkFlags(args, ['json', 'full', 'topic', 'limit', 'max-array'], 'bag echo');
+  const args = parseArgs(argv, booleanFlags(ECHO_FLAGS));
+  checkFlags(args, flagNames(ECHO_FLAGS), 'bag echo');
   if (args.positional.length !== 1) throw new UsageError(`bag echo needs exactly one FILE, got ${args.positional.length}\n${USAGE}`);
   const topic = flagString(args, 'topic');
   if (topic === undefined) throw new UsageError(`bag echo needs --topic T\n${USAGE}`);
@@ -132,7 +157,19 @@ async function echo(argv: string[]): Promise<number> {
 }
 
 export const command: CliCommand = {
-  summary: 'inspect rosbag2 MCAP bags: info (topics, counts, times), echo (decoded messages)',
+  ...commandHelp({
+    name: 'bag',
+    summary: 'inspect rosbag2 MCAP bags: info (topics, counts, times), echo (decoded messages)',
+    synopsis: [INFO_SYNOPSIS, ECHO_SYNOPSIS],
+    description: `Subcommands: info (${INFO.summary}); echo (${ECHO.summary}). 'video4spatial-nav bag info --help' shows one.\n\n${FILE_NOTE}`,
+    flags: [],
+    groups: [
+      { title: 'bag info flags', flags: INFO_FLAGS },
+      { title: 'bag echo flags', flags: ECHO_FLAGS },
+    ],
+    examples: ['bag info out/demo/session', 'bag echo out/demo/session --topic /video4spatial_nav/plan --json --limit 1'],
+  }),
+  subcommands: { info: INFO, echo: ECHO },
   async run(argv) {
     const [sub, ...rest] = argv;
     process.stdout.on('error', (e: NodeJS.ErrnoException) => {

@@ -24,7 +24,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, freemem, loadavg, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { checkFlags, flagBool, flagNumber, flagString, parseArgs, UsageError } from '../args.js';
-import type { CliCommand } from '../main.js';
+import { booleanFlags, commandHelp, flagNames, type CliCommand } from '../command.js';
 import { measureContextCost, median } from '../../core/context/contextCost.js';
 import { SAMPLING_POLICIES } from '../../core/context/ContextBuffer.js';
 import { angleDiff, normalizeAngle, type Pose2D } from '../../core/geometry.js';
@@ -767,11 +767,35 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
   };
 }
 
-export const command: CliCommand = {
+const HELP = commandHelp({
+  name: 'bench',
   summary: 'speed and memory: ingest, buffer sampling, plan stages (M=1, M=4), ORT vs PyTorch, FLOPs, RSS over a long run',
+  synopsis: [
+    'bench [--json FILE] [--quick] [--model DIR] [--threads N] [--python PATH]',
+    'bench --rss-only [--sim-s S] [--plans P] [--candidates M] [--model DIR] [--threads N]',
+  ],
+  description:
+    'Prints the speed numbers of DESIGN §6 as a table. --quick: fewer repetitions and a 1-minute memory run. ' +
+    '--rss-only: just the memory run, in this process, printed as JSON. Times are wall-clock medians (docs/bench.md).',
+  flags: [
+    { name: 'json', value: 'FILE', help: 'also write the report to FILE' },
+    { name: 'quick', help: 'fewer repetitions and a 60 simulated second memory run' },
+    { name: 'model', value: 'DIR', default: 'the shipped model', help: 'model directory' },
+    { name: 'threads', value: 'N', default: 'the available cores', help: 'onnxruntime and PyTorch threads, 1-256' },
+    { name: 'python', value: 'PATH', default: DEFAULT_PYTHON, help: 'the Python that runs models/training/bench_torch.py' },
+    { name: 'rss-only', help: 'only the memory run, as JSON' },
+    { name: 'sim-s', value: 'S', default: '600', help: 'with --rss-only: simulated seconds' },
+    { name: 'plans', value: 'P', default: String(RSS_PLANS), help: 'with --rss-only: plans during the run' },
+    { name: 'candidates', value: 'M', default: '4', help: 'with --rss-only: candidates per plan, 1-16' },
+  ],
+  examples: ['bench --quick --json bench.json'],
+});
+
+export const command: CliCommand = {
+  ...HELP,
   async run(argv) {
-    const args = parseArgs(argv, ['quick', 'rss-only']);
-    checkFlags(args, ['json', 'quick', 'model', 'threads', 'python', 'rss-only', 'sim-s', 'plans', 'candidates'], 'bench');
+    const args = parseArgs(argv, booleanFlags(HELP.flags));
+    checkFlags(args, flagNames(HELP.flags), 'bench');
     const modelDir = flagString(args, 'model') ?? defaultModelDir();
     const threads = flagNumber(args, 'threads', availableParallelism(), { integer: true, min: 1, max: 256 });
     if (flagBool(args, 'rss-only')) {

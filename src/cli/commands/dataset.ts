@@ -9,7 +9,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { checkFlags, flagBool, flagNumber, flagString, parseArgs, parseSeedRange, UsageError } from '../args.js';
-import type { CliCommand } from '../main.js';
+import { booleanFlags, commandHelp, flagNames, type CliCommand } from '../command.js';
 import { buildClips, DEFAULT_CLIP_OPTIONS, type Clip, type ClipOptions } from '../../sim/dataset.js';
 import { encodeNpy, type NpyArray } from '../../sim/npy.js';
 import { scaleCamera } from '../../sim/camera.js';
@@ -82,11 +82,33 @@ export function datasetMeta(opts: ClipOptions, seeds: number[]): Record<string, 
   };
 }
 
-export const command: CliCommand = {
+const HELP = commandHelp({
+  name: 'dataset',
   summary: 'write training clips (context + target frames, indices, poses, boxes) as .npy shards',
+  synopsis: ['dataset --seeds A-B --out DIR [--clips-per-world C] [--shard-size S] [--k K] [--n N] [--size PX] [--supersample SS] [--grounding [--grid G]]'],
+  description:
+    'Writes DIR/meta.json and DIR/shard_<A>-<B>/*.npy (docs/dataset.md). Several processes may write disjoint seed ranges into one DIR. ' +
+    "--grounding writes the grounder's data instead: every keyframe of each world's exploration with its per-category token coverage on a G×G grid.",
+  flags: [
+    { name: 'seeds', value: 'A-B', help: 'world seeds, inclusive (required)' },
+    { name: 'out', value: 'DIR', help: 'output directory (required)' },
+    { name: 'clips-per-world', value: 'C', default: String(DEFAULT_CLIP_OPTIONS.clipsPerWorld), help: 'clips per world, 1-100' },
+    { name: 'shard-size', value: 'S', default: '200', help: 'worlds per shard' },
+    { name: 'k', value: 'K', default: String(DEFAULT_CLIP_OPTIONS.k), help: 'context frames per clip, 1-64' },
+    { name: 'n', value: 'N', default: String(DEFAULT_CLIP_OPTIONS.n), help: 'target frames per clip, 1-64' },
+    { name: 'size', value: 'PX', default: String(DEFAULT_CLIP_OPTIONS.camera.width), help: 'frame width and height, pixels, 16-512' },
+    { name: 'supersample', value: 'SS', default: String(DEFAULT_CLIP_OPTIONS.supersample), help: 'render supersampling, 1-8' },
+    { name: 'grounding', help: "write the grounder's keyframes and coverage instead of clips" },
+    { name: 'grid', value: 'G', default: '4', help: 'with --grounding: the coverage grid, G×G; must divide --size' },
+  ],
+  examples: ['dataset --seeds 0-99 --out data/clips'],
+});
+
+export const command: CliCommand = {
+  ...HELP,
   async run(argv) {
-    const args = parseArgs(argv, ['grounding']);
-    checkFlags(args, ['seeds', 'out', 'clips-per-world', 'shard-size', 'k', 'n', 'size', 'supersample', 'grounding', 'grid'], 'dataset');
+    const args = parseArgs(argv, booleanFlags(HELP.flags));
+    checkFlags(args, flagNames(HELP.flags), 'dataset');
     const seedsText = flagString(args, 'seeds');
     const out = flagString(args, 'out');
     if (seedsText === undefined || out === undefined) throw new UsageError('needs --seeds A-B and --out DIR');

@@ -13,7 +13,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { checkFlags, flagNumber, flagString, parseArgs } from '../args.js';
 import { createExtractor, MAX_EXTRACTION_THREADS } from '../../planner/ExtractionPool.js';
-import type { CliCommand } from '../main.js';
+import { booleanFlags, commandHelp, flagNames, type CliCommand } from '../command.js';
 import { createBag } from '../../bag/files.js';
 import { BagRecorder } from '../../bag/recorder.js';
 import type { Pose2D } from '../../core/geometry.js';
@@ -69,11 +69,31 @@ export function writeImaginedPictures(out: string, t: ImaginedTrajectory): void 
   writeFileSync(join(out, 'candidates.gif'), encodeGif(grid, 400));
 }
 
-export const command: CliCommand = {
+const HELP = commandHelp({
+  name: 'demo',
   summary: 'run the whole mission through the node in a simulated world with the shipped model (no ROS needed)',
+  description:
+    'The node runs on the in-process ROS graph with the simulated robot and Nav2; the scripted explorer fills its memory, an out-of-view object is requested, the node imagines the way and Nav2 drives until the node believes it has arrived. Success is judged by the simulator\'s ground truth. ' +
+    'Writes DIR/summary.json, imagined.gif (+ imagined.png), candidates.gif, map.png and the rosbag2 bag DIR/session/.',
+  flags: [
+    { name: 'seed', value: 'S', default: '100', help: 'simulated world seed' },
+    { name: 'object', value: 'NAME', default: "the scenario's out-of-view target", help: 'object to ask for' },
+    { name: 'candidates', value: 'M', default: "the model's sampler.candidates", help: 'imagined candidates per plan, 1-16' },
+    { name: 'steps', value: 'N', default: "the model's sampler.steps", help: 'denoising steps, 1-100' },
+    { name: 'guidance', value: 'W', default: "the model's sampler.guidance_scale", help: 'classifier-free guidance scale, 0-20' },
+    { name: 'model', value: 'DIR', default: 'the shipped model', help: 'model directory (manifest.json and ONNX files)' },
+    { name: 'out', value: 'DIR', default: 'out/demo', help: 'output directory' },
+    { name: 'time-budget', value: 'S', default: '0 = no limit', help: 'wall-clock budget for the goal, seconds' },
+    { name: 'extraction-threads', value: 'N', default: '0 = the cores, at most 4', help: `path extraction worker threads (1: in the planning thread; at most ${MAX_EXTRACTION_THREADS})` },
+  ],
+  examples: ['demo --seed 7 --object plant --out out/demo7'],
+});
+
+export const command: CliCommand = {
+  ...HELP,
   async run(argv) {
-    const args = parseArgs(argv);
-    checkFlags(args, ['seed', 'object', 'candidates', 'steps', 'guidance', 'model', 'out', 'time-budget', 'extraction-threads'], 'demo');
+    const args = parseArgs(argv, booleanFlags(HELP.flags));
+    checkFlags(args, flagNames(HELP.flags), 'demo');
     const seed = flagNumber(args, 'seed', 100, { integer: true, min: 0 });
     const object = flagString(args, 'object');
     const out = flagString(args, 'out') ?? 'out/demo';

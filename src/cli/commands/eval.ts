@@ -28,7 +28,7 @@
 import { writeFileSync } from 'node:fs';
 import { checkFlags, flagBool, flagNumber, flagString, parseArgs, parseSeedRange, UsageError } from '../args.js';
 import { createExtractor, MAX_EXTRACTION_THREADS } from '../../planner/ExtractionPool.js';
-import type { CliCommand } from '../main.js';
+import { booleanFlags, commandHelp, flagNames, type CliCommand } from '../command.js';
 import { cameraOf } from '../../core/model/manifest.js';
 import { ContextBuffer } from '../../core/context/ContextBuffer.js';
 import { KeyframeGate } from '../../core/context/keyframeGate.js';
@@ -199,11 +199,35 @@ export function nameEvidenceFlags(weight: string | undefined, levels: string | u
   return { weight: w, tLevels: t };
 }
 
-export const command: CliCommand = {
+const HELP = commandHelp({
+  name: 'eval',
   summary: 'open-loop (SD, IF, IF(SD<0.2)) and closed-loop (success, SPL) evaluation on any seeds',
+  synopsis: ['eval --seeds A-B [--open-loop] [--closed-loop] [--candidates M] [--steps S] [--guidance W] [--ablation A] [--model DIR] [--json FILE] [--extraction-threads N] [--name-evidence W [--name-evidence-levels a,b]]'],
+  description:
+    "Open loop: the paper's metrics (SD, IF, IF(SD<0.2), colour match, per-frame agreement) against the simulator's ground truth. " +
+    "Closed loop: the demo's mission per seed through the node; success and SPL from the ground truth. Without --open-loop or --closed-loop, both run.",
+  flags: [
+    { name: 'seeds', value: 'A-B', help: 'world seeds, inclusive (required)' },
+    { name: 'open-loop', help: 'run the open-loop metrics' },
+    { name: 'closed-loop', help: 'run the closed-loop missions' },
+    { name: 'candidates', value: 'M', default: "the model's sampler.candidates", help: 'imagined candidates per plan, 1-16' },
+    { name: 'steps', value: 'S', default: "the model's sampler.steps", help: 'denoising steps, 1-100' },
+    { name: 'guidance', value: 'W', default: "the model's sampler.guidance_scale", help: 'classifier-free guidance scale, 0-20' },
+    { name: 'ablation', value: 'A', default: 'none', help: `one of ${ABLATIONS.join(', ')}` },
+    { name: 'model', value: 'DIR', default: 'the shipped model', help: 'model directory' },
+    { name: 'json', value: 'FILE', help: 'also write the results to FILE' },
+    { name: 'extraction-threads', value: 'N', default: '0 = the cores, at most 4', help: `path extraction worker threads (1: in the planning thread; at most ${MAX_EXTRACTION_THREADS})` },
+    { name: 'name-evidence', value: 'W', help: 'score every candidate by name evidence and weigh it W in [0, 1] in the choice (0: report only); omitted: not computed' },
+    { name: 'name-evidence-levels', value: 'a,b', default: DEFAULT_NAME_EVIDENCE_LEVELS.join(','), help: 'with --name-evidence: the noise levels in (0, 1)' },
+  ],
+  examples: ['eval --seeds 100-149 --open-loop --json eval.json'],
+});
+
+export const command: CliCommand = {
+  ...HELP,
   async run(argv) {
-    const args = parseArgs(argv, ['open-loop', 'closed-loop']);
-    checkFlags(args, ['seeds', 'candidates', 'steps', 'guidance', 'ablation', 'open-loop', 'closed-loop', 'model', 'json', 'extraction-threads', 'name-evidence', 'name-evidence-levels'], 'eval');
+    const args = parseArgs(argv, booleanFlags(HELP.flags));
+    checkFlags(args, flagNames(HELP.flags), 'eval');
     const seedsText = flagString(args, 'seeds');
     if (!seedsText) throw new UsageError('needs --seeds A-B');
     const seeds = parseSeedRange(seedsText);

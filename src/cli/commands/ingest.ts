@@ -32,7 +32,7 @@ import type { CameraInfoLike } from '../../core/context/cameraFit.js';
 import type { OdometryLike } from '../../core/tf/OdometryPoseSource.js';
 import type { TfMessageLike } from '../../core/tf/TfBuffer.js';
 import { checkFlags, flagNumber, flagString, parseArgs, UsageError } from '../args.js';
-import type { CliCommand } from '../main.js';
+import { booleanFlags, commandHelp, flagNames, type CliCommand } from '../command.js';
 import { openBag } from '../../bag/files.js';
 
 /** A topic in a bag, ROS 2 type name with '/msg/'. */
@@ -174,13 +174,28 @@ export function emitSummary(summary: IngestSummary, jsonPath: string | undefined
   if (jsonPath !== undefined) writeFileSync(jsonPath, text);
 }
 
-const FLAGS = ['bag', 'topic', 'json', 'manifest', 'pose', 'camera-hfov'];
+const HELP = commandHelp({
+  name: 'ingest',
+  summary: 'run a bag camera topic through ingest, keyframe gate and context buffer (will my camera work?)',
+  synopsis: ['ingest --bag FILE [--topic T] [--json FILE] [--manifest FILE] [--pose auto|tf|odom|none] [--camera-hfov DEG]'],
+  description:
+    'Every frame of the camera topic (raw or compressed) goes through the cheap checks, the keyframe gate and the context buffer, without dropping; prints {received, admitted, rejected_by_reason, skipped_by_reason, dropped, buffer, ms_per_frame} as JSON (docs/ingest.md).',
+  flags: [
+    { name: 'bag', value: 'FILE', help: 'a .mcap file or a rosbag2 directory (required)' },
+    { name: 'topic', value: 'T', default: 'the only camera topic', help: 'camera topic (Image or CompressedImage)' },
+    { name: 'json', value: 'FILE', help: 'also write the summary to FILE' },
+    { name: 'manifest', value: 'FILE', default: 'the 64×64, 60°, 0.5 m model camera', help: "a model's manifest.json (its camera contract)" },
+    { name: 'pose', value: 'auto|tf|odom|none', default: 'auto: /tf if recorded, else a single odometry topic, else none', help: 'pose source' },
+    { name: 'camera-hfov', value: 'DEG', help: "the source camera's horizontal FOV when the bag has no camera_info (1-179)" },
+  ],
+  examples: ['ingest --bag my_camera_bag --json ingest.json'],
+});
 
 export const command: CliCommand = {
-  summary: 'run a bag camera topic through ingest, keyframe gate and context buffer (will my camera work?)',
+  ...HELP,
   async run(argv: string[]): Promise<number> {
-    const args = parseArgs(argv);
-    checkFlags(args, FLAGS, 'ingest');
+    const args = parseArgs(argv, booleanFlags(HELP.flags));
+    checkFlags(args, flagNames(HELP.flags), 'ingest');
     if (args.positional.length > 0) throw new UsageError(`unexpected argument '${args.positional[0]}' (usage: ingest --bag FILE [--topic T] [--json FILE])`);
     const bagPath = flagString(args, 'bag');
     if (bagPath === undefined) throw new UsageError('--bag FILE is required (a .mcap file or a rosbag2 directory)');

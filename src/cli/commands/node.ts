@@ -11,7 +11,7 @@
  * at once (130 for SIGINT, 143 for SIGTERM). rclnodejs' own SIGINT handler, which would destroy
  * the node before anything is cancelled, is removed by createRclnodejsGraph.
  */
-import type { CliCommand } from '../main.js';
+import { commandHelp, type CliCommand } from '../command.js';
 import { createRclnodejsGraph } from '../../ros/rclnodejsGraph.js';
 import type { Logger } from '../../ros/Graph.js';
 import { NodeParameters } from '../../ros/parameters.js';
@@ -69,7 +69,16 @@ export function onShutdownSignals(
 }
 
 export const command: CliCommand = {
-  summary: 'run the ROS 2 node (on a ROS 2 host with rclnodejs; --ros-args are passed to rcl)',
+  ...commandHelp({
+    name: 'node',
+    summary: 'run the ROS 2 node (on a ROS 2 host with rclnodejs; --ros-args are passed to rcl)',
+    synopsis: ['node [--ros-args …]'],
+    description:
+      "What `ros2 run video4spatial_nav video4spatial_nav_node` starts. Needs a sourced ROS 2 and rclnodejs. No flags of its own: parameters come from --ros-args (-p name:=value, --params-file FILE) or the launch file's params YAML (docs/ros.md), the node's log level from --ros-args --log-level. " +
+      'SIGINT/SIGTERM cancel the running goal and its Nav2 goal, then exit 0; a second signal exits at once.',
+    flags: [],
+    examples: ['node --ros-args -p execute_default:=false --log-level debug'],
+  }),
   async run() {
     const graph = await createRclnodejsGraph({ name: 'video4spatial_nav' });
     const params = NodeParameters.declare(graph.parameters, graph.logger);

@@ -25,7 +25,7 @@ import { makeScenario, openPose } from '../../sim/scenario.js';
 import { BOX_COLOR } from '../../sim/vocabulary.js';
 import { generateWorld } from '../../sim/world.js';
 import { checkFlags, flagNumber, flagString, parseArgs, parseSeedRange, UsageError } from '../args.js';
-import type { CliCommand } from '../main.js';
+import { booleanFlags, commandHelp, flagNames, type CliCommand } from '../command.js';
 
 const DEG = Math.PI / 180;
 const PARTS = ['box', 'vo', 'anchor'] as const;
@@ -217,11 +217,25 @@ function anchorPart(seeds: number[], align: Partial<PlanarAlignParams> = {}): Re
   };
 }
 
-export const command: CliCommand = {
+const HELP = commandHelp({
+  name: 'path-accuracy',
   summary: 'measure box detection, visual odometry and anchoring on rendered frames',
+  description: 'Prints the numbers quoted in docs/path.md as JSON. Deterministic per seed range; CPU-heavy: about 10 s per world.',
+  flags: [
+    { name: 'seeds', value: 'A-B', default: '300-309', help: 'world seeds, inclusive' },
+    { name: 'parts', value: 'box,vo,anchor', default: PARTS.join(','), help: 'which measurements' },
+    { name: 'json', value: 'FILE', help: 'also write the report to FILE' },
+    { name: 'clearance', value: 'M', default: '2.5', help: 'vo: free floor ahead of the start pose, metres, 0.6-5' },
+    { name: 'grid-coarse-step', value: 'S', default: '1', help: 'coarse grid step of the direct alignment, 1-8' },
+  ],
+  examples: ['path-accuracy --seeds 300-302 --parts box,vo --json path.json'],
+});
+
+export const command: CliCommand = {
+  ...HELP,
   async run(argv: string[]): Promise<number> {
-    const args = parseArgs(argv);
-    checkFlags(args, ['seeds', 'parts', 'json', 'clearance', 'grid-coarse-step'], 'path-accuracy');
+    const args = parseArgs(argv, booleanFlags(HELP.flags));
+    checkFlags(args, flagNames(HELP.flags), 'path-accuracy');
     const align = { gridCoarseStep: flagNumber(args, 'grid-coarse-step', 1, { integer: true, min: 1, max: 8 }) };
     const clearM = flagNumber(args, 'clearance', 2.5, { min: 0.6, max: 5 });
     const seeds = parseSeedRange(flagString(args, 'seeds') ?? '300-309');

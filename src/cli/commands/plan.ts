@@ -10,7 +10,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { checkFlags, flagNumber, flagString, parseArgs, UsageError } from '../args.js';
 import { createExtractor, MAX_EXTRACTION_THREADS } from '../../planner/ExtractionPool.js';
-import type { CliCommand } from '../main.js';
+import { booleanFlags, commandHelp, flagNames, type CliCommand } from '../command.js';
 import { createBag, openBag } from '../../bag/files.js';
 import { BagRecorder } from '../../bag/recorder.js';
 import { defaultModelDir, OnnxImaginationModel } from '../../model/OnnxImaginationModel.js';
@@ -23,11 +23,31 @@ import { writeImaginedPictures } from './demo.js';
 
 const CAMERA_TYPES = ['sensor_msgs/msg/Image', 'sensor_msgs/msg/CompressedImage'];
 
-export const command: CliCommand = {
+const HELP = commandHelp({
+  name: 'plan',
   summary: 'plan offline from a recorded bag (camera + tf) and write the imagined video and a bag of the outputs',
+  synopsis: ['plan --bag FILE --object NAME [--out DIR] [--topic T] [--candidates M] [--steps N] [--model DIR] [--extraction-threads N]'],
+  description:
+    "The bag's camera topic (Image or CompressedImage; its camera_info sibling when present) and /tf, /tf_static are replayed into the node on the in-process graph, then one plan-only NavigateToObject goal is sent. " +
+    'Writes DIR/summary.json, imagined.gif/.png, candidates.gif and the bag DIR/plan/ with the output topics.',
+  flags: [
+    { name: 'bag', value: 'FILE', help: 'a .mcap file or a rosbag2 directory (required)' },
+    { name: 'object', value: 'NAME', help: 'object to plan to (required)' },
+    { name: 'out', value: 'DIR', default: 'out/plan', help: 'output directory' },
+    { name: 'topic', value: 'T', default: 'the first camera topic', help: 'camera topic to replay' },
+    { name: 'candidates', value: 'M', default: "the model's sampler.candidates", help: 'imagined candidates, 1-16' },
+    { name: 'steps', value: 'N', default: "the model's sampler.steps", help: 'denoising steps, 1-100' },
+    { name: 'model', value: 'DIR', default: 'the shipped model', help: 'model directory' },
+    { name: 'extraction-threads', value: 'N', default: '0 = the cores, at most 4', help: `path extraction worker threads (1: in the planning thread; at most ${MAX_EXTRACTION_THREADS})` },
+  ],
+  examples: ['plan --bag out/demo/session --object plant --out out/plan'],
+});
+
+export const command: CliCommand = {
+  ...HELP,
   async run(argv) {
-    const args = parseArgs(argv);
-    checkFlags(args, ['bag', 'object', 'out', 'topic', 'candidates', 'steps', 'model', 'extraction-threads'], 'plan');
+    const args = parseArgs(argv, booleanFlags(HELP.flags));
+    checkFlags(args, flagNames(HELP.flags), 'plan');
     const bagPath = flagString(args, 'bag');
     const object = flagString(args, 'object');
     if (!bagPath || !object) throw new UsageError('needs --bag FILE and --object NAME');
