@@ -77,7 +77,8 @@ export interface PlanRequest {
   nameAware?: boolean;
   /**
    * Places where earlier goals were found wrong (arrival.ts): a candidate whose object estimate
-   * (else goal) lies in one is marked `excluded` and scores 0 in the choice.
+   * (else goal) lies in one is marked `excluded` and is chosen only when every candidate with a
+   * goal is (the caller then imagines again rather than drive back there).
    */
   excluded?: readonly ExcludedPlace[];
 }
@@ -137,7 +138,8 @@ export interface PlanResult {
    * waypointsMs (keyframe index, anchoring, goal and object estimates, scoring) are step 5's parts
    * summed over the candidates, each timed in the thread that extracted it: with the inline
    * extractor they add up to about extractMs; with a pool they run in parallel and may exceed it.
-   * encodeMs covers only keyframes whose latents were not cached yet.
+   * encodeMs covers only keyframes whose latents were not cached yet; sampleMs includes
+   * grounding (and encoding) the keyframes not grounded for this name yet.
    */
   timings: {
     sampleMs: number;

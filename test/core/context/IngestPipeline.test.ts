@@ -71,6 +71,25 @@ describe('core/context/IngestPipeline', () => {
     p.close();
   });
 
+  it('latestView: the newest usable frame, the keyframe when it was admitted, else the skipped frame decoded on request', async () => {
+    const p = pipeline(drivingTf(0.5, 2));
+    assert.equal(await p.latestView(), undefined, 'nothing before the first frame');
+    p.push(frame(0));
+    await p.idle();
+    const first = await p.latestView();
+    assert.ok(first && first.pixels === p.buffer.newest?.pixels, 'the admitted keyframe itself, not a second decode');
+    p.push(frame(0.2)); // 0.1 m later: the gate skips it
+    await p.idle();
+    assert.equal(p.buffer.size, 1);
+    const v = await p.latestView();
+    assert.ok(v);
+    assert.equal(v.stampNs, secondsToNs(0.2));
+    assert.ok(Math.abs(v.pose.x - 10.1) < 1e-9, `pose ${v.pose.x}`);
+    assert.equal(v.pixels.length, 16 * 16 * 3);
+    assert.notEqual(v.pixels, p.buffer.newest?.pixels);
+    p.close();
+  });
+
   it('counts every rejection by reason and never throws; a frame that fails to decode does not become the gate reference', async () => {
     const p = pipeline(drivingTf(0.5, 2));
     const unsubscribe = p.admitted$.subscribe(() => {});
