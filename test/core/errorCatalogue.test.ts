@@ -171,7 +171,7 @@ async function withTmp<T>(f: (dir: string) => Promise<T>): Promise<T> {
 const modelCopyWith = (dir: string, files: Record<string, string>) => {
   const src = defaultModelDir();
   const m = JSON.parse(readFileSync(join(src, 'manifest.json'), 'utf8'));
-  for (const f of ['encoder.onnx', 'denoiser.onnx', 'decoder.onnx']) {
+  for (const f of ['encoder.onnx', 'denoiser.onnx', 'decoder.onnx', 'grounder.onnx']) {
     const from = files[f];
     if (from === undefined) symlinkSync(join(src, f), join(dir, f));
     else {
