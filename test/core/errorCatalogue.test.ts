@@ -189,7 +189,7 @@ const modelCopy = (dir: string, edit: (m: Record<string, any>) => void = () => {
   const m = JSON.parse(readFileSync(join(src, 'manifest.json'), 'utf8'));
   edit(m);
   writeFileSync(join(dir, 'manifest.json'), JSON.stringify(m));
-  for (const f of ['encoder.onnx', 'denoiser.onnx', 'decoder.onnx']) symlinkSync(join(src, f), join(dir, f));
+  for (const f of ['encoder.onnx', 'denoiser.onnx', 'decoder.onnx', 'grounder.onnx']) symlinkSync(join(src, f), join(dir, f));
   return dir;
 };
 const bus = () => new InProcessBus({ clock: new SimClock(1n), logger: { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} } });
