@@ -1,9 +1,11 @@
 /**
  * Image files for people: PNG (pngjs) and animated GIF (gifenc) from rgb8 buffers, and
- * simple raster drawing helpers (lines, discs, upscaling, tiling) used by the map and demo.
+ * simple raster drawing helpers (lines, discs, upscaling, tiling, borders, stacking, text bands)
+ * used by the map and the demo's pictures.
  */
 import { PNG } from 'pngjs';
 import gifenc from 'gifenc';
+import { drawText, textHeight, textWidth } from './font.js';
 
 /** An rgb8 raster, row-major H×W×3. */
 export interface RgbImage {
@@ -80,6 +82,89 @@ export function tile(images: readonly RgbImage[], cols: number, gap = 2): RgbIma
     }
   });
   return out;
+}
+
+export type Rgb = readonly [number, number, number];
+
+/** The image inside a `width`-pixel border of `color`. */
+export function bordered(img: RgbImage, width: number, color: Rgb): RgbImage {
+  const out = newImage(img.width + 2 * width, img.height + 2 * width, color);
+  blit(out, img, width, width);
+  return out;
+}
+
+/** Copies `img` into `dst` with its top-left at (x, y), clipped to `dst`. */
+export function blit(dst: RgbImage, img: RgbImage, x: number, y: number): void {
+  for (let v = 0; v < img.height; v++) {
+    const dy = y + v;
+    if (dy < 0 || dy >= dst.height) continue;
+    const u0 = Math.max(0, -x);
+    const u1 = Math.min(img.width, dst.width - x);
+    if (u1 <= u0) continue;
+    dst.data.set(img.data.subarray((v * img.width + u0) * 3, (v * img.width + u1) * 3), (dy * dst.width + x + u0) * 3);
+  }
+}
+
+/** Images one above the other, left-aligned, `gap` pixels apart, on `fill`; as wide as the widest. */
+export function stack(images: readonly RgbImage[], gap = 0, fill: Rgb = [255, 255, 255]): RgbImage {
+  if (images.length === 0) throw new RangeError('stack needs at least one image');
+  const W = Math.max(...images.map((i) => i.width));
+  const H = images.reduce((a, i) => a + i.height, 0) + gap * (images.length - 1);
+  const out = newImage(W, H, fill);
+  let y = 0;
+  for (const im of images) {
+    blit(out, im, 0, y);
+    y += im.height + gap;
+  }
+  return out;
+}
+
+/** Images side by side, top-aligned, `gap` pixels apart, on `fill`; as tall as the tallest. */
+export function beside(images: readonly RgbImage[], gap = 0, fill: Rgb = [255, 255, 255]): RgbImage {
+  if (images.length === 0) throw new RangeError('beside needs at least one image');
+  const W = images.reduce((a, i) => a + i.width, 0) + gap * (images.length - 1);
+  const H = Math.max(...images.map((i) => i.height));
+  const out = newImage(W, H, fill);
+  let x = 0;
+  for (const im of images) {
+    blit(out, im, x, 0);
+    x += im.width + gap;
+  }
+  return out;
+}
+
+/** One line of a text band: its text, colour (default near-black) and font scale (default the band's). */
+export interface TextLine {
+  text: string;
+  color?: Rgb;
+  scale?: number;
+}
+
+/**
+ * A `width`-pixel-wide band of text lines on `fill` (default white), `pad` pixels of margin and
+ * half a line between lines; a line longer than the band is cut with '..'.
+ */
+export function textBand(width: number, lines: readonly TextLine[], opts: { scale?: number; pad?: number; fill?: Rgb } = {}): RgbImage {
+  const scale = opts.scale ?? 2;
+  const pad = opts.pad ?? 4;
+  const heights = lines.map((l) => textHeight(l.scale ?? scale));
+  const H = 2 * pad + heights.reduce((a, h) => a + h, 0) + Math.max(0, lines.length - 1) * Math.ceil(textHeight(scale) / 2);
+  const out = newImage(width, Math.max(1, H), opts.fill ?? [255, 255, 255]);
+  let y = pad;
+  lines.forEach((l, i) => {
+    const sc = l.scale ?? scale;
+    drawText(out, fitText(l.text, width - 2 * pad, sc), pad, y, l.color ?? [20, 20, 20], sc);
+    y += (heights[i] as number) + Math.ceil(textHeight(scale) / 2);
+  });
+  return out;
+}
+
+/** `text`, cut to fit `maxPx` at `scale` (ending '..' when cut). */
+export function fitText(text: string, maxPx: number, scale: number): string {
+  if (textWidth(text, scale) <= maxPx) return text;
+  let t = text;
+  while (t.length > 0 && textWidth(`${t}..`, scale) > maxPx) t = t.slice(0, -1);
+  return `${t}..`;
 }
 
 export function setPixel(img: RgbImage, u: number, v: number, c: readonly [number, number, number]): void {

@@ -25,6 +25,7 @@ import { availableParallelism, cpus, freemem, loadavg, totalmem } from 'node:os'
 import { fileURLToPath } from 'node:url';
 import { checkFlags, flagBool, flagNumber, flagString, parseArgs, UsageError } from '../args.js';
 import { booleanFlags, commandHelp, flagNames, type CliCommand } from '../command.js';
+import { Progress, PROGRESS_FLAGS, progressFromArgs } from '../progress.js';
 import { measureContextCost, median } from '../../core/context/contextCost.js';
 import { SAMPLING_POLICIES } from '../../core/context/ContextBuffer.js';
 import { angleDiff, normalizeAngle, type Pose2D } from '../../core/geometry.js';
@@ -600,23 +601,27 @@ export interface BenchOptions {
   modelDir: string;
   threads: number;
   python: string;
-  log?: (line: string) => void;
+  /** Called as each of BENCH_STAGES starts (the progress reporter's stage()). */
+  stage?: (name: (typeof BENCH_STAGES)[number]) => void;
 }
+
+/** The stages of a bench run, in order. */
+export const BENCH_STAGES = ['ingest', 'plans', 'ORT vs PyTorch', 'memory run'] as const;
 
 /** Runs every measurement; see the module comment. */
 export async function runBench(o: BenchOptions): Promise<BenchReport> {
-  const log = o.log ?? (() => undefined);
+  const stage = o.stage ?? (() => undefined);
   const wall0 = performance.now();
   const q = o.quick;
   const loadStart = loadavg()[0] ?? 0;
   const started = new Date().toISOString();
   // 1. ingest and buffer (one thread, before the model is loaded)
-  log('ingest …');
+  stage('ingest');
   const ing = measureIngestCost(q ? 30 : 300);
   const backend = ing.defaultBackend;
   const ctx = measureContextCost(q ? 30 : 300);
   // 2. plans
-  log('plans …');
+  stage('plans');
   const model = await OnnxImaginationModel.load(o.modelDir, { executionProvider: 'cpu', intraOpThreads: o.threads });
   const m = model.manifest;
   const spec = model.spec;
@@ -653,7 +658,7 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
     await pool.close();
   }
   // 3. ORT against PyTorch, FLOPs
-  log('ORT vs PyTorch …');
+  stage('ORT vs PyTorch');
   const ortReps = q ? 3 : 20;
   const ortMs = await ortDenoiseMs(model, batch, F, ortReps);
   await model.dispose();
@@ -687,7 +692,7 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
   const peak = tb?.matmul?.gflops ?? null;
   const achieved = gf(flops, ortMs);
   // 4. memory, in a fresh process
-  log('memory run …');
+  stage('memory run');
   const simS = q ? 60 : 600;
   const rss = await spawnRssRun(
     { modelDir: o.modelDir, threads: o.threads, simS, plans: q ? 2 : RSS_PLANS, candidates: q ? 1 : m.sampler.candidates },
@@ -771,12 +776,13 @@ const HELP = commandHelp({
   name: 'bench',
   summary: 'speed and memory: ingest, buffer sampling, plan stages (M=1, M=4), ORT vs PyTorch, FLOPs, RSS over a long run',
   synopsis: [
-    'bench [--json FILE] [--quick] [--model DIR] [--threads N] [--python PATH]',
+    'bench [--json FILE] [--quick] [--model DIR] [--threads N] [--python PATH] [--progress | --quiet]',
     'bench --rss-only [--sim-s S] [--plans P] [--candidates M] [--model DIR] [--threads N]',
   ],
   description:
     'Prints the speed numbers of DESIGN §6 as a table. --quick: fewer repetitions and a 1-minute memory run. ' +
-    '--rss-only: just the memory run, in this process, printed as JSON. Times are wall-clock medians (docs/bench.md).',
+    '--rss-only: just the memory run, in this process, printed as JSON. Times are wall-clock medians (docs/bench.md). ' +
+    'On a terminal (or with --progress) each stage prints a line to stderr as it starts: stages done/total, elapsed, time left.',
   flags: [
     { name: 'json', value: 'FILE', help: 'also write the report to FILE' },
     { name: 'quick', help: 'fewer repetitions and a 60 simulated second memory run' },
@@ -787,6 +793,7 @@ const HELP = commandHelp({
     { name: 'sim-s', value: 'S', default: '600', help: 'with --rss-only: simulated seconds' },
     { name: 'plans', value: 'P', default: String(RSS_PLANS), help: 'with --rss-only: plans during the run' },
     { name: 'candidates', value: 'M', default: '4', help: 'with --rss-only: candidates per plan, 1-16' },
+    ...PROGRESS_FLAGS,
   ],
   examples: ['bench --quick --json bench.json'],
 });
@@ -811,13 +818,15 @@ export const command: CliCommand = {
     }
     for (const k of ['sim-s', 'plans', 'candidates']) if (args.flags.has(k)) throw new UsageError(`--${k} only applies with --rss-only`);
     const json = flagString(args, 'json');
+    const progress = new Progress('bench', BENCH_STAGES.length, { enabled: progressFromArgs(args) });
     const report = await runBench({
       quick: flagBool(args, 'quick'),
       modelDir,
       threads,
       python: flagString(args, 'python') ?? DEFAULT_PYTHON,
-      log: (line) => process.stderr.write(`bench: ${line}\n`),
+      stage: (name) => progress.stage(name),
     });
+    progress.finish();
     process.stdout.write(formatReport(report));
     if (json) {
       writeFileSync(json, JSON.stringify(report, null, 2) + '\n');

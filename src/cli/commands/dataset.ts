@@ -1,6 +1,7 @@
 /**
  * `video4spatial-nav dataset --seeds A-B --out DIR [--clips-per-world C] [--shard-size S]
- *  [--k K] [--n N] [--size PX] [--supersample SS] [--grounding [--grid G]]`
+ *  [--k K] [--n N] [--size PX] [--supersample SS] [--grounding [--grid G]] [--progress | --quiet]`
+ * (progress per world on stderr: src/cli/progress.ts)
  * Writes training clips as NumPy shards: DIR/meta.json and DIR/shard_<A>-<B>/*.npy (see
  * docs/dataset.md). Several processes may write disjoint seed ranges into one DIR.
  * --grounding: the grounder's data instead (sim/groundingData.ts): every keyframe of each world's
@@ -10,6 +11,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { checkFlags, flagBool, flagNumber, flagString, parseArgs, parseSeedRange, UsageError } from '../args.js';
 import { booleanFlags, commandHelp, flagNames, type CliCommand } from '../command.js';
+import { Progress, PROGRESS_FLAGS, progressFromArgs } from '../progress.js';
 import { buildClips, DEFAULT_CLIP_OPTIONS, type Clip, type ClipOptions } from '../../sim/dataset.js';
 import { encodeNpy, type NpyArray } from '../../sim/npy.js';
 import { scaleCamera } from '../../sim/camera.js';
@@ -85,10 +87,11 @@ export function datasetMeta(opts: ClipOptions, seeds: number[]): Record<string, 
 const HELP = commandHelp({
   name: 'dataset',
   summary: 'write training clips (context + target frames, indices, poses, boxes) as .npy shards',
-  synopsis: ['dataset --seeds A-B --out DIR [--clips-per-world C] [--shard-size S] [--k K] [--n N] [--size PX] [--supersample SS] [--grounding [--grid G]]'],
+  synopsis: ['dataset --seeds A-B --out DIR [--clips-per-world C] [--shard-size S] [--k K] [--n N] [--size PX] [--supersample SS] [--grounding [--grid G]] [--progress | --quiet]'],
   description:
     'Writes DIR/meta.json and DIR/shard_<A>-<B>/*.npy (docs/dataset.md). Several processes may write disjoint seed ranges into one DIR. ' +
-    "--grounding writes the grounder's data instead: every keyframe of each world's exploration with its per-category token coverage on a G×G grid.",
+    "--grounding writes the grounder's data instead: every keyframe of each world's exploration with its per-category token coverage on a G×G grid. " +
+    'On a terminal (or with --progress) each finished world prints a line to stderr: done/total, elapsed, time left.',
   flags: [
     { name: 'seeds', value: 'A-B', help: 'world seeds, inclusive (required)' },
     { name: 'out', value: 'DIR', help: 'output directory (required)' },
@@ -100,6 +103,7 @@ const HELP = commandHelp({
     { name: 'supersample', value: 'SS', default: String(DEFAULT_CLIP_OPTIONS.supersample), help: 'render supersampling, 1-8' },
     { name: 'grounding', help: "write the grounder's keyframes and coverage instead of clips" },
     { name: 'grid', value: 'G', default: '4', help: 'with --grounding: the coverage grid, G×G; must divide --size' },
+    ...PROGRESS_FLAGS,
   ],
   examples: ['dataset --seeds 0-99 --out data/clips'],
 });
@@ -123,6 +127,7 @@ export const command: CliCommand = {
       clipsPerWorld: flagNumber(args, 'clips-per-world', DEFAULT_CLIP_OPTIONS.clipsPerWorld, { integer: true, min: 1, max: 100 }),
     };
     const shardWorlds = flagNumber(args, 'shard-size', 200, { integer: true, min: 1 });
+    const progress = new Progress('dataset', seeds.length, { enabled: progressFromArgs(args) });
     mkdirSync(out, { recursive: true });
     if (flagBool(args, 'grounding')) {
       const grid = flagNumber(args, 'grid', 4, { integer: true, min: 1, max: 64 });
@@ -133,7 +138,11 @@ export const command: CliCommand = {
       let total = 0;
       for (let s0 = 0; s0 < seeds.length; s0 += shardWorlds) {
         const group = seeds.slice(s0, s0 + shardWorlds);
-        const worlds = group.map((s) => buildGroundingFrames(s, opts.camera, grid, opts.supersample));
+        const worlds = group.map((s) => {
+          const w = buildGroundingFrames(s, opts.camera, grid, opts.supersample);
+          progress.tick(`seed ${s}: ${w.n} keyframes`);
+          return w;
+        });
         const name = `shard_${group[0]}-${group[group.length - 1]}`;
         writeGroundingShard(join(out, name), worlds, opts.camera, grid);
         total += worlds.reduce((a, w) => a + w.n, 0);
@@ -147,7 +156,11 @@ export const command: CliCommand = {
     let total = 0;
     for (let s0 = 0; s0 < seeds.length; s0 += shardWorlds) {
       const group = seeds.slice(s0, s0 + shardWorlds);
-      const clips = group.flatMap((s) => buildClips(s, opts));
+      const clips = group.flatMap((s) => {
+        const c = buildClips(s, opts);
+        progress.tick(`seed ${s}: ${c.length} clips`);
+        return c;
+      });
       const name = `shard_${group[0]}-${group[group.length - 1]}`;
       writeShard(join(out, name), clips, opts);
       total += clips.length;

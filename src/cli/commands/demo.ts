@@ -6,8 +6,9 @@
  * requested through the NavigateToObject action; the node imagines the way with the shipped
  * model, Nav2 drives, and the node replans until it believes it has arrived. Success is judged by
  * the simulator's ground truth, never by the node's own belief.
- * Writes DIR/summary.json, imagined.gif (+ imagined.png strip), candidates.gif, map.png and the rosbag2
- * bag DIR/session/.
+ * Writes DIR/summary.json, imagined.gif (+ imagined.png strips), candidates.gif, map.png and the rosbag2
+ * bag DIR/session/. The pictures are for people: the map at least 800 px across with 3× labels and
+ * a colour key; the imagined frames ×4 with a legend per candidate (number from 1, score, chosen).
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -22,8 +23,8 @@ import { defaultModelDir, OnnxImaginationModel } from '../../model/OnnxImaginati
 import { createLogger } from '../../ros/logger.js';
 import { makeScenario, type Scenario } from '../../sim/scenario.js';
 import { runGraphMission, type GraphMissionResult } from '../../sim/graphMission.js';
-import { drawCross, drawPolyline, drawPose, drawWorldMap, MAP_COLORS } from '../../sim/map.js';
-import { encodeGif, encodePng, tile, upscale, type RgbImage } from '../../sim/pictures.js';
+import { drawCross, drawPolyline, drawPose, drawWorldMap, legiblePxPerM, MAP_COLORS, mapKey, type MapKeyEntry } from '../../sim/map.js';
+import { beside, bordered, encodeGif, encodePng, stack, textBand, upscale, type Rgb, type RgbImage } from '../../sim/pictures.js';
 import type { ImaginedTrajectory } from '../../ros/messages/types.js';
 
 const poseOf = (p: { pose: { position: { x: number; y: number }; orientation: { x: number; y: number; z: number; w: number } } }): Pose2D => ({
@@ -32,23 +33,45 @@ const poseOf = (p: { pose: { position: { x: number; y: number }; orientation: { 
   yaw: quaternionToYaw(p.pose.orientation),
 });
 
+/** The colour key under map.png. */
+export const MISSION_MAP_KEY: readonly MapKeyEntry[] = [
+  { color: MAP_COLORS.explored, text: 'explored' },
+  { color: MAP_COLORS.plan, text: 'plans' },
+  { color: MAP_COLORS.executed, text: 'driven' },
+  { color: MAP_COLORS.estimate, text: 'object estimate' },
+  { color: MAP_COLORS.start, text: 'start' },
+  { color: MAP_COLORS.target, text: 'asked-for object' },
+];
+
+/**
+ * map.png: the world at a legible scale (at least 800 px across, labels 3×), a title line (world,
+ * object, outcome), the explored path, each plan, the object estimate, the driven path and a
+ * colour key.
+ */
 export function missionMap(sc: Scenario, r: GraphMissionResult): RgbImage {
-  const view = drawWorldMap(sc.world, 40, sc.target.id);
-  drawPolyline(view, r.exploration, MAP_COLORS.explored, 2);
+  const view = drawWorldMap(sc.world, legiblePxPerM(sc.world), sc.target.id);
+  const k = view.stroke;
+  drawPolyline(view, r.exploration, MAP_COLORS.explored, 2 * k);
   for (const p of r.plans) {
     const t = p.trajectory;
     const chosen = t?.candidate_paths[t.chosen];
-    if (chosen && chosen.poses.length > 0) drawPolyline(view, chosen.poses.map(poseOf), MAP_COLORS.plan, 1);
-    drawPolyline(view, [p.from, ...p.path.poses.map(poseOf)], MAP_COLORS.plan, 2);
+    if (chosen && chosen.poses.length > 0) drawPolyline(view, chosen.poses.map(poseOf), MAP_COLORS.plan, k);
+    drawPolyline(view, [p.from, ...p.path.poses.map(poseOf)], MAP_COLORS.plan, 2 * k);
     const g = p.path.poses.at(-1);
-    if (g) drawPose(view, poseOf(g), MAP_COLORS.plan, 5);
+    if (g) drawPose(view, poseOf(g), MAP_COLORS.plan, 5 * k);
   }
   const obj = r.result?.object_pose;
-  if (obj && r.plans.length > 0) drawCross(view, obj.pose.position.x, obj.pose.position.y, MAP_COLORS.estimate);
-  drawPolyline(view, r.executed, MAP_COLORS.executed, 3);
-  drawPose(view, sc.start, MAP_COLORS.start, 5);
-  drawPose(view, r.finalPose, MAP_COLORS.executed, 6);
-  return view.image;
+  if (obj && r.plans.length > 0) drawCross(view, obj.pose.position.x, obj.pose.position.y, MAP_COLORS.estimate, 7 * k);
+  drawPolyline(view, r.executed, MAP_COLORS.executed, 3 * k);
+  drawPose(view, sc.start, MAP_COLORS.start, 5 * k);
+  drawPose(view, r.finalPose, MAP_COLORS.executed, 6 * k);
+  const j = r.judgement;
+  const title = textBand(
+    view.image.width,
+    [{ text: `world ${sc.seed}: find the ${sc.target.category} - ${j.success ? 'arrived' : 'not arrived'}, ${j.distanceM.toFixed(2)} m away, ${r.plans.length} plan(s)`, color: j.success ? CHOSEN_COLOR : [180, 0, 0] }],
+    { scale: 3, pad: 9 },
+  );
+  return stack([title, mapKey(view.image, MISSION_MAP_KEY)]);
 }
 
 /** Frame f of candidate m of an ImaginedTrajectory as an image. */
@@ -58,15 +81,91 @@ export function trajectoryFrame(t: ImaginedTrajectory, m: number, f: number): Rg
   return { width: t.width, height: t.height, data: Uint8Array.from((t.frames as Uint8Array).subarray(o, o + n)) };
 }
 
-/** imagined.gif / imagined.png (chosen candidate, ×4) and candidates.gif (all candidates, ×3). */
-export function writeImaginedPictures(out: string, t: ImaginedTrajectory): void {
-  const frames = Array.from({ length: t.frames_per_candidate }, (_, f) => upscale(trajectoryFrame(t, t.chosen, f), 4));
-  writeFileSync(join(out, 'imagined.gif'), encodeGif(frames, 400));
-  writeFileSync(join(out, 'imagined.png'), encodePng(tile(frames, frames.length, 4)));
-  const grid = Array.from({ length: t.frames_per_candidate }, (_, f) =>
-    tile(Array.from({ length: t.num_candidates }, (_, c) => upscale(trajectoryFrame(t, c, f), 3)), t.num_candidates, 4),
+/** Imagined frames are enlarged this many times (nearest neighbour) in every picture. */
+export const IMAGINED_SCALE = 4;
+/** The chosen candidate's frame and legend colour; the others' frame colour. */
+export const CHOSEN_COLOR: Rgb = [0, 150, 0];
+export const OTHER_COLOR: Rgb = [190, 190, 190];
+const BORDER = 4;
+const INK: Rgb = [20, 20, 20];
+
+/** Candidate m's score as printed ('n/a' when the node sent −1 for a non-finite score). */
+export function scoreText(t: ImaginedTrajectory, m: number): string {
+  const s = Number(t.scores[m]);
+  return Number.isFinite(s) && s >= 0 ? s.toFixed(2) : 'n/a';
+}
+
+/** The legend of candidate m (1-based for people): 'candidate 2 of 4  score 0.83  chosen'. */
+export function candidateLegend(t: ImaginedTrajectory, m: number): string {
+  return `candidate ${m + 1} of ${t.num_candidates}  score ${scoreText(t, m)}${m === t.chosen ? '  chosen' : ''}`;
+}
+
+function framedFrame(t: ImaginedTrajectory, m: number, f: number): RgbImage {
+  return bordered(upscale(trajectoryFrame(t, m, f), IMAGINED_SCALE), BORDER, m === t.chosen ? CHOSEN_COLOR : OTHER_COLOR);
+}
+
+/**
+ * imagined.png: a title, then per candidate a legend row (candidate, score, 'chosen') above its
+ * frames left to right, each ×IMAGINED_SCALE; the chosen candidate framed green.
+ */
+export function imaginedStrip(t: ImaginedTrajectory): RgbImage {
+  const rows = Array.from({ length: t.num_candidates }, (_, m) => {
+    const strip = beside(Array.from({ length: t.frames_per_candidate }, (_, f) => framedFrame(t, m, f)), 4);
+    const legend = textBand(strip.width, [{ text: candidateLegend(t, m), color: m === t.chosen ? CHOSEN_COLOR : INK }], { scale: 3, pad: 6 });
+    return stack([legend, strip]);
+  });
+  const width = Math.max(...rows.map((r) => r.width));
+  const title = textBand(
+    width,
+    [
+      { text: `imagined ways to the ${t.object_name}: ${t.num_candidates} candidate(s), candidate ${t.chosen + 1} chosen`, scale: 3 },
+      { text: `frames 1-${t.frames_per_candidate} left to right, ${t.width}x${t.height} shown x${IMAGINED_SCALE}; the chosen candidate framed green`, color: [90, 90, 90] },
+    ],
+    { scale: 3, pad: 6 },
   );
-  writeFileSync(join(out, 'candidates.gif'), encodeGif(grid, 400));
+  return stack([title, ...rows], 6);
+}
+
+/** imagined.gif's frames: the chosen candidate ×IMAGINED_SCALE with a legend below (candidate, score, chosen, frame i of N). */
+export function imaginedGifFrames(t: ImaginedTrajectory): RgbImage[] {
+  const m = t.chosen;
+  return Array.from({ length: t.frames_per_candidate }, (_, f) => {
+    const img = framedFrame(t, m, f);
+    const legend = textBand(
+      img.width,
+      [
+        { text: `candidate ${m + 1} of ${t.num_candidates}` },
+        { text: `score ${scoreText(t, m)}  chosen`, color: CHOSEN_COLOR },
+        { text: `frame ${f + 1} of ${t.frames_per_candidate}`, color: [90, 90, 90] },
+      ],
+      { scale: 3, pad: 6 },
+    );
+    return stack([img, legend]);
+  });
+}
+
+/** candidates.gif's frames: every candidate ×IMAGINED_SCALE, at most 4 a row, each with its legend; the chosen one framed green. */
+export function candidatesGifFrames(t: ImaginedTrajectory): RgbImage[] {
+  const cols = Math.min(4, t.num_candidates);
+  return Array.from({ length: t.frames_per_candidate }, (_, f) => {
+    const tiles = Array.from({ length: t.num_candidates }, (_, m) => {
+      const img = framedFrame(t, m, f);
+      const lines = [{ text: `candidate ${m + 1}` }, { text: `score ${scoreText(t, m)}` }, m === t.chosen ? { text: 'chosen', color: CHOSEN_COLOR } : { text: ' ' }];
+      return stack([img, textBand(img.width, lines, { scale: 3, pad: 6 })]);
+    });
+    const rows: RgbImage[] = [];
+    for (let i = 0; i < tiles.length; i += cols) rows.push(beside(tiles.slice(i, i + cols), 8));
+    const grid = stack(rows, 8);
+    const head = textBand(grid.width, [{ text: `imagined ways to the ${t.object_name} - frame ${f + 1} of ${t.frames_per_candidate}` }], { scale: 3, pad: 6 });
+    return stack([head, grid]);
+  });
+}
+
+/** imagined.gif / imagined.png (see imaginedGifFrames, imaginedStrip) and candidates.gif (candidatesGifFrames). */
+export function writeImaginedPictures(out: string, t: ImaginedTrajectory): void {
+  writeFileSync(join(out, 'imagined.gif'), encodeGif(imaginedGifFrames(t), 400));
+  writeFileSync(join(out, 'imagined.png'), encodePng(imaginedStrip(t)));
+  writeFileSync(join(out, 'candidates.gif'), encodeGif(candidatesGifFrames(t), 400));
 }
 
 const HELP = commandHelp({

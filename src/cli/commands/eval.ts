@@ -1,7 +1,8 @@
 /**
  * `video4spatial-nav eval --seeds A-B [--candidates M] [--steps S] [--guidance W]
  *   [--ablation none|no-context|other-world|contiguous|first-frame-only] [--open-loop] [--closed-loop]
- *   [--model DIR] [--json FILE] [--extraction-threads N] [--name-evidence W [--name-evidence-levels a,b]]`
+ *   [--model DIR] [--json FILE] [--extraction-threads N] [--name-evidence W [--name-evidence-levels a,b]]
+ *   [--progress | --quiet]` (progress on stderr: src/cli/progress.ts)
  *   (--extraction-threads: path extraction workers, 0 = auto = the cores up to 4, 1 = none;
  *   --name-evidence: score every candidate with sampler/nameEvidence.ts and weigh it W in the choice,
  *   0 = report only; each open-loop sample lists every candidate as perCandidate {ifSd, score,
@@ -29,6 +30,7 @@ import { writeFileSync } from 'node:fs';
 import { checkFlags, flagBool, flagNumber, flagString, parseArgs, parseSeedRange, UsageError } from '../args.js';
 import { createExtractor, MAX_EXTRACTION_THREADS } from '../../planner/ExtractionPool.js';
 import { booleanFlags, commandHelp, flagNames, type CliCommand } from '../command.js';
+import { Progress, PROGRESS_FLAGS, progressFromArgs } from '../progress.js';
 import { cameraOf } from '../../core/model/manifest.js';
 import { ContextBuffer } from '../../core/context/ContextBuffer.js';
 import { KeyframeGate } from '../../core/context/keyframeGate.js';
@@ -199,10 +201,18 @@ export function nameEvidenceFlags(weight: string | undefined, levels: string | u
   return { weight: w, tLevels: t };
 }
 
+/** An open-loop world's result for its progress line: seed, object, SD, IF, candidates IF(SD<0.2), plan time. */
+export function openLoopNote(s: OpenLoopSample): string {
+  const head = `seed ${s.seed} ${s.object}: `;
+  if (s.error !== undefined) return `${head}plan failed (${s.error.slice(0, 80)})`;
+  const sd = s.sd === undefined ? 'no box' : `SD ${s.sd.toFixed(3)}`;
+  return `${head}${sd}, IF ${s.followed ? 'yes' : 'no'}, ${s.candidatesIfSd ?? 0}/${s.candidates ?? 0} candidates IF(SD<0.2), plan ${s.planS.toFixed(1)} s`;
+}
+
 const HELP = commandHelp({
   name: 'eval',
   summary: 'open-loop (SD, IF, IF(SD<0.2)) and closed-loop (success, SPL) evaluation on any seeds',
-  synopsis: ['eval --seeds A-B [--open-loop] [--closed-loop] [--candidates M] [--steps S] [--guidance W] [--ablation A] [--model DIR] [--json FILE] [--extraction-threads N] [--name-evidence W [--name-evidence-levels a,b]]'],
+  synopsis: ['eval --seeds A-B [--open-loop] [--closed-loop] [--candidates M] [--steps S] [--guidance W] [--ablation A] [--model DIR] [--json FILE] [--extraction-threads N] [--name-evidence W [--name-evidence-levels a,b]] [--progress | --quiet]'],
   description:
     "Open loop: the paper's metrics (SD, IF, IF(SD<0.2), colour match, per-frame agreement) against the simulator's ground truth. " +
     "Closed loop: the demo's mission per seed through the node; success and SPL from the ground truth. Without --open-loop or --closed-loop, both run.",
@@ -219,6 +229,7 @@ const HELP = commandHelp({
     { name: 'extraction-threads', value: 'N', default: '0 = the cores, at most 4', help: `path extraction worker threads (1: in the planning thread; at most ${MAX_EXTRACTION_THREADS})` },
     { name: 'name-evidence', value: 'W', help: 'score every candidate by name evidence and weigh it W in [0, 1] in the choice (0: report only); omitted: not computed' },
     { name: 'name-evidence-levels', value: 'a,b', default: DEFAULT_NAME_EVIDENCE_LEVELS.join(','), help: 'with --name-evidence: the noise levels in (0, 1)' },
+    ...PROGRESS_FLAGS,
   ],
   examples: ['eval --seeds 100-149 --open-loop --json eval.json'],
 });
@@ -236,6 +247,7 @@ export const command: CliCommand = {
     let openLoop = flagBool(args, 'open-loop');
     let closedLoop = flagBool(args, 'closed-loop');
     if (!openLoop && !closedLoop) openLoop = closedLoop = true;
+    const showProgress = progressFromArgs(args);
     const extraction = createExtractor(flagNumber(args, 'extraction-threads', 0, { integer: true, min: 0, max: MAX_EXTRACTION_THREADS }));
     const model = await OnnxImaginationModel.load(flagString(args, 'model') ?? defaultModelDir());
     const m = model.manifest;
@@ -258,6 +270,7 @@ export const command: CliCommand = {
     const otherOf = (i: number) => scenarios[(i + 1) % scenarios.length];
     if (openLoop) {
       const samples: OpenLoopSample[] = [];
+      const progress = new Progress('eval open loop', scenarios.length, { enabled: showProgress });
       for (const [i, sc] of scenarios.entries()) {
         const buffer = fillBuffer(sc, camera, ablation, otherOf(i));
         const ts = performance.now();
@@ -305,6 +318,7 @@ export const command: CliCommand = {
           // a plan that failed counts as M failed candidates too, as it counts as a failure in if_sd_lt_0_2
           samples.push({ seed: sc.seed, object: sc.target.category, sd: undefined, followed: false, planS: (performance.now() - ts) / 1000, error: e.message, candidates: cfg.candidates, candidatesIfSd: 0 });
         }
+        progress.tick(openLoopNote(samples[samples.length - 1] as OpenLoopSample));
       }
       const n = samples.length;
       const sds = samples.map((s) => s.sd).filter((v): v is number => v !== undefined);
@@ -343,8 +357,8 @@ export const command: CliCommand = {
       let falseArrivals = 0;
       let caught = 0;
       const episodes: unknown[] = [];
-      // one line per finished world on stderr (a long run is otherwise silent)
-      const progress = (line: string) => process.stderr.write(`[eval] ${line}\n`);
+      // one line per finished world on stderr, with its result (src/cli/progress.ts)
+      const progress = new Progress('eval closed loop', scenarios.length, { enabled: showProgress });
       for (const [i, sc] of scenarios.entries()) {
         const other = otherOf(i);
         const r = await runGraphMission(sc, model, m, {
@@ -371,7 +385,7 @@ export const command: CliCommand = {
         const oEnd = od.poses[od.poses.length - 1] ?? sc.start;
         oracleSucc += judge(sc.world, sc.target, oEnd, camera).success ? 1 : 0;
         episodes.push({ seed: sc.seed, object: sc.target.category, success: ok, distance_m: +r.judgement.distanceM.toFixed(2), bearing_deg: +r.judgement.bearingDeg.toFixed(1), plans: r.plans.length, path_m: +r.pathLengthM.toFixed(2), oracle_m: +sc.oracleLength.toFixed(2), node_success: said, false_arrival: said && !ok, false_arrivals_caught: r.result?.false_arrivals ?? 0, verified_by: r.result?.verified_by ?? '', outcome: r.outcome.slice(0, 160) });
-        progress(`${i + 1}/${scenarios.length} seed ${sc.seed} ${sc.target.category}: ${ok ? 'success' : 'fail'} (${r.judgement.distanceM.toFixed(2)} m, ${r.judgement.bearingDeg.toFixed(0)}°), ${r.plans.length} plans, ${r.outcome.slice(0, 100)}`);
+        progress.tick(`seed ${sc.seed} ${sc.target.category}: ${ok ? 'success' : 'fail'} (${r.judgement.distanceM.toFixed(2)} m, ${r.judgement.bearingDeg.toFixed(0)}°), ${r.plans.length} plans, ${r.outcome.slice(0, 100)}`);
       }
       const n = scenarios.length;
       out['closed_loop'] = { n, success_rate: +(succ / n).toFixed(4), spl: +(spl / n).toFixed(4), mean_plans: +(plans / n).toFixed(2), mean_plan_s: +(planS / Math.max(1, plans)).toFixed(3), false_arrivals: falseArrivals, false_arrivals_caught: caught, episodes };
