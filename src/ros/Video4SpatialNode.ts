@@ -392,7 +392,8 @@ export class Video4SpatialNode {
       const sd = ok ? sdOf(b, s.width) : -1;
       sds.push(finite32(sd) ? sd : -1);
     }
-    const scores = plan.candidates.map((c) => c.score.score);
+    // the score the choice was made on, so the published ranking agrees with `chosen`
+    const scores = plan.choiceScores ?? plan.candidates.map((c) => c.score.score);
     if (!scores.every(finite32)) this.refuse('candidate_scores', `scores that are not finite float32 (${scores.join(', ')}) are written as -1`);
     let dropped = 0;
     const candidatePaths = plan.candidates.map((c) => {

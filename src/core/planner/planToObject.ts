@@ -129,6 +129,11 @@ export interface PlanResult {
   imaginedPoses: Pose2D[];
   /** Step 6's evidence per candidate, when the request asked for it. */
   nameEvidence?: NameEvidence;
+  /**
+   * Per candidate, the score the choice was made on: its own score blended with the agreement
+   * between candidates (and the name evidence when asked); excluded candidates keep theirs.
+   */
+  choiceScores?: number[];
   /** With a grounder: how many of the buffer's keyframes it saw the named object in, and whether the contexts were name-aware. */
   grounding?: { keyframes: number; showing: number; nameAware: boolean };
   /**
@@ -293,6 +298,7 @@ export async function planToObject(deps: PlanDeps, req: PlanRequest, hooks: Plan
     imaginedPoses: (best.goal.poses ?? []).slice(1),
     ...(evidence ? { nameEvidence: evidence } : {}),
     ...(grounding ? { grounding } : {}),
+    choiceScores: ranked.map((c) => c.score),
     timings: {
       sampleMs: tSample - t0,
       encodeMs: tEncode - tSample,

@@ -36,7 +36,7 @@ std_msgs/Header header                  # stamp = plan time; frame_id = global f
 string object_name                      # the goal object
 uint32 num_candidates                   # M candidates (best-of-M)
 uint32 chosen                           # index of the chosen candidate, 0..M-1
-float32[] scores                        # per candidate, higher is better (length M)
+float32[] scores                        # per candidate, the score the choice was made on, higher is better (length M)
 uint32 frames_per_candidate             # N imagined frames per candidate
 uint32 width                            # frame width, px
 uint32 height                           # frame height, px

@@ -72,6 +72,9 @@ describe('core/planner/planToObject', function () {
     const dObj = Math.hypot(r.objectXY.x - sc.target.x, r.objectXY.y - sc.target.y);
     assert.ok(dObj < 0.8, `object estimate ${dObj.toFixed(2)} m off`);
     assert.equal(r.candidates.length, 2);
+    // the published ranking agrees with the choice: the chosen candidate has the best choice score
+    assert.equal(r.choiceScores?.length, 2);
+    assert.equal(Math.max(...(r.choiceScores as number[])), (r.choiceScores as number[])[r.chosen]);
     assert.ok(r.timings.totalMs > 0);
     const t = r.timings;
     for (const k of ['boxMs', 'voMs', 'waypointsMs'] as const) assert.ok(t[k] >= 0 && Number.isFinite(t[k]), `${k} = ${t[k]}`);
