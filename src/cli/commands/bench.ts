@@ -547,7 +547,8 @@ export function formatReport(r: BenchReport): string {
   head(`plan latency by stage (median of ${r.plan_detail['reps']}; ${r.plan_detail['keyframes']} keyframes; encode cold)`, 'M=1 s', 'M=4 s', 'pool s');
   L.push(`  (pool: M = 4 again, path extraction in ${r.plan_detail['extraction_threads']} worker threads)`);
   const rows: [string, keyof PlanStages][] = [
-    ['encode (every sampled keyframe)', 'encode'],
+    ['sample + ground (grounder: every keyframe, once per name)', 'sample'],
+    ['encode (sampled keyframes the grounder did not encode)', 'encode'],
     ['denoise, per step (batch 2·M)', 'step'],
     [`denoise, all ${c['steps']} steps`, 'denoise'],
     ['decode (M·N frames)', 'decode'],
