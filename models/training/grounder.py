@@ -250,7 +250,7 @@ def main():
         "sha256": _sha256(path),
     }
     man["grounding"] = {
-        "note": "grounder.onnx: a linear head on the frozen denoiser's tokens after block `layer`, one clean keyframe per pass (t = 0, index 0), the name as the instruction; probability per token (row-major y, x over a grid of token_grid x token_grid cells of the frame). A keyframe shows the object when any token reaches `threshold`.",
+        "note": f"grounder.onnx: a {'linear' if a.head == 'linear' else f'two-layer (hidden {a.hidden}, GELU)'} head on the frozen denoiser's tokens after block `layer`, one clean keyframe per pass (t = 0, index 0), the name as the instruction; probability per token (row-major y, x over a grid of token_grid x token_grid cells of the frame). A keyframe shows the object when any token reaches `threshold`.",
         "layer": layer,
         "token_grid": int(round(G2 ** 0.5)),
         "threshold": THRESHOLD,
@@ -258,7 +258,9 @@ def main():
         "golden": "grounder_golden.json",
         "golden_sha256": _sha256(gpath),
         "trained_on": {"seeds": [int(tr["world_seed"].min()), int(tr["world_seed"].max())], "keyframes": int(len(tr["world_seed"])), "epochs": a.epochs, "pos_weight": a.pos_weight, "head": a.head, "hidden": a.hidden if a.head == "mlp" else 0},
+        # the head was chosen on the first half of the held-out worlds; the second half reports it
         "held_out": dict(res["held_out"], seeds=[int(va["world_seed"].min()), int(va["world_seed"].max())]),
+        "held_out_report_half": dict(res["held_out_second_half"], seeds=[int(seeds[len(seeds) // 2]), int(seeds[-1])]),
         "command": "/usr/bin/python3 models/training/grounder.py --train DIR --val DIR --write (data: dataset --grounding)",
         "exported_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }

@@ -69,6 +69,8 @@ export const MAX_NAV2_ABORTS_IN_A_ROW = 3;
 export const NAV2_WAIT_MS = 2000;
 /** Poll period while a goal waits (teleop, stale camera), ms. */
 const WAIT_POLL_MS = 50;
+/** The camera check waits at most this long for ingest to process the frames already received, ms. */
+const VIEW_IDLE_WAIT_MS = 500;
 /** Longest piece of a user-given string quoted in a reason or a log line. */
 const QUOTE_MAX = 80;
 
@@ -458,7 +460,10 @@ export class Video4SpatialNode {
     const name = h.goal.object_name.trim().toLowerCase();
     const objIdx = objectIndex(this.manifest, name);
     const camera = cameraOf(this.manifest);
-    const grounded = this.model.spec.grounding !== undefined && this.model.ground !== undefined;
+    const hasGrounder = this.model.spec.grounding !== undefined && this.model.ground !== undefined;
+    const stopIfCancelled = () => {
+      if (h.isCancelRequested()) throw new CancelledError(`goal ${h.stopReason ?? 'canceled'}`);
+    };
     let showing = 0;
     let falseArrivals = 0;
     const excluded: ExcludedPlace[] = [];
@@ -502,13 +507,17 @@ export class Video4SpatialNode {
           continue;
         }
         cameraWaitSinceNs = undefined;
+        // the grounder is used when name-aware context or the camera check is on
+        const grounded = hasGrounder && (v().name_aware_context || v().verify_arrival);
         if (grounded) {
           // look where memory says it is: which keyframes show the object (each grounded once per name)
           feedback('grounding');
           const g = await groundBuffer(this.model, this.ingest.buffer, this.modelId, objIdx, camera);
+          stopIfCancelled();
           showing = g.filter((k) => k.shows).length;
           if (showing === 0) {
             const held = await this.namesInMemory();
+            stopIfCancelled();
             abort('not_seen', `the ${name} is not in memory: the grounder sees it in none of the ${g.length} keyframes (it sees: ${held.length > 0 ? held.join(', ') : 'none of the known objects'}); drive where it may be, or ask for another object`, 'not seen');
             return;
           }
@@ -572,6 +581,7 @@ export class Video4SpatialNode {
           }
           feedback('verifying');
           let check = await this.checkView(objIdx, name);
+          stopIfCancelled();
           if (!check.verified && check.turnTo) {
             // seen, but off-centre: turn in place to face it and look again
             feedback('turning_to_object');
@@ -579,6 +589,7 @@ export class Video4SpatialNode {
             if (h.isCancelRequested()) throw new CancelledError(`goal ${h.stopReason ?? 'canceled'}`);
             if (leg.aborted !== undefined) note += `; Nav2 aborted the turn (${leg.aborted})`;
             check = await this.checkView(objIdx, name);
+            stopIfCancelled();
           }
           if (check.verified) {
             succeed(`arrived: ${check.reason}, after ${plans} plan(s)${falseArrivals > 0 ? ` and ${falseArrivals} false arrival(s) caught` : ''}${note}`, 'camera');
@@ -616,7 +627,7 @@ export class Video4SpatialNode {
       }
     } catch (e) {
       if (e instanceof CancelledError || h.isCancelRequested()) {
-        h.canceled(this.emptyResult(`canceled (${h.stopReason ?? 'cancel'}) after ${plans} plan(s)`, plans, planTimeS, path, objectPose), h.stopReason ?? 'cancel');
+        h.canceled(result(`canceled (${h.stopReason ?? 'cancel'}) after ${plans} plan(s)`), h.stopReason ?? 'cancel');
         this.stats.canceled++;
         return;
       }
@@ -634,6 +645,8 @@ export class Video4SpatialNode {
    * centre; `turnTo` is the pose facing it when it is seen but off-centre.
    */
   private async checkView(objIdx: number, name: string): Promise<{ verified: boolean; reason: string; turnTo?: Pose2D }> {
+    // the frames that arrived while the leg ended first (bounded: a fast camera never lets ingest idle)
+    await Promise.race([this.ingest.idle(), new Promise((r) => setTimeout(r, VIEW_IDLE_WAIT_MS))]);
     const view = await this.ingest.pipeline.latestView();
     const threshold = this.model.spec.grounding?.threshold ?? 0.5;
     if (!view) return { verified: false, reason: 'no camera view to check' };

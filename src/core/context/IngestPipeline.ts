@@ -242,10 +242,17 @@ export class IngestPipeline<M extends CameraMessageLike> {
     const l = this.latest;
     if (!l) return undefined;
     if (l.admitted) return { pixels: l.admitted.pixels, pose: l.admitted.pose, stampNs: l.admitted.stampNs };
-    const frame = await this.processor.fit(l.msg);
-    return { pixels: frame.pixels, pose: l.pose, stampNs: l.stampNs };
+    try {
+      const frame = await this.processor.fit(l.msg);
+      return { pixels: frame.pixels, pose: l.pose, stampNs: l.stampNs };
+    } catch {
+      // the newest frame passed the cheap checks but does not decode: the newest keyframe instead
+      const n = this.buffer.newest;
+      return n ? { pixels: n.pixels, pose: n.pose, stampNs: n.stampNs } : undefined;
+    }
   }
 
+  /** Resolves when every frame pushed so far has been processed (at once when none is pending). */
   idle(): Promise<void> {
     if (this.pending === 0) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));

@@ -41,11 +41,3 @@ export interface ExcludedPlace {
 export function isExcluded(p: { x: number; y: number }, places: readonly ExcludedPlace[]): boolean {
   return places.some((e) => Math.hypot(p.x - e.x, p.y - e.y) <= e.radiusM);
 }
-
-/**
- * The bearing (rad, + = left) at which the robot at `pose` would have to turn to face the view's
- * object, i.e. the correction a final turn applies; 0 when nothing fires.
- */
-export function turnToFace(view: ViewGrounding): number {
-  return view.bearingRad ?? 0;
-}

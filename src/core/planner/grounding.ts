@@ -85,7 +85,8 @@ export async function encodeMissing(model: ImaginationModel, buffer: ContextBuff
 /**
  * The grounding of every keyframe in the buffer for vocabulary index `objectIndex`, oldest first.
  * Keyframes grounded before (same model, same name) come from the buffer's cache; the rest are
- * encoded if needed and grounded GROUND_BATCH at a time. Throws ParameterError 'no_grounder' when
+ * encoded if needed and grounded GROUND_BATCH at a time. Keyframes evicted while the model runs
+ * are left out, and keyframes added meanwhile are grounded by the next call. Throws ParameterError 'no_grounder' when
  * the model has none.
  */
 export async function groundBuffer(model: ImaginationModel, buffer: ContextBuffer, modelId: string, objectIndex: number, camera: PinholeCamera): Promise<KeyframeGrounding[]> {
@@ -99,21 +100,19 @@ export async function groundBuffer(model: ImaginationModel, buffer: ContextBuffe
   const L = latentSize(model.spec);
   const G2 = g.grid * g.grid;
   for (let o = 0; o < todo.length; o += GROUND_BATCH) {
-    const part = todo.slice(o, o + GROUND_BATCH);
+    // a keyframe the buffer evicted while the model ran (a full buffer, a moving camera) is skipped
+    const part = todo.slice(o, o + GROUND_BATCH).filter((e) => buffer.getLatent(e.index, modelId) !== undefined);
+    if (part.length === 0) continue;
     const lat = new Float32Array(part.length * L);
-    part.forEach((e, i) => {
-      const z = buffer.getLatent(e.index, modelId);
-      if (!z) throw new ParameterError(`latent of keyframe ${e.index} vanished from the buffer during grounding`, 'buffer_race');
-      lat.set(z, i * L);
-    });
+    part.forEach((e, i) => lat.set(buffer.getLatent(e.index, modelId) as Float32Array, i * L));
     const prob = await ground(lat, new BigInt64Array(part.length).fill(BigInt(objectIndex)), part.length);
     if (prob.length !== part.length * G2) throw new ParameterError(`grounder output: expected ${part.length * G2} values for ${part.length} keyframes, found ${prob.length}`, 'grounder_output');
     part.forEach((e, i) => buffer.setLatent(e.index, key, prob.slice(i * G2, (i + 1) * G2)));
   }
-  return entries.map((e) => {
+  // the buffer as it is now: evicted keyframes are gone, keyframes added meanwhile wait for the next call
+  return buffer.entries().flatMap((e) => {
     const prob = buffer.getLatent(e.index, key);
-    if (!prob) throw new ParameterError(`grounding of keyframe ${e.index} vanished from the buffer`, 'buffer_race');
-    return { index: e.index, pose: e.pose, ...readGrounding(prob, g.grid, g.threshold, camera) };
+    return prob ? [{ index: e.index, pose: e.pose, ...readGrounding(prob, g.grid, g.threshold, camera) }] : [];
   });
 }
 

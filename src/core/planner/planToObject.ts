@@ -131,7 +131,8 @@ export interface PlanResult {
   nameEvidence?: NameEvidence;
   /**
    * Per candidate, the score the choice was made on: its own score blended with the agreement
-   * between candidates (and the name evidence when asked); excluded candidates keep theirs.
+   * between candidates (and the name evidence when asked); 0 for an excluded candidate unless
+   * every candidate scoring above 0 is excluded.
    */
   choiceScores?: number[];
   /** With a grounder: how many of the buffer's keyframes it saw the named object in, and whether the contexts were name-aware. */
@@ -281,7 +282,8 @@ export async function planToObject(deps: PlanDeps, req: PlanRequest, hooks: Plan
   // an excluded candidate is chosen only when every candidate with a goal is excluded (it stays
   // marked, and the caller decides: the node imagines again)
   const allowed = ranked.map((c, m) => ((candidates[m] as CandidatePlan).excluded ? { ...c, score: 0 } : c));
-  const chosen = candidates.some((c) => c.goal.goal && !c.excluded) ? chooseCandidate(allowed) : chooseCandidate(ranked);
+  const useAllowed = allowed.some((c) => c.score > 0);
+  const chosen = chooseCandidate(useAllowed ? allowed : ranked);
   const best = candidates[chosen] as CandidatePlan;
   const g = best.goal.goal;
   if (!g) throw new NoValidPathError('the chosen candidate has no goal pose');
@@ -298,7 +300,7 @@ export async function planToObject(deps: PlanDeps, req: PlanRequest, hooks: Plan
     imaginedPoses: (best.goal.poses ?? []).slice(1),
     ...(evidence ? { nameEvidence: evidence } : {}),
     ...(grounding ? { grounding } : {}),
-    choiceScores: ranked.map((c) => c.score),
+    choiceScores: (useAllowed ? allowed : ranked).map((c) => c.score),
     timings: {
       sampleMs: tSample - t0,
       encodeMs: tEncode - tSample,

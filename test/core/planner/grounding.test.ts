@@ -107,6 +107,29 @@ describe('core/planner/grounding', () => {
     assert.equal(tv.some((k) => k.shows), false, 'a name the memory never saw: no keyframe');
   });
 
+  it('groundBuffer skips keyframes evicted while the model runs, and grounds the ones added meanwhile on the next call', async () => {
+    const m = new TableGrounder();
+    const buf = new ContextBuffer({ width: 64, height: 64, maxFrames: 10 });
+    [1, 0, 1, 0, 0, 0, 0, 0, 0, 0].forEach((c, i) => buf.add({ index: i, stampNs: BigInt(i) * 600_000_000n, pose: { x: i, y: 0, yaw: 0 }, pixels: frame(c) }));
+    const encode = m.encode.bind(m);
+    let added = false;
+    m.encode = async (f, batch) => {
+      if (!added) {
+        added = true; // the camera keeps coming: two new keyframes evict the two oldest mid-call
+        for (const i of [10, 11]) buf.add({ index: i, stampNs: BigInt(i) * 600_000_000n, pose: { x: i, y: 0, yaw: 0 }, pixels: frame(1) });
+      }
+      return encode(f, batch);
+    };
+    const g = await groundBuffer(m, buf, 'id', 1, cam);
+    const kept = buf.entries().map((e) => e.index);
+    assert.equal(kept.length, 10);
+    assert.ok(kept.includes(10) && kept.includes(11) && !(kept.includes(0) && kept.includes(1)), `buffer ${kept.join(',')}`);
+    assert.deepEqual(g.map((k) => k.index), kept.filter((i) => i < 10), 'evicted keyframes are gone; 10 and 11 wait for the next call');
+    const again = await groundBuffer(m, buf, 'id', 1, cam);
+    assert.deepEqual(again.map((k) => k.index), kept);
+    assert.deepEqual(again.filter((k) => k.shows).map((k) => k.index), kept.filter((i) => i === 0 || i === 2 || i >= 10));
+  });
+
   it('groundView grounds one view; without a grounder both calls throw no_grounder', async () => {
     const m = new TableGrounder();
     const v = await groundView(m, frame(2), 2, cam);
