@@ -8,13 +8,11 @@
  * has all-zero targets, so the grounder also learns to stay silent for names the memory never saw.
  */
 import type { Pose2D } from '../core/geometry.js';
-import { KeyframeGate } from '../core/context/keyframeGate.js';
 import type { PinholeCamera } from './camera.js';
 import { render } from './renderer.js';
-import { EXPLORE_DT, explore } from './scenario.js';
+import { explorationKeyframes, explore, scenarioRng } from './scenario.js';
 import { CATEGORIES, vocabularyIndex } from './vocabulary.js';
 import { generateWorld } from './world.js';
-import { Rng, hash32 } from '../core/rng.js';
 
 /** A token cell counts fully positive when the object covers this share of it (as in training's box targets). */
 export const FULL_COVER_SHARE = 0.25;
@@ -42,12 +40,8 @@ export function buildGroundingFrames(seed: number, camera: PinholeCamera, grid: 
   const { width: W, height: H } = camera;
   if (W % grid !== 0 || H % grid !== 0) throw new RangeError(`grid ${grid} must divide the frame ${W}×${H}`);
   const world = generateWorld(seed);
-  const poses = explore(world, new Rng(hash32(seed, 0xe5c)));
-  const gate = new KeyframeGate();
-  const kept: Pose2D[] = [];
-  poses.forEach((p, i) => {
-    if (gate.consider({ stampNs: BigInt(Math.round(i * EXPLORE_DT * 1e9)), pose: p }).admit) kept.push(p);
-  });
+  const poses = explore(world, scenarioRng(seed));
+  const kept = explorationKeyframes(poses).map((i) => poses[i] as Pose2D);
   const V = CATEGORIES.length + 1;
   const G2 = grid * grid;
   const catOfId = new Int32Array(world.objects.reduce((m, o) => Math.max(m, o.id), 0) + 1);

@@ -10,6 +10,7 @@ import { angleDiff, composePose2D, normalizeAngle, type Pose2D } from '../core/g
 import { aStar, pathLength, pointAlong, smoothPath, type OccupancyGrid } from './grid.js';
 import { scaleCamera, MODEL_CAMERA_DEFAULT, type PinholeCamera } from './camera.js';
 import { render } from './renderer.js';
+import { KeyframeGate } from '../core/context/keyframeGate.js';
 import { findFreeNear, generateWorld, standoffCandidates, type Room, type World, type WorldObject } from './world.js';
 
 /** Exploration rate and speeds: frames every EXPLORE_DT seconds. */
@@ -182,9 +183,29 @@ export function eligibleTargets(world: World, vis: readonly Uint16Array[], t: nu
  * exploration (or the latest moment at which one is eligible). `objectName` forces the target
  * category when it is eligible.
  */
+/** The random stream of world `seed`'s scenario: its exploration first, then the target's choice. */
+export function scenarioRng(seed: number): Rng {
+  return new Rng(hash32(seed, 0xe5c));
+}
+
+/** Stream stamp (ns) of exploration frame `i` (EXPLORE_DT apart, from 0). */
+export function explorationStampNs(i: number): bigint {
+  return BigInt(Math.round(i * EXPLORE_DT * 1e9));
+}
+
+/** Indices of the exploration frames the node's default keyframe gate admits, in order. */
+export function explorationKeyframes(poses: readonly Pose2D[]): number[] {
+  const gate = new KeyframeGate();
+  const out: number[] = [];
+  poses.forEach((pose, i) => {
+    if (gate.consider({ stampNs: explorationStampNs(i), pose }).admit) out.push(i);
+  });
+  return out;
+}
+
 export function makeScenario(seed: number, objectName?: string): Scenario {
   const world = generateWorld(seed);
-  const rng = new Rng(hash32(seed, 0xe5c));
+  const rng = scenarioRng(seed);
   const exploration = explore(world, rng);
   const visibility = visibilityTable(world, exploration);
   const cost = clearanceCost(world.grid);

@@ -33,7 +33,6 @@ import { booleanFlags, commandHelp, flagNames, type CliCommand } from '../comman
 import { Progress, PROGRESS_FLAGS, progressFromArgs } from '../progress.js';
 import { cameraOf } from '../../core/model/manifest.js';
 import { ContextBuffer } from '../../core/context/ContextBuffer.js';
-import { KeyframeGate } from '../../core/context/keyframeGate.js';
 import type { CandidateScore } from '../../core/path/score.js';
 import { DEFAULT_NAME_EVIDENCE_LEVELS, planToObject, type PlanRequest, type PlanResult } from '../../core/planner/planToObject.js';
 import { objectPixelsColor, sd as sdOf } from '../../core/path/box.js';
@@ -41,7 +40,7 @@ import { PALETTE } from '../../sim/vocabulary.js';
 import { Video4SpatialError } from '../../core/errors.js';
 import { defaultModelDir, OnnxImaginationModel } from '../../model/OnnxImaginationModel.js';
 import { render } from '../../sim/renderer.js';
-import { EXPLORE_DT, makeScenario, posesAlongPath, type Scenario } from '../../sim/scenario.js';
+import { explorationKeyframes, explorationStampNs, makeScenario, posesAlongPath, type Scenario } from '../../sim/scenario.js';
 import { driveTo } from '../../sim/driver.js';
 import { judge } from '../../sim/judge.js';
 import { ABLATIONS, ablationGrounding, ablationSampling, runGraphMission, type Ablation } from '../../sim/graphMission.js';
@@ -134,17 +133,16 @@ export function agreementAlong(frames: readonly Uint8Array[], truth: Scenario, c
 /** Fills a buffer with the scenario's exploration (or another world's views for 'other-world'). */
 export function fillBuffer(sc: Scenario, camera: ReturnType<typeof cameraOf>, ablation: Ablation, other: Scenario | undefined): ContextBuffer {
   const buffer = new ContextBuffer({ width: camera.width, height: camera.height });
-  const gate = new KeyframeGate();
-  sc.exploration.forEach((p, i) => {
-    const stampNs = BigInt(Math.round(i * EXPLORE_DT * 1e9));
-    if (!gate.consider({ stampNs, pose: p }).admit) return;
+  for (const i of explorationKeyframes(sc.exploration)) {
+    const p = sc.exploration[i] as Scenario['exploration'][number];
+    const stampNs = explorationStampNs(i);
     let pixels: Uint8Array;
     if (ablation === 'other-world' && other) {
       pixels = render(other.world, other.exploration[Math.min(i, other.exploration.length - 1)] as typeof p, camera, { supersample: 2 }).rgb;
     } else pixels = render(sc.world, p, camera, { supersample: 2 }).rgb;
     if (ablation === 'no-context') pixels = new Uint8Array(pixels.length).fill(128);
     buffer.add({ index: i, stampNs, pose: p, pixels });
-  });
+  }
   return buffer;
 }
 
