@@ -12,11 +12,11 @@
  * Every per-goal error is caught here and ends that goal with its message; the node keeps running.
  */
 import { CancelledError, Video4SpatialError } from '../core/errors.js';
-import { angleDiff, yawToQuaternion, type Pose2D } from '../core/geometry.js';
+import { angleDiff, normalizeAngle, yawToQuaternion, type Pose2D } from '../core/geometry.js';
 import { cameraOf, type ModelManifest } from '../core/model/manifest.js';
 import { planToObject, type PlanResult } from '../core/planner/planToObject.js';
 import { groundBuffer, groundView } from '../core/planner/grounding.js';
-import { verifyArrival, type ExcludedPlace } from '../core/planner/arrival.js';
+import { judgeView, type ExcludedPlace } from '../core/planner/arrival.js';
 import { objectIndex } from '../core/model/manifest.js';
 import type { Extractor } from '../core/planner/extractCandidate.js';
 import type { SamplingPolicy } from '../core/context/ContextBuffer.js';
@@ -49,6 +49,26 @@ export const NAV2_TYPE = 'nav2_msgs/action/NavigateThroughPoses';
 /** At most this many plans per goal. */
 export const MAX_PLANS_PER_GOAL = 8;
 
+/** How a Nav2 leg ended: `aborted` is Nav2's reason when it aborted it; `reached` when it succeeded. */
+export interface LegEnd {
+  aborted: string | undefined;
+  reached: boolean;
+}
+
+/** A Nav2 leg in flight (Video4SpatialNode.startLeg). */
+interface Leg {
+  /** Resolves when the leg ends (never rejects). */
+  done: Promise<LegEnd>;
+  /** How it ended, once it has. */
+  end: LegEnd | undefined;
+  /** Resolves once replan_period_s of the leg have passed, or when it ends. */
+  replanDue: Promise<void>;
+  /** Set when a newer leg replaced it (Nav2 preempts it): its end is not reported as an abort. */
+  superseded: boolean;
+  /** Cancels it (when still running) and waits for its end. */
+  stop(): Promise<void>;
+}
+
 /** How the node plans (default planToObject); the output invariant holds whatever it returns. */
 export type Planner = typeof planToObject;
 
@@ -65,12 +85,27 @@ export interface NodeOptions {
 
 /** Nav2 aborting this many legs of one goal in a row ends the goal (each abort is retried by a replan). */
 export const MAX_NAV2_ABORTS_IN_A_ROW = 3;
+/**
+ * Where a goal from memory looks from after 0, 1, 2 … Nav2 aborts in a row: the chosen candidate's
+ * side, then the side of the keyframe that saw the object, then that keyframe's own place (the
+ * robot stood there, so Nav2 found a way to it once).
+ */
+const LOOK_FROM_AFTER_ABORTS = ['candidate', 'viewpoint', 'at_viewpoint'] as const;
 /** How long a leg waits for the Nav2 action server before the goal is aborted ('nav2_absent'), ms. */
 export const NAV2_WAIT_MS = 2000;
 /** Poll period while a goal waits (teleop, stale camera), ms. */
 const WAIT_POLL_MS = 50;
 /** The camera check waits at most this long for ingest to process the frames already received, ms. */
 const VIEW_IDLE_WAIT_MS = 500;
+/**
+ * Looking at a goal (the camera check): at most this many turns to centre the object, steps
+ * closer, and turns in place to look for it (each a Nav2 goal at the robot's position).
+ */
+export const MAX_LOOK_TURNS = 4;
+export const MAX_LOOK_APPROACHES = 2;
+export const MAX_LOOK_BACK_OFFS = 2;
+/** Turns of one camera field of view each: with a 60° camera, 5 cover all around. */
+export const MAX_LOOK_SEARCH_TURNS = 5;
 /** Longest piece of a user-given string quoted in a reason or a log line. */
 const QUOTE_MAX = 80;
 
@@ -455,6 +490,15 @@ export class Video4SpatialNode {
     let path: Path | undefined;
     let objectPose: PoseStamped | undefined;
     let nav2AbortsInARow = 0;
+    // the goal of the last leg Nav2 reached (undefined when the last leg was cut short or failed)
+    let lastReached: Pose2D | undefined;
+    // plan_while_driving: the leg still driving while the next plan is made, and its goal
+    let running: Leg | undefined;
+    let runningGoal: Pose2D | undefined;
+    const stopRunning = async () => {
+      if (running && !running.end) await running.stop();
+      running = undefined;
+    };
     let cameraWaitSinceNs: bigint | undefined;
     // with a grounder: how many keyframes show the object, and the places found wrong so far
     const name = h.goal.object_name.trim().toLowerCase();
@@ -465,12 +509,15 @@ export class Video4SpatialNode {
       if (h.isCancelRequested()) throw new CancelledError(`goal ${h.stopReason ?? 'canceled'}`);
     };
     let showing = 0;
+    let lookedAround = false;
     let falseArrivals = 0;
     const excluded: ExcludedPlace[] = [];
     const feedback = (stage: string, step = 0) =>
       h.publishFeedback({ stage, step, steps: v().steps, current_plan: path ?? { header: this.header(), poses: [] }, distance_remaining: path ? this.remaining(path) : 0, keyframes_showing: showing });
     const result = (message: string) => this.emptyResult(message, plans, planTimeS, path, objectPose, falseArrivals);
     const abort = (code: string, message: string, reason = message) => {
+      // a leg still driving is cancelled first (the finally below waits for its end)
+      if (running && !running.end) void running.stop();
       h.abort(result(message), reason);
       this.stats.aborted++;
       this.stats.abortedByReason[code] = (this.stats.abortedByReason[code] ?? 0) + 1;
@@ -480,6 +527,20 @@ export class Video4SpatialNode {
       this.stats.succeeded++;
     };
     const sleep = () => new Promise((r) => setTimeout(r, WAIT_POLL_MS));
+    // a leg's end: remembered when Nav2 reached its goal; an abort is retried by a new plan from
+    // where the robot is, up to MAX_NAV2_ABORTS_IN_A_ROW in a row (then the goal ends: true)
+    const legEnded = (end: LegEnd, goal: Pose2D): boolean => {
+      lastReached = end.reached ? goal : undefined;
+      if (end.aborted === undefined) {
+        nav2AbortsInARow = 0;
+        return false;
+      }
+      nav2AbortsInARow++;
+      feedback('nav2_aborted');
+      if (nav2AbortsInARow < MAX_NAV2_ABORTS_IN_A_ROW) return false;
+      abort('nav2_aborted', `Nav2 aborted ${nav2AbortsInARow} legs in a row (last: ${end.aborted}) after ${plans} plan(s); the last plan is kept in this result and on ~/plan`);
+      return true;
+    };
     try {
       for (;;) {
         if (h.isCancelRequested()) throw new CancelledError(`goal ${h.stopReason ?? 'canceled'}`);
@@ -495,6 +556,7 @@ export class Video4SpatialNode {
         // an executing goal never plans from a stale camera: it waits up to camera_wait_s
         const stale = h.goal.execute ? this.cameraStale() : undefined;
         if (stale !== undefined) {
+          await stopRunning();
           cameraWaitSinceNs ??= clock.now();
           const waitedS = Number(clock.now() - cameraWaitSinceNs) / 1e9;
           if (waitedS >= v().camera_wait_s) {
@@ -508,7 +570,7 @@ export class Video4SpatialNode {
         }
         cameraWaitSinceNs = undefined;
         // the grounder is used when name-aware context or the camera check is on
-        const grounded = hasGrounder && (v().name_aware_context || v().verify_arrival);
+        const grounded = hasGrounder && (v().name_aware_context || v().verify_arrival || v().memory_goal);
         if (grounded) {
           // look where memory says it is: which keyframes show the object (each grounded once per name)
           feedback('grounding');
@@ -516,9 +578,18 @@ export class Video4SpatialNode {
           stopIfCancelled();
           showing = g.filter((k) => k.shows).length;
           if (showing === 0) {
+            if (v().look_around_when_not_seen && !lookedAround && h.goal.execute) {
+              // with the parameter: turn in place all around (new keyframes come in) and look again
+              lookedAround = true;
+              this.graph.logger.info(`goal '${name}': no keyframe shows it; turning in place to look before giving up`);
+              feedback('searching');
+              await this.turnAround(h.signal, stopIfCancelled);
+              continue;
+            }
             const held = await this.namesInMemory();
             stopIfCancelled();
-            abort('not_seen', `the ${name} is not in memory: the grounder sees it in none of the ${g.length} keyframes (it sees: ${held.length > 0 ? held.join(', ') : 'none of the known objects'}); drive where it may be, or ask for another object`, 'not seen');
+            const looked = lookedAround ? ', also after turning in place all around' : '';
+            abort('not_seen', `the ${name} is not in memory: the grounder sees it in none of the ${g.length} keyframes${looked} (it sees: ${held.length > 0 ? held.join(', ') : 'none of the known objects'}); drive where it may be, or ask for another object`, 'not seen');
             return;
           }
         }
@@ -527,12 +598,18 @@ export class Video4SpatialNode {
         const policy = v().context_policy as SamplingPolicy;
         const plan = await this.planOnce(
           { model: this.model, modelId: this.modelId, camera: cameraOf(this.manifest), frameDtS: this.manifest.frame_dt_s, buffer: this.ingest.buffer, ...(this.options.extractor ? { extractor: this.options.extractor } : {}) },
-          { object: h.goal.object_name, candidates: v().candidates, steps: v().steps, shift: v().shift, guidance: v().guidance_scale, seed: v().seed + plans, policy, contextFrames: v().context_frames, nameAware: v().name_aware_context, excluded },
+          { object: h.goal.object_name, candidates: v().candidates, steps: v().steps, shift: v().shift, guidance: v().guidance_scale, seed: v().seed + plans, policy, contextFrames: v().context_frames, nameAware: v().name_aware_context, memoryGoal: v().memory_goal, lookDistanceM: v().look_distance_m, lookFrom: LOOK_FROM_AFTER_ABORTS[Math.min(nav2AbortsInARow, LOOK_FROM_AFTER_ABORTS.length - 1)], excluded },
           { onStep: (s) => feedback('denoising', s), isCancelled: () => h.isCancelRequested(), onStage: (s) => feedback(s) },
         );
         planTimeS += (performance.now() - tp) / 1000;
         plans++;
         this.stats.plans++;
+        if (running?.end && runningGoal) {
+          // the leg ended while this plan was made
+          const end = running.end;
+          running = undefined;
+          if (legEnded(end, runningGoal)) return;
+        }
         // checked before anything is published or kept: an unsafe plan ends the goal, the last safe one stays
         const out = this.checkedOutputs(plan);
         path = out.path;
@@ -542,10 +619,10 @@ export class Video4SpatialNode {
         const dGoal = Math.hypot(plan.goalPose.x - here.x, plan.goalPose.y - here.y);
         const ch = plan.candidates[plan.chosen];
         this.graph.logger.info(
-          `plan ${plans} for '${plan.object}': goal (${plan.goalPose.x.toFixed(2)}, ${plan.goalPose.y.toFixed(2)}) ${dGoal.toFixed(2)} m away from ${ch?.goal.source ?? '?'}, ` +
+          `plan ${plans} for '${plan.object}': goal (${plan.goalPose.x.toFixed(2)}, ${plan.goalPose.y.toFixed(2)}) ${dGoal.toFixed(2)} m away from ${plan.grounding?.goalFrom === 'memory' ? 'memory' : (ch?.goal.source ?? '?')}, ` +
             `object ${objectPose ? `(${objectPose.pose.position.x.toFixed(2)}, ${objectPose.pose.position.y.toFixed(2)})` : 'not seen'}, score ${ch?.score.score.toFixed(2) ?? '?'}, ${(plan.timings.totalMs / 1000).toFixed(2)} s`,
         );
-        if (plan.candidates[plan.chosen]?.excluded && h.goal.execute) {
+        if (plan.revisits && h.goal.execute) {
           // every candidate leads where a goal was already found wrong: imagine again (next seed)
           this.graph.logger.warn(`goal '${name}': plan ${plans} leads only to places found wrong before; planning again`);
           feedback('retrying');
@@ -565,32 +642,30 @@ export class Video4SpatialNode {
         // within reach (an object imagined far away means the way is not over, whatever the goal).
         const verify = grounded && v().verify_arrival;
         const dObject = objectPose ? Math.hypot(objectPose.pose.position.x - here.x, objectPose.pose.position.y - here.y) : Infinity;
-        const arrived = verify ? dGoal < v().arrival_distance_m : plans > 1 && dGoal < v().arrival_distance_m && dObject <= v().arrival_object_distance_m;
+        // (with the check, a goal Nav2 has just reached and the new plan keeps also counts: Nav2 may
+        // stop short of a goal it cannot reach exactly)
+        const kept = lastReached !== undefined && Math.hypot(plan.goalPose.x - lastReached.x, plan.goalPose.y - lastReached.y) < v().arrival_distance_m;
+        const arrived = verify ? dGoal < v().arrival_distance_m || kept : plans > 1 && dGoal < v().arrival_distance_m && dObject <= v().arrival_object_distance_m;
         if (arrived) {
-          // the last leg: drive onto the goal pose, which faces the object, unless already there
+          // the last leg: drive onto the goal pose, which faces the object, unless already there (it
+          // preempts a leg still driving; without one, that leg is stopped)
           let note = '';
           if (dGoal > FINAL_LEG_MIN_M || Math.abs(angleDiff(plan.goalPose.yaw, here.yaw)) > FINAL_LEG_MIN_YAW_RAD) {
+            if (running) running.superseded = true;
+            running = undefined;
             feedback('navigating');
-            const leg = await this.drive(path, h.signal);
+            const leg = await this.drive(path, h.signal, false);
             if (h.isCancelRequested()) throw new CancelledError(`goal ${h.stopReason ?? 'canceled'}`);
             if (leg.aborted !== undefined) note = `; Nav2 aborted the final leg (${leg.aborted})`;
           }
+          await stopRunning();
           if (!verify) {
             succeed(`arrived: the newest plan's goal is ${dGoal.toFixed(2)} m away after ${plans} plans${note}`, 'plans_agree');
             return;
           }
           feedback('verifying');
-          let check = await this.checkView(objIdx, name);
-          stopIfCancelled();
-          if (!check.verified && check.turnTo) {
-            // seen, but off-centre: turn in place to face it and look again
-            feedback('turning_to_object');
-            const leg = await this.drive({ header: this.header(), poses: [this.poseStamped(check.turnTo)] }, h.signal);
-            if (h.isCancelRequested()) throw new CancelledError(`goal ${h.stopReason ?? 'canceled'}`);
-            if (leg.aborted !== undefined) note += `; Nav2 aborted the turn (${leg.aborted})`;
-            check = await this.checkView(objIdx, name);
-            stopIfCancelled();
-          }
+          const check = await this.lookAtGoal(objIdx, name, h.signal, feedback, stopIfCancelled);
+          note += check.note;
           if (check.verified) {
             succeed(`arrived: ${check.reason}, after ${plans} plan(s)${falseArrivals > 0 ? ` and ${falseArrivals} false arrival(s) caught` : ''}${note}`, 'camera');
             return;
@@ -613,19 +688,26 @@ export class Video4SpatialNode {
           return;
         }
         feedback('navigating');
-        const leg = await this.drive(path, h.signal);
-        if (leg.aborted === undefined) nav2AbortsInARow = 0;
-        else {
-          // retry policy: a leg Nav2 aborts is retried by a new plan from where the robot is, up to MAX_NAV2_ABORTS_IN_A_ROW
-          nav2AbortsInARow++;
-          feedback('nav2_aborted');
-          if (nav2AbortsInARow >= MAX_NAV2_ABORTS_IN_A_ROW) {
-            abort('nav2_aborted', `Nav2 aborted ${nav2AbortsInARow} legs in a row (last: ${leg.aborted}) after ${plans} plan(s); the last plan is kept in this result and on ~/plan`);
-            return;
-          }
+        if (!v().plan_while_driving) {
+          if (legEnded(await this.drive(path, h.signal), plan.goalPose)) return;
+          continue;
+        }
+        // plan while driving: the leg goes on while the next plan is made, and the next leg preempts it
+        const prev = running;
+        if (prev) prev.superseded = true;
+        running = await this.startLeg(path, h.signal, false);
+        runningGoal = plan.goalPose;
+        lastReached = undefined;
+        await running.replanDue;
+        if (running.end) {
+          const end = running.end;
+          running = undefined;
+          if (legEnded(end, plan.goalPose)) return;
         }
       }
     } catch (e) {
+      // a leg still driving stops before the goal's end is reported
+      await stopRunning();
       if (e instanceof CancelledError || h.isCancelRequested()) {
         h.canceled(result(`canceled (${h.stopReason ?? 'cancel'}) after ${plans} plan(s)`), h.stopReason ?? 'cancel');
         this.stats.canceled++;
@@ -636,24 +718,100 @@ export class Video4SpatialNode {
       this.graph.logger.error(`goal ${quoteText(h.goal.object_name)} aborted (${code}): ${msg}`);
       abort(code, msg);
       if (!(e instanceof Video4SpatialError)) this.graph.logger.error(e instanceof Error && e.stack ? e.stack : msg);
+    } finally {
+      // however the goal ended, a leg still driving stops with it
+      if (running && !running.end) await running.stop();
     }
   }
 
   /**
-   * The arrival check on the camera's newest view (ingest latestView: decoded now when the gate
-   * skipped it): verified when the grounder sees the object within verify_max_bearing_deg of the
-   * centre; `turnTo` is the pose facing it when it is seen but off-centre.
+   * The arrival check (arrival.ts judgeView on the camera's newest view, the ingest latestView):
+   * verified when the grounder sees the object centred with its base within reach; otherwise the
+   * node turns toward it, steps closer, or (look_around) turns in place one field of view at a time
+   * to look for it, and looks again, within MAX_LOOK_* moves. `note` tells of Nav2 refusing a move.
    */
-  private async checkView(objIdx: number, name: string): Promise<{ verified: boolean; reason: string; turnTo?: Pose2D }> {
-    // the frames that arrived while the leg ended first (bounded: a fast camera never lets ingest idle)
-    await Promise.race([this.ingest.idle(), new Promise((r) => setTimeout(r, VIEW_IDLE_WAIT_MS))]);
-    const view = await this.ingest.pipeline.latestView();
+  private async lookAtGoal(
+    objIdx: number,
+    name: string,
+    signal: AbortSignal,
+    feedback: (stage: string) => void,
+    stopIfCancelled: () => void,
+  ): Promise<{ verified: boolean; reason: string; note: string }> {
+    const v = this.params.values;
+    const camera = cameraOf(this.manifest);
     const threshold = this.model.spec.grounding?.threshold ?? 0.5;
-    if (!view) return { verified: false, reason: 'no camera view to check' };
-    const g = await groundView(this.model, view.pixels, objIdx, cameraOf(this.manifest));
-    const verdict = verifyArrival(g, name, threshold, (this.params.values.verify_max_bearing_deg * Math.PI) / 180);
-    if (verdict.verified || !g.shows || g.bearingRad === undefined) return verdict;
-    return { ...verdict, turnTo: { x: view.pose.x, y: view.pose.y, yaw: view.pose.yaw + g.bearingRad } };
+    const searchStep = 2 * Math.atan2(camera.cx, camera.fx);
+    const moves = { turn: 0, approach: 0, back: 0, search: 0 };
+    let note = '';
+    // the last turn toward an edge (rad): a turn back toward the other edge means the turns bracket
+    // the object; the node then turns back half the last swing and no longer turns toward edges
+    let lastEdgeTurn = 0;
+    let bracketed = false;
+    for (;;) {
+      // the frames that arrived while the robot moved first (bounded: a fast camera never lets ingest idle)
+      await Promise.race([this.ingest.idle(), new Promise((r) => setTimeout(r, VIEW_IDLE_WAIT_MS))]);
+      const view = await this.ingest.pipeline.latestView();
+      if (!view) return { verified: false, reason: 'no camera view to check', note };
+      const g = await groundView(this.model, view.pixels, objIdx, camera);
+      stopIfCancelled();
+      const verdict = judgeView(g, name, threshold, camera, { maxBearingRad: (v.verify_max_bearing_deg * Math.PI) / 180, requireNear: v.verify_near, ignoreEdges: bracketed });
+      if (verdict.kind === 'verified') return { verified: true, reason: verdict.reason, note };
+      const p = view.pose;
+      let target: Pose2D;
+      if (verdict.kind === 'search') {
+        if (!v.look_around || moves.search >= MAX_LOOK_SEARCH_TURNS) {
+          return { verified: false, reason: moves.search > 0 ? `${verdict.reason}, after ${moves.search} turn(s) in place looking for it` : verdict.reason, note };
+        }
+        moves.search++;
+        feedback('searching');
+        target = { x: p.x, y: p.y, yaw: normalizeAngle(p.yaw + searchStep) };
+      } else if (verdict.kind === 'turn') {
+        if (moves.turn >= MAX_LOOK_TURNS) return { verified: false, reason: `${verdict.reason}, after ${moves.turn} turn(s) toward it`, note };
+        moves.turn++;
+        feedback('turning_to_object');
+        const edge = verdict.edge === true;
+        let yaw = verdict.yawRad;
+        if (edge && lastEdgeTurn !== 0 && Math.sign(yaw) !== Math.sign(lastEdgeTurn)) {
+          yaw = -lastEdgeTurn / 2;
+          bracketed = true;
+        }
+        lastEdgeTurn = edge ? yaw : 0;
+        target = { x: p.x, y: p.y, yaw: normalizeAngle(p.yaw + yaw) };
+      } else if (verdict.kind === 'back_off') {
+        if (moves.back >= MAX_LOOK_BACK_OFFS) return { verified: false, reason: `${verdict.reason}, after ${moves.back} step(s) back`, note };
+        moves.back++;
+        feedback('backing_off');
+        target = { x: p.x - verdict.backM * Math.cos(p.yaw), y: p.y - verdict.backM * Math.sin(p.yaw), yaw: p.yaw };
+      } else {
+        if (moves.approach >= MAX_LOOK_APPROACHES) return { verified: false, reason: `${verdict.reason}, after ${moves.approach} step(s) closer`, note };
+        moves.approach++;
+        feedback('approaching');
+        const yaw = normalizeAngle(p.yaw + verdict.yawRad);
+        target = { x: p.x + verdict.forwardM * Math.cos(yaw), y: p.y + verdict.forwardM * Math.sin(yaw), yaw };
+      }
+      this.graph.logger.info(`goal '${name}': ${verdict.reason}; ${({ search: 'turning to look for it', turn: 'turning toward it', back_off: 'stepping back', approach: 'stepping closer' } as const)[verdict.kind]}`);
+      const leg = await this.drive({ header: this.header(), poses: [this.poseStamped(target)] }, signal, false);
+      stopIfCancelled();
+      if (leg.aborted !== undefined) note += `; Nav2 aborted a look move (${leg.aborted})`;
+    }
+  }
+
+  /**
+   * Turns in place all around, one camera field of view per Nav2 goal, then lets ingest take the
+   * frames received meanwhile (bounded wait).
+   */
+  private async turnAround(signal: AbortSignal, stopIfCancelled: () => void): Promise<void> {
+    const camera = cameraOf(this.manifest);
+    const fov = 2 * Math.atan2(camera.cx, camera.fx);
+    const turns = Math.ceil((2 * Math.PI) / fov);
+    for (let k = 0; k < turns; k++) {
+      const p = this.robotPose();
+      if (!p) return;
+      const leg = await this.drive({ header: this.header(), poses: [this.poseStamped({ x: p.x, y: p.y, yaw: normalizeAngle(p.yaw + fov) })] }, signal, false);
+      stopIfCancelled();
+      if (leg.aborted !== undefined) return;
+    }
+    await Promise.race([this.ingest.idle(), new Promise((r) => setTimeout(r, VIEW_IDLE_WAIT_MS))]);
   }
 
   /** The vocabulary names the grounder sees in at least one keyframe of memory (for not_seen). */
@@ -690,14 +848,25 @@ export class Video4SpatialNode {
   }
 
   /**
-   * Sends the path's goal pose to Nav2 (nav2GoalPoses); returns when the leg ends (`aborted`:
-   * Nav2's reason when it aborted the leg), or cancels it after replan_period_s, on teleop, or
-   * when the goal stops (a cancel, a preemption, shutdown: also when it stopped while the goal
-   * request was on its way).
+   * Sends the path's goal pose to Nav2 (nav2GoalPoses) and waits for the leg's end (`aborted`:
+   * Nav2's reason when it aborted the leg; `reached`: Nav2 succeeded). The leg is cancelled after
+   * replan_period_s (unless `cancelAtReplan` is false: the final leg and the moves of the camera
+   * check run to their end), on teleop, or when the goal stops (a cancel, a preemption, shutdown: also
+   * when it stopped while the goal request was on its way).
    * @throws Video4SpatialError 'nav2_absent' (no server within NAV2_WAIT_MS) or 'nav2_rejected';
    *   CancelledError when the goal stopped before anything was sent.
    */
-  private async drive(path: Path, signal: AbortSignal): Promise<{ aborted: string | undefined }> {
+  private async drive(path: Path, signal: AbortSignal, cancelAtReplan = true): Promise<LegEnd> {
+    return (await this.startLeg(path, signal, cancelAtReplan)).done;
+  }
+
+  /**
+   * Sends the path's goal pose to Nav2 and returns the leg in flight. With `cancelAtReplan` the
+   * leg is cancelled once replan_period_s have passed; without, `replanDue` resolves then and the
+   * leg goes on (the node plans the next one while the robot drives, and the next leg preempts
+   * this one). Teleop and the goal stopping cancel it either way. Throws as drive() does.
+   */
+  private async startLeg(path: Path, signal: AbortSignal, cancelAtReplan: boolean): Promise<Leg> {
     if (!(await this.nav2.waitForServer(NAV2_WAIT_MS))) {
       throw new Video4SpatialError(`Nav2 action server '${this.nav2.name}' is not available (waited ${NAV2_WAIT_MS / 1000} s); the plan is kept in this result and on ~/plan`, 'nav2_absent');
     }
@@ -708,34 +877,51 @@ export class Video4SpatialNode {
     const periodNs = BigInt(Math.round(this.params.values.replan_period_s * 1e9));
     let handle: ClientGoalHandle<NavigateThroughPosesResult> | undefined;
     let cancelling = false;
+    let due: () => void = () => undefined;
+    const replanDue = new Promise<void>((r) => (due = r));
+    const cancel = () => {
+      if (cancelling || !handle) return;
+      cancelling = true;
+      void handle.cancel().catch(() => undefined);
+    };
     handle = await this.nav2.sendGoal(navigateThroughPosesGoal(goalPoses, this.options.nav2Distro ?? (this.params.values.nav2_distro as RosDistro)) as NavigateThroughPosesGoal, () => {
       const late = this.graph.clock.now() - t0 > periodNs;
-      if ((late || signal.aborted || this.teleopUntilNs > this.graph.clock.now()) && !cancelling && handle) {
-        cancelling = true;
-        void handle.cancel().catch(() => undefined);
-      }
+      if (late) due();
+      if ((late && cancelAtReplan) || signal.aborted || this.teleopUntilNs > this.graph.clock.now()) cancel();
     });
     if (!handle.accepted) {
       throw new Video4SpatialError(`Nav2 rejected the goal${handle.rejectReason ? `: ${handle.rejectReason}` : ''}; the plan is kept in this result and on ~/plan`, 'nav2_rejected');
     }
-    const onAbort = () => {
-      if (cancelling) return;
-      cancelling = true;
-      void handle?.cancel().catch(() => undefined);
+    const h = handle;
+    signal.addEventListener('abort', cancel);
+    if (signal.aborted) cancel(); // stopped while the goal request was on its way
+    const leg: Leg = {
+      done: undefined as unknown as Promise<LegEnd>,
+      end: undefined,
+      replanDue,
+      superseded: false,
+      stop: async () => {
+        cancel();
+        await leg.done;
+      },
     };
-    signal.addEventListener('abort', onAbort);
-    if (signal.aborted) onAbort(); // stopped while the goal request was on its way
-    try {
-      const out = await handle.result;
-      if (out.status === 'aborted') {
-        const why = out.result.error_msg || out.reason || 'no reason given';
-        this.graph.logger.warn(`Nav2 aborted the leg (${why}); replanning from here`);
-        return { aborted: why };
+    leg.done = (async (): Promise<LegEnd> => {
+      try {
+        const out = await h.result;
+        let end: LegEnd = { aborted: undefined, reached: out.status === 'succeeded' };
+        if (out.status === 'aborted' && !leg.superseded) {
+          const why = out.result.error_msg || out.reason || 'no reason given';
+          this.graph.logger.warn(`Nav2 aborted the leg (${why}); replanning from here`);
+          end = { aborted: why, reached: false };
+        }
+        leg.end = end;
+        return end;
+      } finally {
+        signal.removeEventListener('abort', cancel);
+        due();
       }
-      return { aborted: undefined };
-    } finally {
-      signal.removeEventListener('abort', onAbort);
-    }
+    })();
+    return leg;
   }
 
   /** The node's own DiagnosticStatus: goal outcomes by code, refused outputs, camera age. */

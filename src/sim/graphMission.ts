@@ -20,6 +20,8 @@ import { judge, type Judgement } from './judge.js';
 import { render } from './renderer.js';
 import { SimNav2, SimRobot } from './rosSim.js';
 import { EXPLORE_DT, type Scenario } from './scenario.js';
+import { PlanPacer } from './planPacer.js';
+import { planToObject } from '../core/planner/planToObject.js';
 
 /** The simulated robot's camera: 160×120, 80° horizontal FOV, 0.5 m high, level. */
 export const SIM_CAMERA: PinholeCamera = cameraFromFov(160, 120, (80 * Math.PI) / 180, 0.5, 0);
@@ -33,20 +35,46 @@ export const SIM_CAMERA: PinholeCamera = cameraFromFov(160, 120, (80 * Math.PI) 
 /**
  * What an evaluation switches off: the memory (no-context, other-world, contiguous indices, the
  * current view only) or one of the grounding mechanisms (no-name-aware: contexts sampled by the
- * policy alone; no-verify: arrival without the camera check; no-grounding: both).
+ * policy alone; no-verify: arrival without the camera check; no-memory-goal: the imagined goal,
+ * not memory's; no-look-around: no turning in place to look for it at the goal; no-verify-near: the
+ * check does not ask for the base within reach; no-grounding: all of them).
  */
-export type Ablation = 'none' | 'no-context' | 'other-world' | 'contiguous' | 'first-frame-only' | 'no-name-aware' | 'no-verify' | 'no-grounding';
-export const ABLATIONS: readonly Ablation[] = ['none', 'no-context', 'other-world', 'contiguous', 'first-frame-only', 'no-name-aware', 'no-verify', 'no-grounding'];
+export type Ablation =
+  | 'none'
+  | 'no-context'
+  | 'other-world'
+  | 'contiguous'
+  | 'first-frame-only'
+  | 'no-name-aware'
+  | 'no-verify'
+  | 'no-memory-goal'
+  | 'no-look-around'
+  | 'no-verify-near'
+  | 'no-grounding';
+export const ABLATIONS: readonly Ablation[] = ['none', 'no-context', 'other-world', 'contiguous', 'first-frame-only', 'no-name-aware', 'no-verify', 'no-memory-goal', 'no-look-around', 'no-verify-near', 'no-grounding'];
 
-/** Whether the ablation keeps name-aware context / the arrival check on. */
-export function ablationGrounding(a: Ablation): { nameAware: boolean; verify: boolean } {
-  return { nameAware: a !== 'no-name-aware' && a !== 'no-grounding', verify: a !== 'no-verify' && a !== 'no-grounding' };
+/** Which of the grounder's uses the ablation keeps on (the node parameters of the same names). */
+export function ablationGrounding(a: Ablation): { nameAware: boolean; verify: boolean; memoryGoal: boolean; lookAround: boolean; verifyNear: boolean } {
+  const all = a === 'no-grounding';
+  return {
+    nameAware: a !== 'no-name-aware' && !all,
+    verify: a !== 'no-verify' && !all,
+    memoryGoal: a !== 'no-memory-goal' && !all,
+    lookAround: a !== 'no-look-around' && !all,
+    verifyNear: a !== 'no-verify-near' && !all,
+  };
 }
 
 /** How an ablation samples the context: the policy, and the frames per candidate (0 = the model's K). */
 export function ablationSampling(a: Ablation): { policy: SamplingPolicy; contextFrames: number } {
   return { policy: a === 'contiguous' ? 'contiguous' : 'pose_diverse', contextFrames: a === 'first-frame-only' ? 1 : 0 };
 }
+
+/**
+ * Simulated seconds a plan takes: the robot drives on its leg meanwhile (plan_while_driving), the
+ * simulated clock does not wait for the CPU. About one plan at M = 4 on a 2-core machine (bench).
+ */
+export const PLAN_SIM_S = 2.0;
 
 export interface GraphMissionOptions {
   candidates: number;
@@ -64,6 +92,8 @@ export interface GraphMissionOptions {
   onProgress?: (line: string) => void;
   /** The node's path extractor (e.g. an ExtractionPool's); default in the planning thread. */
   extractor?: Extractor;
+  /** Simulated seconds each plan takes, driven on the running leg (default PLAN_SIM_S; PlanPacer). */
+  planSimS?: number;
 }
 
 export interface PlanRecord {
@@ -99,9 +129,11 @@ export async function runGraphMission(sc: Scenario, model: ImaginationModel, man
   const sim = bus.node({ name: 'simulator', logger });
   const robot = new SimRobot(sim, sc.world, SIM_CAMERA, sc.exploration[0] as Pose2D);
   const executed: Pose2D[] = [];
-  new SimNav2(sim, robot, clock, {
+  const pacer = new PlanPacer(Math.round((opts.planSimS ?? PLAN_SIM_S) / EXPLORE_DT));
+  const nav = new SimNav2(sim, robot, clock, {
     dt: EXPLORE_DT,
     framesEvery: 1,
+    gate: pacer.gate,
     afterStep: async () => {
       executed.push(robot.pose);
       await bus.flush();
@@ -120,10 +152,13 @@ export async function runGraphMission(sc: Scenario, model: ImaginationModel, man
       context_frames: ablationSampling(opts.ablation).contextFrames,
       name_aware_context: ablationGrounding(opts.ablation).nameAware,
       verify_arrival: ablationGrounding(opts.ablation).verify,
+      memory_goal: ablationGrounding(opts.ablation).memoryGoal,
+      look_around: ablationGrounding(opts.ablation).lookAround,
+      verify_near: ablationGrounding(opts.ablation).verifyNear,
       replan_period_s: opts.replanPeriodS,
     },
   });
-  const node = new Video4SpatialNode(nodeGraph, model, manifest, opts.extractor ? { extractor: opts.extractor } : {});
+  const node: Video4SpatialNode = new Video4SpatialNode(nodeGraph, model, manifest, { planner: pacer.wrap(planToObject, () => nav.executing, () => node.ingest.idle()), ...(opts.extractor ? { extractor: opts.extractor } : {}) });
   const operator = bus.node({ name: 'operator', logger });
   const plans: PlanRecord[] = [];
   // the node publishes a plan's Path first, then its ImaginedTrajectory (with publish_imagined):

@@ -14,7 +14,7 @@
 import type { Pose2D } from '../core/geometry.js';
 import { yawToQuaternion } from '../core/geometry.js';
 import type { PinholeCamera } from '../core/camera.js';
-import type { Graph, Publisher } from '../ros/Graph.js';
+import type { Graph, Publisher, ServerGoalHandle } from '../ros/Graph.js';
 import type { SimClock } from '../ros/clock.js';
 import { timeFromNs } from '../ros/messages/index.js';
 import type { CameraInfo, Image, NavigateThroughPosesFeedback, NavigateThroughPosesGoal, NavigateThroughPosesResult, PoseStamped, TFMessage } from '../ros/messages/types.js';
@@ -114,6 +114,8 @@ export interface SimNav2Options {
   framesEvery: number;
   /** Called after each control step (e.g. to let other nodes run). */
   afterStep?: () => Promise<void>;
+  /** Awaited before each control step (PlanPacer.gate: no driving while the node plans, except the steps it grants). */
+  gate?: () => Promise<void>;
 }
 
 /** Goal poses of either distro's NavigateThroughPoses goal. */
@@ -124,6 +126,11 @@ export function goalPoses(goal: NavigateThroughPosesGoal): PoseStamped[] {
 
 export class SimNav2 {
   goalsReceived = 0;
+  /** Whether a goal is being driven now. */
+  executing = false;
+  /** Goals that stopped driving because a newer goal preempted them, or because they were cancelled. */
+  preempted = 0;
+  cancelled = 0;
 
   constructor(
     readonly graph: Graph,
@@ -136,47 +143,60 @@ export class SimNav2 {
       onGoal: (g) => (goalPoses(g).length === 0 ? { accept: false, reason: 'no poses in the goal' } : { accept: true }),
       execute: async (h) => {
         this.goalsReceived++;
-        const poses = goalPoses(h.goal);
-        const t0 = clock.now();
-        let step = 0;
-        for (let i = 0; i < poses.length; i++) {
-          const ps = poses[i] as PoseStamped;
-          if (ps.header.frame_id !== 'map') {
-            h.abort({ error_code: 1, error_msg: `pose ${i} is in frame '${ps.header.frame_id}', this simulator navigates in 'map'` });
-            return;
-          }
-          const q = ps.pose.orientation;
-          const target = { x: ps.pose.position.x, y: ps.pose.position.y, yaw: Math.atan2(2 * (q.w * q.z + q.x * q.y), 1 - 2 * (q.y * q.y + q.z * q.z)) };
-          const d = driveTo(robot.world, robot.pose, target, opts.dt);
-          if (d.status !== 'reached') {
-            h.abort({ error_code: 2, error_msg: `no path to pose ${i} (${target.x.toFixed(2)}, ${target.y.toFixed(2)})` });
-            return;
-          }
-          for (const p of d.poses) {
-            if (h.signal.aborted) {
-              h.canceled({ error_code: 0, error_msg: '' }, h.stopReason);
-              return;
-            }
-            if (!robot.moveTo(p)) {
-              h.abort({ error_code: 3, error_msg: `blocked at (${p.x.toFixed(2)}, ${p.y.toFixed(2)})` });
-              return;
-            }
-            clock.advance(BigInt(Math.round(opts.dt * 1e9)));
-            if (++step % opts.framesEvery === 0) robot.publishFrame();
-            const rem = Math.hypot(target.x - p.x, target.y - p.y);
-            h.publishFeedback({
-              current_pose: { header: { stamp: timeFromNs(clock.now()), frame_id: 'map' }, pose: { position: { x: p.x, y: p.y, z: 0 }, orientation: yawToQuaternion(p.yaw) } },
-              navigation_time: timeFromNs(clock.now() - t0),
-              estimated_time_remaining: timeFromNs(BigInt(Math.round((rem / 0.5) * 1e9))),
-              number_of_recoveries: 0,
-              distance_remaining: rem,
-              number_of_poses_remaining: poses.length - i - 1,
-            });
-            await opts.afterStep?.();
-          }
+        this.executing = true;
+        try {
+          await this.run(h);
+        } finally {
+          this.executing = false;
         }
-        h.succeed({ error_code: 0, error_msg: '' });
       },
     });
+  }
+
+  private async run(h: ServerGoalHandle<NavigateThroughPosesGoal, NavigateThroughPosesFeedback, NavigateThroughPosesResult>): Promise<void> {
+    const { robot, clock, opts } = this;
+    const poses = goalPoses(h.goal);
+    const t0 = clock.now();
+    let step = 0;
+    for (let i = 0; i < poses.length; i++) {
+      const ps = poses[i] as PoseStamped;
+      if (ps.header.frame_id !== 'map') {
+        h.abort({ error_code: 1, error_msg: `pose ${i} is in frame '${ps.header.frame_id}', this simulator navigates in 'map'` });
+        return;
+      }
+      const q = ps.pose.orientation;
+      const target = { x: ps.pose.position.x, y: ps.pose.position.y, yaw: Math.atan2(2 * (q.w * q.z + q.x * q.y), 1 - 2 * (q.y * q.y + q.z * q.z)) };
+      const d = driveTo(robot.world, robot.pose, target, opts.dt);
+      if (d.status !== 'reached') {
+        h.abort({ error_code: 2, error_msg: `no path to pose ${i} (${target.x.toFixed(2)}, ${target.y.toFixed(2)})` });
+        return;
+      }
+      for (const p of d.poses) {
+        await opts.gate?.();
+        if (h.signal.aborted) {
+          if (h.stopReason === 'preempted') this.preempted++;
+          else this.cancelled++;
+          h.canceled({ error_code: 0, error_msg: '' }, h.stopReason);
+          return;
+        }
+        if (!robot.moveTo(p)) {
+          h.abort({ error_code: 3, error_msg: `blocked at (${p.x.toFixed(2)}, ${p.y.toFixed(2)})` });
+          return;
+        }
+        clock.advance(BigInt(Math.round(opts.dt * 1e9)));
+        if (++step % opts.framesEvery === 0) robot.publishFrame();
+        const rem = Math.hypot(target.x - p.x, target.y - p.y);
+        h.publishFeedback({
+          current_pose: { header: { stamp: timeFromNs(clock.now()), frame_id: 'map' }, pose: { position: { x: p.x, y: p.y, z: 0 }, orientation: yawToQuaternion(p.yaw) } },
+          navigation_time: timeFromNs(clock.now() - t0),
+          estimated_time_remaining: timeFromNs(BigInt(Math.round((rem / 0.5) * 1e9))),
+          number_of_recoveries: 0,
+          distance_remaining: rem,
+          number_of_poses_remaining: poses.length - i - 1,
+        });
+        await opts.afterStep?.();
+      }
+    }
+    h.succeed({ error_code: 0, error_msg: '' });
   }
 }

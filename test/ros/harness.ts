@@ -6,7 +6,9 @@
 import { strict as assert } from 'node:assert';
 import { cameraFromFov } from '../../src/core/camera.js';
 import { InferenceError } from '../../src/core/errors.js';
-import { fromRgb8 } from '../../src/core/planner/planToObject.js';
+import { fromRgb8, planToObject, toRgb8 } from '../../src/core/planner/planToObject.js';
+import { PlanPacer } from '../../src/sim/planPacer.js';
+import type { ContextBuffer } from '../../src/core/context/ContextBuffer.js';
 import type { ModelManifest } from '../../src/core/model/manifest.js';
 import type { Pose2D } from '../../src/core/geometry.js';
 import type { PlanResult } from '../../src/core/planner/planToObject.js';
@@ -172,6 +174,63 @@ export class ScriptedGrounding implements ImaginationModel {
   }
 }
 
+/**
+ * Unit-test double: a grounder that sees what is really there. Each encoded frame gets an id as its
+ * latent and the pose it was taken at (a keyframe's pose, found in the node's buffer by its pixels;
+ * any other frame, i.e. the live view, the robot's current pose); grounding the target's name
+ * renders the target's image box from that pose and fires the tokens it covers (0.9, else 0.05).
+ */
+export class TrueGrounding implements ImaginationModel {
+  readonly spec: ModelSpec;
+  private readonly poses = new Map<number, Pose2D>();
+  private next = 1;
+  constructor(
+    readonly base: ImaginationModel,
+    private readonly sc: ReturnType<typeof makeScenario>,
+    private readonly robot: () => Pose2D,
+    private readonly buffer: () => ContextBuffer | undefined,
+  ) {
+    this.spec = { ...base.spec, grounding: { grid: 4, threshold: 0.5 } };
+  }
+  async encode(f: Float32Array, batch: number) {
+    const out = new Float32Array(batch);
+    const rgb = toRgb8(f, batch, 64, 64);
+    const entries = this.buffer()?.entries() ?? [];
+    for (let b = 0; b < batch; b++) {
+      const px = rgb[b] as Uint8Array;
+      const e = entries.find((k) => k.pixels.length === px.length && k.pixels.every((v, i) => v === px[i]));
+      const id = this.next++;
+      this.poses.set(id, e ? e.pose : this.robot());
+      out[b] = id;
+    }
+    return out;
+  }
+  denoise(lat: Float32Array, t: Float32Array, index: Float32Array, object: BigInt64Array, batch: number, frames: number) {
+    return this.base.denoise(lat, t, index, object, batch, frames);
+  }
+  decode(l: Float32Array, batch: number) {
+    return this.base.decode(l, batch);
+  }
+  async ground(lat: Float32Array, obj: BigInt64Array, batch: number): Promise<Float32Array> {
+    const out = new Float32Array(batch * 16).fill(0.05);
+    const target = CATEGORIES.indexOf(this.sc.target.category) + 1;
+    for (let b = 0; b < batch; b++) {
+      const pose = this.poses.get(lat[b] as number);
+      if (!pose || Number(obj[b]) !== target) continue;
+      const box = render(this.sc.world, pose, MODEL_CAMERA_DEFAULT, { idsOnly: true }).objects.get(this.sc.target.id);
+      if (!box || box.pixels < 4) continue;
+      for (let i = 0; i < 4; i++) {
+        for (let j = 0; j < 4; j++) {
+          const ou = Math.min(box.x1 + 1, (j + 1) * 16) - Math.max(box.x0, j * 16);
+          const ov = Math.min(box.y1 + 1, (i + 1) * 16) - Math.max(box.y0, i * 16);
+          if (ou >= 2 && ov >= 2) out[b * 16 + i * 4 + j] = 0.9;
+        }
+      }
+    }
+    return out;
+  }
+}
+
 /** A logger that keeps lines (tests stay quiet and can read what was said). */
 export function lineLogger(): { logger: Logger; lines: string[] } {
   const lines: string[] = [];
@@ -189,8 +248,10 @@ export interface SetupOptions {
   planner?: NodeOptions['planner'];
   /** false: log to the console; default: log lines are kept in `lines`. */
   quiet?: boolean;
-  /** Give the model a scripted grounder (ScriptedGrounding); default: no grounder. */
-  grounding?: GroundingScript;
+  /** Control steps the simulated Nav2 drives per plan (PlanPacer; default 0: the robot stands while the node plans). */
+  planSteps?: number;
+  /** Give the model a scripted grounder (ScriptedGrounding) or one that sees the truth ('true', TrueGrounding); default: no grounder. */
+  grounding?: GroundingScript | 'true';
 }
 
 export function setup(seed: number, opts: SetupOptions = {}) {
@@ -200,15 +261,20 @@ export function setup(seed: number, opts: SetupOptions = {}) {
   const bus = new InProcessBus({ clock, ...(opts.quiet === false ? {} : { logger: log.logger }) });
   const simGraph = bus.node({ name: 'sim' });
   const robot = new SimRobot(simGraph, sc.world, cameraFromFov(128, 128, Math.PI / 3, 0.5), sc.exploration[0] as { x: number; y: number; yaw: number });
-  const nav = opts.nav2 === 'none' ? undefined : new SimNav2(simGraph, robot, clock, { dt: 0.2, framesEvery: 1, afterStep: () => bus.flush() });
+  // the robot stands while the node plans (0 steps per plan), whatever the CPU
+  const pacer = new PlanPacer(opts.planSteps ?? 0);
+  const nav = opts.nav2 === 'none' ? undefined : new SimNav2(simGraph, robot, clock, { dt: 0.2, framesEvery: 1, gate: pacer.gate, afterStep: () => bus.flush() });
   const nodeGraph = bus.node({
     name: 'video4spatial_nav',
     remap: { '~/image': '/camera/image_raw', '~/camera_info': '/camera/camera_info' },
     parameters: { candidates: 1, steps: 2, replan_period_s: 100, ...opts.parameters },
   });
-  const truth = new GroundTruthImagination(sc, () => robot.pose);
-  const model = new FaultyModel(opts.grounding ? new ScriptedGrounding(truth, opts.grounding, () => robot.pose) : truth);
-  const node = new Video4SpatialNode(nodeGraph, model, MANIFEST, opts.planner ? { planner: opts.planner } : {});
+  let node: Video4SpatialNode | undefined;
+  // it imagines from the newest keyframe, as a real model does from its newest context frame
+  const truth = new GroundTruthImagination(sc, () => node?.ingest.buffer.entries().at(-1)?.pose ?? robot.pose);
+  const grounder = opts.grounding === 'true' ? new TrueGrounding(truth, sc, () => robot.pose, () => node?.ingest.buffer) : opts.grounding ? new ScriptedGrounding(truth, opts.grounding, () => robot.pose) : undefined;
+  const model = new FaultyModel(grounder ?? truth);
+  node = new Video4SpatialNode(nodeGraph, model, MANIFEST, { planner: pacer.wrap(opts.planner ?? planToObject, () => nav?.executing ?? false, () => node?.ingest.idle() ?? Promise.resolve()) });
   const client = bus.node({ name: 'operator' }).createActionClient<NavigateToObjectGoal, NavigateToObjectFeedback, NavigateToObjectResult>('/video4spatial_nav/navigate_to_object', 'video4spatial_nav/action/NavigateToObject');
   return { sc, clock, bus, robot, nav, node, client, nodeGraph, model, lines: log.lines };
 }

@@ -63,7 +63,7 @@ describe('ros/parameters declaration', () => {
       'execution_provider', 'device_id', 'intra_op_threads', 'intra_op_spinning', 'extraction_threads', 'steps', 'guidance_scale', 'shift', 'candidates', 'seed',
       'context_frames', 'context_policy', 'buffer_max_frames', 'buffer_max_bytes', 'keyframe_min_translation_m',
       'keyframe_min_rotation_rad', 'keyframe_max_interval_s', 'camera_stale_s', 'max_stamp_ahead_s', 'camera_wait_s', 'waypoint_spacing_m',
-      'max_plan_distance_m', 'arrival_distance_m', 'arrival_object_distance_m', 'name_aware_context', 'verify_arrival', 'verify_max_bearing_deg', 'exclusion_radius_m', 'replan_period_s', 'execute_default', 'nav2_action', 'nav2_distro',
+      'max_plan_distance_m', 'arrival_distance_m', 'arrival_object_distance_m', 'name_aware_context', 'verify_arrival', 'verify_max_bearing_deg', 'exclusion_radius_m', 'memory_goal', 'look_distance_m', 'look_around', 'look_around_when_not_seen', 'verify_near', 'replan_period_s', 'plan_while_driving', 'execute_default', 'nav2_action', 'nav2_distro',
       'teleop_cmd_vel_topic', 'teleop_pause_s', 'publish_imagined',
     ]);
   });

@@ -275,7 +275,7 @@ export const command: CliCommand = {
         try {
           const plan = await planToObject(
             { model, modelId, camera, frameDtS: m.frame_dt_s, buffer, ...(extraction.extractor ? { extractor: extraction.extractor } : {}) },
-            { object: sc.target.category, candidates: cfg.candidates, steps: cfg.steps, shift: cfg.shift, guidance: cfg.guidance, seed: sc.seed, policy, contextFrames, nameAware: ablationGrounding(ablation).nameAware, ...(cfg.nameEvidence ? { nameEvidence: cfg.nameEvidence } : {}) },
+            { object: sc.target.category, candidates: cfg.candidates, steps: cfg.steps, shift: cfg.shift, guidance: cfg.guidance, seed: sc.seed, policy, contextFrames, nameAware: ablationGrounding(ablation).nameAware, memoryGoal: ablationGrounding(ablation).memoryGoal, ...(cfg.nameEvidence ? { nameEvidence: cfg.nameEvidence } : {}) },
           );
           const planS = (performance.now() - ts) / 1000;
           const c = plan.candidates[plan.chosen];

@@ -26,6 +26,13 @@ export interface ViewGrounding {
    * + = left of the optical axis), undefined when nothing fires.
    */
   bearingRad: number | undefined;
+  /** Token grid side. */
+  grid: number;
+  /** Leftmost and rightmost firing token columns (−1 when nothing fires; 0 = the image's left edge). */
+  leftCol: number;
+  rightCol: number;
+  /** Lowest firing token row (−1 when nothing fires; grid − 1 = the image's bottom row). */
+  lowestRow: number;
 }
 
 /** A keyframe of the buffer with its grounding. */
@@ -34,6 +41,8 @@ export interface KeyframeGrounding extends ViewGrounding {
   index: number;
   /** Robot pose at the keyframe (global frame). */
   pose: Pose2D;
+  /** Token probabilities [grid·grid] (row-major y, x over the frame; the buffer's cached array). */
+  prob: Float32Array;
 }
 
 /** Reads one view's token probabilities [grid·grid] (row-major y, x over the frame). */
@@ -41,6 +50,9 @@ export function readGrounding(prob: Float32Array, grid: number, threshold: numbe
   if (prob.length !== grid * grid) throw new ParameterError(`grounder output: expected ${grid * grid} token probabilities, found ${prob.length}`, 'grounder_output');
   let maxProb = 0;
   let tokens = 0;
+  let leftCol = -1;
+  let rightCol = -1;
+  let lowestRow = -1;
   let wSum = 0;
   let uSum = 0;
   const cell = camera.width / grid;
@@ -50,11 +62,16 @@ export function readGrounding(prob: Float32Array, grid: number, threshold: numbe
     if (p > maxProb) maxProb = p;
     if (p < threshold) continue;
     tokens++;
+    const col = k % grid;
+    const row = Math.floor(k / grid);
+    if (leftCol < 0 || col < leftCol) leftCol = col;
+    if (col > rightCol) rightCol = col;
+    if (row > lowestRow) lowestRow = row;
     wSum += p;
     uSum += p * ((k % grid) + 0.5) * cell;
   }
   const bearingRad = wSum > 0 ? Math.atan2(camera.cx - uSum / wSum, camera.fx) : undefined;
-  return { maxProb, shows: tokens > 0, tokens, bearingRad };
+  return { maxProb, shows: tokens > 0, tokens, bearingRad, grid, leftCol, rightCol, lowestRow };
 }
 
 /** The buffer's cache key for a model's grounding of one name. */
@@ -112,7 +129,7 @@ export async function groundBuffer(model: ImaginationModel, buffer: ContextBuffe
   // the buffer as it is now: evicted keyframes are gone, keyframes added meanwhile wait for the next call
   return buffer.entries().flatMap((e) => {
     const prob = buffer.getLatent(e.index, key);
-    return prob ? [{ index: e.index, pose: e.pose, ...readGrounding(prob, g.grid, g.threshold, camera) }] : [];
+    return prob ? [{ index: e.index, pose: e.pose, prob, ...readGrounding(prob, g.grid, g.threshold, camera) }] : [];
   });
 }
 

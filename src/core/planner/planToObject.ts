@@ -13,7 +13,11 @@
  *      run the candidates in parallel, e.g. src/planner/ExtractionPool.ts);
  *   6. when asked, the name evidence of each candidate (nameEvidence.ts: does the named object
  *      explain its imagined video better than the other objects do?);
- *   7. choose the best candidate; its goal pose faces the object estimate.
+ *   7. choose the best candidate; its goal pose faces the object estimate. With a grounder, the
+ *      keyframes that show the object also locate it (locate.ts, step 2): a candidate whose object
+ *      estimate contradicts that place loses, and the goal is taken from memory — the place the
+ *      keyframes agree on is the object estimate, and the goal looks at it from lookDistanceM on
+ *      the side of the chosen candidate's goal (when that agrees) or of the keyframe that saw it.
  * Frames: all poses are in the global (map) frame; the goal is the robot base pose to reach.
  */
 import { fromRgb8, toRgb8 } from './frames.js';
@@ -31,9 +35,17 @@ import { nameEvidence, type NameEvidence } from '../sampler/nameEvidence.js';
 import { latentSize, type ImaginationModel } from '../sampler/model.js';
 import { encodeMissing, groundBuffer, nameAwareIncludes } from './grounding.js';
 import { isExcluded, type ExcludedPlace } from './arrival.js';
+import { locateObject, lookPose, type ObjectLocation } from './locate.js';
 
 /** Keyframes that show the named object put into each candidate's context (name-aware context). */
 export const NAME_AWARE_FRAMES = 2;
+
+/** A candidate whose object estimate (else goal) lies farther than this (m) from memory's estimate contradicts it. */
+export const MEMORY_AGREE_M = 1.5;
+/** Its choice score is multiplied by this. */
+export const MEMORY_CONTRADICT_FACTOR = 0.25;
+/** Default distance (m) from memory's object estimate to the goal that looks at it. */
+export const DEFAULT_LOOK_DISTANCE_M = 1.3;
 
 /** Candidates whose object estimates (else goals) lie within this many metres agree (best-of-M consensus). */
 export const CONSENSUS_RADIUS_M = 1.0;
@@ -81,6 +93,20 @@ export interface PlanRequest {
    * goal is (the caller then imagines again rather than drive back there).
    */
   excluded?: readonly ExcludedPlace[];
+  /**
+   * Goal from grounded memory (step 7): with a model that has a grounder, the keyframes showing the
+   * object locate it, candidates that contradict the place lose, and the goal looks at it. Default
+   * true; false (an ablation) takes the chosen candidate's imagined goal and object estimate.
+   */
+  memoryGoal?: boolean;
+  /** Distance (m) from memory's object estimate to the goal (default DEFAULT_LOOK_DISTANCE_M). */
+  lookDistanceM?: number;
+  /**
+   * Which side a goal from memory looks from: 'candidate' (default: the chosen candidate's goal
+   * side when it agrees with memory, else the viewpoint's), 'viewpoint' (the side of the keyframe
+   * that saw the object), 'at_viewpoint' (that keyframe's own place: the robot has stood there).
+   */
+  lookFrom?: 'candidate' | 'viewpoint' | 'at_viewpoint';
 }
 
 export interface PlanDeps {
@@ -135,8 +161,18 @@ export interface PlanResult {
    * every candidate scoring above 0 is excluded.
    */
   choiceScores?: number[];
-  /** With a grounder: how many of the buffer's keyframes it saw the named object in, and whether the contexts were name-aware. */
-  grounding?: { keyframes: number; showing: number; nameAware: boolean };
+  /**
+   * The goal leads only where an earlier goal was found wrong (PlanRequest.excluded): memory's
+   * estimate lies in an excluded place, or (goal from imagination) every candidate with a goal is
+   * excluded. The caller imagines again rather than drive there.
+   */
+  revisits?: boolean;
+  /**
+   * With a grounder: how many of the buffer's keyframes it saw the named object in, whether the
+   * contexts were name-aware, memory's object estimate (excluded places left out), and where the
+   * goal came from ('memory': it looks at that estimate; 'imagined': the chosen candidate's).
+   */
+  grounding?: { keyframes: number; showing: number; nameAware: boolean; estimate?: ObjectLocation; goalFrom: 'memory' | 'imagined' };
   /**
    * Stage timings in ms (the `now` hook's clock). denoiseMs is the sum of perStepMs (one entry per
    * denoising step, all M candidates and both CFG branches in one batch) plus bookkeeping;
@@ -202,7 +238,8 @@ export async function planToObject(deps: PlanDeps, req: PlanRequest, hooks: Plan
     const g = await groundBuffer(model, buffer, deps.modelId, objectIndex, camera);
     const showing = g.filter((k) => k.shows);
     const nameAware = req.nameAware !== false;
-    grounding = { keyframes: g.length, showing: showing.length, nameAware };
+    const estimate = req.memoryGoal === false ? undefined : locateObject(showing, spec.grounding.grid, spec.grounding.threshold, camera, { excluded: req.excluded ?? [] });
+    grounding = { keyframes: g.length, showing: showing.length, nameAware, ...(estimate ? { estimate } : {}), goalFrom: 'imagined' };
     if (nameAware) includes = nameAwareIncludes(showing, req.candidates, Math.min(NAME_AWARE_FRAMES, K - 1));
   }
   const samples = Array.from({ length: req.candidates }, (_, m) => {
@@ -278,7 +315,14 @@ export async function planToObject(deps: PlanDeps, req: PlanRequest, hooks: Plan
     CONSENSUS_RADIUS_M,
   );
   const blended = withConsensus(withGoal, agreement, req.consensusWeight ?? DEFAULT_CONSENSUS_WEIGHT);
-  const ranked = evidence && ne && ne.weight > 0 ? withNameEvidence(blended, evidence.margin, ne.weight) : blended;
+  const named = evidence && ne && ne.weight > 0 ? withNameEvidence(blended, evidence.margin, ne.weight) : blended;
+  // a candidate that contradicts where memory puts the object loses
+  const memory = grounding?.estimate;
+  const agreesWithMemory = (c: CandidatePlan): boolean => {
+    const at = c.goal.object ?? c.goal.goal;
+    return !memory || (at !== undefined && Math.hypot(at.x - memory.x, at.y - memory.y) <= MEMORY_AGREE_M);
+  };
+  const ranked = memory ? named.map((c, m) => (agreesWithMemory(candidates[m] as CandidatePlan) ? c : { ...c, score: c.score * MEMORY_CONTRADICT_FACTOR })) : named;
   // an excluded candidate is chosen only when every candidate with a goal is excluded (it stays
   // marked, and the caller decides: the node imagines again)
   const allowed = ranked.map((c, m) => ((candidates[m] as CandidatePlan).excluded ? { ...c, score: 0 } : c));
@@ -286,12 +330,27 @@ export async function planToObject(deps: PlanDeps, req: PlanRequest, hooks: Plan
   const chosen = chooseCandidate(useAllowed ? allowed : ranked);
   const best = candidates[chosen] as CandidatePlan;
   const g = best.goal.goal;
-  if (!g) throw new NoValidPathError('the chosen candidate has no goal pose');
-  const obj = best.goal.object;
-  const goalPose: Pose2D = obj && Math.hypot(obj.x - g.x, obj.y - g.y) > 0.2 ? { x: g.x, y: g.y, yaw: normalizeAngle(Math.atan2(obj.y - g.y, obj.x - g.x)) } : { ...g };
+  if (!g && !memory) throw new NoValidPathError('the chosen candidate has no goal pose');
+  let obj: { x: number; y: number } | undefined = best.goal.object;
+  let goalPose: Pose2D;
+  if (memory && grounding) {
+    // the goal from memory: look at its estimate from the chosen candidate's side when that agrees
+    // (and stands off it), else from the keyframe that saw the object
+    const D = req.lookDistanceM ?? DEFAULT_LOOK_DISTANCE_M;
+    const from = req.lookFrom ?? 'candidate';
+    const side = from === 'candidate' && g && agreesWithMemory(best) && Math.hypot(g.x - memory.x, g.y - memory.y) >= 0.5 * D ? g : memory.viewpoint;
+    goalPose = lookPose(memory, side, from === 'at_viewpoint' ? Infinity : D);
+    obj = { x: memory.x, y: memory.y };
+    grounding.goalFrom = 'memory';
+  } else {
+    const gg = g as Pose2D;
+    goalPose = obj && Math.hypot(obj.x - gg.x, obj.y - gg.y) > 0.2 ? { x: gg.x, y: gg.y, yaw: normalizeAngle(Math.atan2(obj.y - gg.y, obj.x - gg.x)) } : { ...gg };
+  }
+  const revisits = grounding?.goalFrom === 'memory' && memory ? isExcluded(memory, excluded) : best.excluded === true;
   return {
     object: name,
     objectIndex,
+    ...(revisits ? { revisits } : {}),
     candidates,
     chosen,
     goalPose,

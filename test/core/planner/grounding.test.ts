@@ -140,7 +140,7 @@ describe('core/planner/grounding', () => {
   });
 
   it('nameAwareIncludes deals the showing keyframes round-robin, strongest first', () => {
-    const k = (index: number, maxProb: number, shows = true): KeyframeGrounding => ({ index, pose: { x: 0, y: 0, yaw: 0 }, maxProb, shows, tokens: shows ? 1 : 0, bearingRad: shows ? 0 : undefined });
+    const k = (index: number, maxProb: number, shows = true): KeyframeGrounding => ({ index, pose: { x: 0, y: 0, yaw: 0 }, prob: new Float32Array(0), maxProb, shows, tokens: shows ? 1 : 0, bearingRad: shows ? 0 : undefined, grid: 4, leftCol: shows ? 1 : -1, rightCol: shows ? 1 : -1, lowestRow: shows ? 2 : -1 });
     const g = [k(1, 0.6), k(2, 0.95), k(3, 0.2, false), k(4, 0.7)];
     assert.deepEqual(nameAwareIncludes(g, 4, 1), [[2], [4], [1], [2]]);
     assert.deepEqual(nameAwareIncludes(g, 2, 2), [[2, 4], [1, 2]]);
