@@ -515,9 +515,9 @@ export class Video4SpatialNode {
     const feedback = (stage: string, step = 0) =>
       h.publishFeedback({ stage, step, steps: v().steps, current_plan: path ?? { header: this.header(), poses: [] }, distance_remaining: path ? this.remaining(path) : 0, keyframes_showing: showing });
     const result = (message: string) => this.emptyResult(message, plans, planTimeS, path, objectPose, falseArrivals);
-    const abort = (code: string, message: string, reason = message) => {
-      // a leg still driving is cancelled first (the finally below waits for its end)
-      if (running && !running.end) void running.stop();
+    const abort = async (code: string, message: string, reason = message): Promise<void> => {
+      // a leg still driving stops before the goal's end is reported
+      await stopRunning();
       h.abort(result(message), reason);
       this.stats.aborted++;
       this.stats.abortedByReason[code] = (this.stats.abortedByReason[code] ?? 0) + 1;
@@ -529,7 +529,7 @@ export class Video4SpatialNode {
     const sleep = () => new Promise((r) => setTimeout(r, WAIT_POLL_MS));
     // a leg's end: remembered when Nav2 reached its goal; an abort is retried by a new plan from
     // where the robot is, up to MAX_NAV2_ABORTS_IN_A_ROW in a row (then the goal ends: true)
-    const legEnded = (end: LegEnd, goal: Pose2D): boolean => {
+    const legEnded = async (end: LegEnd, goal: Pose2D): Promise<boolean> => {
       lastReached = end.reached ? goal : undefined;
       if (end.aborted === undefined) {
         nav2AbortsInARow = 0;
@@ -538,14 +538,14 @@ export class Video4SpatialNode {
       nav2AbortsInARow++;
       feedback('nav2_aborted');
       if (nav2AbortsInARow < MAX_NAV2_ABORTS_IN_A_ROW) return false;
-      abort('nav2_aborted', `Nav2 aborted ${nav2AbortsInARow} legs in a row (last: ${end.aborted}) after ${plans} plan(s); the last plan is kept in this result and on ~/plan`);
+      await abort('nav2_aborted', `Nav2 aborted ${nav2AbortsInARow} legs in a row (last: ${end.aborted}) after ${plans} plan(s); the last plan is kept in this result and on ~/plan`);
       return true;
     };
     try {
       for (;;) {
         if (h.isCancelRequested()) throw new CancelledError(`goal ${h.stopReason ?? 'canceled'}`);
         if (budgetNs !== undefined && clock.now() - t0 > budgetNs) {
-          abort('time_budget', `time budget of ${h.goal.time_budget_s} s spent after ${plans} plan(s)`, 'time budget');
+          await abort('time_budget', `time budget of ${h.goal.time_budget_s} s spent after ${plans} plan(s)`, 'time budget');
           return;
         }
         if (this.teleopUntilNs > clock.now()) {
@@ -560,7 +560,7 @@ export class Video4SpatialNode {
           cameraWaitSinceNs ??= clock.now();
           const waitedS = Number(clock.now() - cameraWaitSinceNs) / 1e9;
           if (waitedS >= v().camera_wait_s) {
-            abort('camera_stale', `${stale}; waited ${waitedS.toFixed(1)} s for it (camera_wait_s ${v().camera_wait_s}) after ${plans} plan(s)`, 'camera stale');
+            await abort('camera_stale', `${stale}; waited ${waitedS.toFixed(1)} s for it (camera_wait_s ${v().camera_wait_s}) after ${plans} plan(s)`, 'camera stale');
             return;
           }
           if (waitedS === 0) this.graph.logger.warn(`goal '${h.goal.object_name}' waits for the camera: ${stale}`);
@@ -583,13 +583,14 @@ export class Video4SpatialNode {
               lookedAround = true;
               this.graph.logger.info(`goal '${name}': no keyframe shows it; turning in place to look before giving up`);
               feedback('searching');
+              await stopRunning();
               await this.turnAround(h.signal, stopIfCancelled);
               continue;
             }
             const held = await this.namesInMemory();
             stopIfCancelled();
             const looked = lookedAround ? ', also after turning in place all around' : '';
-            abort('not_seen', `the ${name} is not in memory: the grounder sees it in none of the ${g.length} keyframes${looked} (it sees: ${held.length > 0 ? held.join(', ') : 'none of the known objects'}); drive where it may be, or ask for another object`, 'not seen');
+            await abort('not_seen', `the ${name} is not in memory: the grounder sees it in none of the ${g.length} keyframes${looked} (it sees: ${held.length > 0 ? held.join(', ') : 'none of the known objects'}); drive where it may be, or ask for another object`, 'not seen');
             return;
           }
         }
@@ -608,7 +609,7 @@ export class Video4SpatialNode {
           // the leg ended while this plan was made
           const end = running.end;
           running = undefined;
-          if (legEnded(end, runningGoal)) return;
+          if (await legEnded(end, runningGoal)) return;
         }
         // checked before anything is published or kept: an unsafe plan ends the goal, the last safe one stays
         const out = this.checkedOutputs(plan);
@@ -627,7 +628,7 @@ export class Video4SpatialNode {
           this.graph.logger.warn(`goal '${name}': plan ${plans} leads only to places found wrong before; planning again`);
           feedback('retrying');
           if (plans >= MAX_PLANS_PER_GOAL) {
-            abort('plans_exhausted', `did not arrive after ${plans} plans: ${falseArrivals} goal(s) failed the camera check and the later plans led back there`, 'plans exhausted');
+            await abort('plans_exhausted', `did not arrive after ${plans} plans: ${falseArrivals} goal(s) failed the camera check and the later plans led back there`, 'plans exhausted');
             return;
           }
           continue;
@@ -651,10 +652,12 @@ export class Video4SpatialNode {
           // preempts a leg still driving; without one, that leg is stopped)
           let note = '';
           if (dGoal > FINAL_LEG_MIN_M || Math.abs(angleDiff(plan.goalPose.yaw, here.yaw)) > FINAL_LEG_MIN_YAW_RAD) {
+            // a leg still driving is preempted by this one; if this one cannot be sent, the catch
+            // below stops that leg
             if (running) running.superseded = true;
-            running = undefined;
             feedback('navigating');
             const leg = await this.drive(path, h.signal, false);
+            running = undefined;
             if (h.isCancelRequested()) throw new CancelledError(`goal ${h.stopReason ?? 'canceled'}`);
             if (leg.aborted !== undefined) note = `; Nav2 aborted the final leg (${leg.aborted})`;
           }
@@ -678,23 +681,27 @@ export class Video4SpatialNode {
           this.graph.logger.warn(`goal '${name}': not there at plan ${plans}: ${check.reason}; excluding ${v().exclusion_radius_m} m around (${at.x.toFixed(2)}, ${at.y.toFixed(2)}) and planning again`);
           feedback('retrying');
           if (plans >= MAX_PLANS_PER_GOAL) {
-            abort('plans_exhausted', `did not arrive after ${plans} plans: ${falseArrivals} goal(s) failed the camera check (last: ${check.reason})`, 'plans exhausted');
+            await abort('plans_exhausted', `did not arrive after ${plans} plans: ${falseArrivals} goal(s) failed the camera check (last: ${check.reason})`, 'plans exhausted');
             return;
           }
           continue;
         }
         if (plans >= MAX_PLANS_PER_GOAL) {
-          abort('plans_exhausted', `did not arrive after ${plans} plans (last goal ${dGoal.toFixed(2)} m away)`, 'plans exhausted');
+          await abort('plans_exhausted', `did not arrive after ${plans} plans (last goal ${dGoal.toFixed(2)} m away)`, 'plans exhausted');
           return;
         }
         feedback('navigating');
         if (!v().plan_while_driving) {
-          if (legEnded(await this.drive(path, h.signal), plan.goalPose)) return;
+          if (await legEnded(await this.drive(path, h.signal), plan.goalPose)) return;
           continue;
         }
         // plan while driving: the leg goes on while the next plan is made, and the next leg preempts it
         const prev = running;
-        if (prev) prev.superseded = true;
+        if (prev) {
+          prev.superseded = true;
+          // it drove until now without Nav2 aborting it
+          if (!prev.end) nav2AbortsInARow = 0;
+        }
         running = await this.startLeg(path, h.signal, false);
         runningGoal = plan.goalPose;
         lastReached = undefined;
@@ -702,7 +709,7 @@ export class Video4SpatialNode {
         if (running.end) {
           const end = running.end;
           running = undefined;
-          if (legEnded(end, plan.goalPose)) return;
+          if (await legEnded(end, plan.goalPose)) return;
         }
       }
     } catch (e) {
@@ -716,7 +723,7 @@ export class Video4SpatialNode {
       const msg = e instanceof Error ? e.message : String(e);
       const code = e instanceof Video4SpatialError ? e.code : 'internal_error';
       this.graph.logger.error(`goal ${quoteText(h.goal.object_name)} aborted (${code}): ${msg}`);
-      abort(code, msg);
+      await abort(code, msg);
       if (!(e instanceof Video4SpatialError)) this.graph.logger.error(e instanceof Error && e.stack ? e.stack : msg);
     } finally {
       // however the goal ended, a leg still driving stops with it
@@ -758,6 +765,7 @@ export class Video4SpatialNode {
       if (verdict.kind === 'verified') return { verified: true, reason: verdict.reason, note };
       const p = view.pose;
       let target: Pose2D;
+      if (verdict.kind !== 'turn') lastEdgeTurn = 0;
       if (verdict.kind === 'search') {
         if (!v.look_around || moves.search >= MAX_LOOK_SEARCH_TURNS) {
           return { verified: false, reason: moves.search > 0 ? `${verdict.reason}, after ${moves.search} turn(s) in place looking for it` : verdict.reason, note };
@@ -907,7 +915,15 @@ export class Video4SpatialNode {
     };
     leg.done = (async (): Promise<LegEnd> => {
       try {
-        const out = await h.result;
+        let out: Awaited<typeof h.result>;
+        try {
+          out = await h.result;
+        } catch (e) {
+          // the result was lost (e.g. the action client failed): the leg is over for the node
+          const end: LegEnd = { aborted: `Nav2 leg result lost: ${e instanceof Error ? e.message : String(e)}`, reached: false };
+          leg.end = end;
+          return end;
+        }
         let end: LegEnd = { aborted: undefined, reached: out.status === 'succeeded' };
         if (out.status === 'aborted' && !leg.superseded) {
           const why = out.result.error_msg || out.reason || 'no reason given';

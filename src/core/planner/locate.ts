@@ -118,8 +118,9 @@ const PREFERRED_VIEW_M = 1.5;
 
 /**
  * The object estimate from every grounded view (undefined when none shows it): each view votes
- * once for every grid cell its region holds; the estimate is the vote-weighted centre of the cells
- * within 1 m of the peak that reach 3/4 of its votes.
+ * once for every grid cell its region holds; the peak is the most-voted cell nearest the centroid
+ * of all most-voted cells; the estimate is the vote-weighted centre of the cells within 1 m of the
+ * peak that reach 3/4 of its votes.
  */
 export function locateObject(views: readonly GroundedView[], grid: number, threshold: number, camera: PinholeCamera, opts: LocateOptions = {}): ObjectLocation | undefined {
   const cell = opts.cellM ?? 0.1;
@@ -160,14 +161,31 @@ export function locateObject(views: readonly GroundedView[], grid: number, thres
     }
   }
   let peak = 0;
-  let pk = -1;
+  for (let k = 0; k < votes.length; k++) if ((votes[k] as number) > peak) peak = votes[k] as number;
+  if (peak === 0) return undefined;
+  // the peak's cells may form a plateau (one long wedge, wedges overlapping along a stretch): its
+  // cell nearest the plateau's centroid is the peak, not the first one scanned
+  let cx = 0;
+  let cy = 0;
+  let n = 0;
   for (let k = 0; k < votes.length; k++) {
-    if ((votes[k] as number) > peak) {
-      peak = votes[k] as number;
+    if (votes[k] !== peak) continue;
+    cx += k % nx;
+    cy += Math.floor(k / nx);
+    n++;
+  }
+  cx /= n;
+  cy /= n;
+  let pk = -1;
+  let best2 = Infinity;
+  for (let k = 0; k < votes.length; k++) {
+    if (votes[k] !== peak) continue;
+    const d2 = ((k % nx) - cx) ** 2 + (Math.floor(k / nx) - cy) ** 2;
+    if (d2 < best2) {
+      best2 = d2;
       pk = k;
     }
   }
-  if (pk < 0) return undefined;
   const pi = pk % nx;
   const pj = Math.floor(pk / nx);
   const span = Math.ceil(1 / cell);

@@ -104,6 +104,19 @@ describe('core/planner/locate', () => {
     assert.ok(second && Math.hypot(second.x - b.x, second.y - b.y) < 0.6, `second ${JSON.stringify(second)}`);
   });
 
+  it('locateObject: one view alone gives the middle of its region, not a corner of it (ties broken by the plateau centroid)', () => {
+    const p = new Float32Array(16).fill(0.1);
+    p[2 * G + 1] = 0.9;
+    p[2 * G + 2] = 0.9; // row 2, the two middle columns: straight ahead, beyond 1.73 m
+    for (const yaw of [0, Math.PI / 2, -2]) {
+      const loc = locateObject([{ index: 0, pose: { x: 1, y: -1, yaw }, prob: p }], G, 0.5, cam, { maxRangeM: 6 });
+      assert.ok(loc, 'an estimate');
+      const along = (loc.x - 1) * Math.cos(yaw) + (loc.y + 1) * Math.sin(yaw);
+      const across = -(loc.x - 1) * Math.sin(yaw) + (loc.y + 1) * Math.cos(yaw);
+      assert.ok(Math.abs(across) < 0.3 && along > 2.5 && along < 5, `yaw ${yaw}: along ${along.toFixed(2)}, across ${across.toFixed(2)}`);
+    }
+  });
+
   it('lookPose: on the line to the viewpoint, at the distance asked (or at the viewpoint when nearer), facing the object', () => {
     const p = lookPose({ x: 1, y: 1 }, { x: 4, y: 5 }, 1.5);
     assert.ok(Math.abs(Math.hypot(p.x - 1, p.y - 1) - 1.5) < 1e-9);

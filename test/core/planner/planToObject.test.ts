@@ -2,14 +2,15 @@ import { strict as assert } from 'node:assert';
 import { ContextBuffer } from '../../../src/core/context/ContextBuffer.js';
 import { KeyframeGate } from '../../../src/core/context/keyframeGate.js';
 import { ParameterError } from '../../../src/core/errors.js';
-import { planToObject, fromRgb8, timeIndices } from '../../../src/core/planner/planToObject.js';
+import { planToObject, fromRgb8, timeIndices, MEMORY_CONTRADICT_FACTOR } from '../../../src/core/planner/planToObject.js';
 import { inlineExtractor, type Extractor } from '../../../src/core/planner/extractCandidate.js';
 import { evidenceTerms } from '../../../src/core/path/score.js';
 import type { ImaginationModel, ModelSpec } from '../../../src/core/sampler/model.js';
 import { MODEL_CAMERA_DEFAULT } from '../../../src/sim/camera.js';
 import { drawBox, render } from '../../../src/sim/renderer.js';
-import { EXPLORE_DT, makeScenario, posesAlongPath, type Scenario } from '../../../src/sim/scenario.js';
+import { EXPLORE_DT, groundTruthFor, makeScenario, posesAlongPath, type Scenario } from '../../../src/sim/scenario.js';
 import { BOX_COLOR, CATEGORIES } from '../../../src/sim/vocabulary.js';
+import { TrueGrounding } from '../../ros/harness.js';
 
 const cam = MODEL_CAMERA_DEFAULT;
 const SPEC: ModelSpec = { width: 64, height: 64, latentChannels: 1, latentHeight: 1, latentWidth: 1, contextFrames: 8, targetFrames: 6, vocabulary: ['<null>', ...CATEGORIES] };
@@ -39,6 +40,13 @@ function bufferOf(sc: Scenario): ContextBuffer {
     if (gate.consider({ stampNs, pose: p }).admit) buffer.add({ index: i, stampNs, pose: p, pixels: render(sc.world, p, cam, { supersample: 2 }).rgb });
   });
   return buffer;
+}
+
+/** The scenario with its target (and oracle path) replaced by another object. */
+function makeScenarioTo(sc: Scenario, target: Scenario['target']): Scenario {
+  const gt = groundTruthFor(sc.world, sc.start, target);
+  assert.ok(gt, 'the other object is reachable');
+  return { ...sc, ...gt };
 }
 
 function truthVideo(sc: Scenario): Float32Array {
@@ -82,6 +90,45 @@ describe('core/planner/planToObject', function () {
     const parts = t.boxMs + t.voMs + t.waypointsMs;
     assert.ok(parts <= t.extractMs + 1e-6 && parts > 0.9 * t.extractMs, `box ${t.boxMs} + vo ${t.voMs} + waypoints ${t.waypointsMs} vs extract ${t.extractMs}`);
     assert.ok(t.voMs > 0 && t.waypointsMs > 0, 'odometry and anchoring take measurable time');
+  });
+
+  it('goal from memory: the keyframes locate the object, the goal looks at it; memoryGoal false keeps the imagined goal', async () => {
+    const model = new TrueGrounding(new OracleImagination(truthVideo(sc)), sc, () => sc.start, () => buffer);
+    const deps = { model, modelId: 'grounded-oracle', camera: cam, frameDtS: EXPLORE_DT, buffer };
+    const req = { object: sc.target.category, candidates: 2, steps: 2, shift: 1, guidance: 3, seed: 0, policy: 'pose_diverse' as const, lookDistanceM: 1.2 };
+    const r = await planToObject(deps, req);
+    const est = r.grounding?.estimate;
+    assert.equal(r.grounding?.goalFrom, 'memory');
+    assert.ok(est && Math.hypot(est.x - sc.target.x, est.y - sc.target.y) < 1.0, `estimate ${JSON.stringify(est)} vs (${sc.target.x}, ${sc.target.y})`);
+    assert.deepEqual(r.objectXY, { x: est.x, y: est.y });
+    assert.ok(Math.abs(Math.hypot(r.goalPose.x - est.x, r.goalPose.y - est.y) - 1.2) < 1e-6, `goal ${JSON.stringify(r.goalPose)}`);
+    assert.ok(Math.abs(r.goalPose.yaw - Math.atan2(est.y - r.goalPose.y, est.x - r.goalPose.x)) < 1e-9, 'the goal faces the estimate');
+    assert.ok(est.support >= 2 && est.support <= est.showing && est.showing === r.grounding?.showing);
+    // from the keyframe's own place: the goal is that keyframe's position, facing the estimate
+    const at = await planToObject(deps, { ...req, lookFrom: 'at_viewpoint' });
+    assert.deepEqual({ x: at.goalPose.x, y: at.goalPose.y }, { x: est.viewpoint.x, y: est.viewpoint.y });
+    const off = await planToObject(deps, { ...req, memoryGoal: false });
+    assert.equal(off.grounding?.goalFrom, 'imagined');
+    assert.equal(off.grounding?.estimate, undefined);
+    assert.ok(Math.hypot(off.goalPose.x - sc.standoff.x, off.goalPose.y - sc.standoff.y) < 0.6, 'the imagined (perfect) goal');
+  });
+
+  it('a candidate whose imagined object contradicts memory loses: its choice score × MEMORY_CONTRADICT_FACTOR', async () => {
+    // an imagination of the way to another object of the world
+    const other = sc.world.objects.find((o) => o.id !== sc.target.id && Math.hypot(o.x - sc.target.x, o.y - sc.target.y) > 3);
+    assert.ok(other, 'another object far from the target');
+    const wrong = makeScenarioTo(sc, other);
+    const model = new TrueGrounding(new OracleImagination(truthVideo(wrong)), sc, () => sc.start, () => buffer);
+    const deps = { model, modelId: 'grounded-wrong', camera: cam, frameDtS: EXPLORE_DT, buffer };
+    const req = { object: sc.target.category, candidates: 2, steps: 2, shift: 1, guidance: 3, seed: 0, policy: 'pose_diverse' as const };
+    const withMemory = await planToObject(deps, req);
+    const without = await planToObject(deps, { ...req, memoryGoal: false });
+    const a = withMemory.choiceScores as number[];
+    const b = without.choiceScores as number[];
+    for (let m = 0; m < 2; m++) assert.ok(b[m]! > 0 && Math.abs(a[m]! - MEMORY_CONTRADICT_FACTOR * b[m]!) < 1e-9, `candidate ${m}: ${a[m]} vs ${b[m]}`);
+    // the goal still looks at memory's place, not at the imagined other object
+    const est = withMemory.grounding?.estimate;
+    assert.ok(est && Math.hypot(est.x - sc.target.x, est.y - sc.target.y) < 1.0);
   });
 
   it('runs step 5 through the injected extractor, and refuses one that loses candidates', async () => {
