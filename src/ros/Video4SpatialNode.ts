@@ -104,6 +104,8 @@ const VIEW_IDLE_WAIT_MS = 500;
 export const MAX_LOOK_TURNS = 4;
 export const MAX_LOOK_APPROACHES = 2;
 export const MAX_LOOK_BACK_OFFS = 2;
+/** Nearer memory's object estimate than this (m), the camera check steps back before it searches or steps closer. */
+export const MIN_LOOK_M = 0.9;
 /** Turns of one camera field of view each: with a 60° camera, 5 cover all around. */
 export const MAX_LOOK_SEARCH_TURNS = 5;
 /** Longest piece of a user-given string quoted in a reason or a log line. */
@@ -667,7 +669,7 @@ export class Video4SpatialNode {
             return;
           }
           feedback('verifying');
-          const check = await this.lookAtGoal(objIdx, name, h.signal, feedback, stopIfCancelled);
+          const check = await this.lookAtGoal(objIdx, name, plan.grounding?.goalFrom === 'memory' ? plan.objectXY : undefined, h.signal, feedback, stopIfCancelled);
           note += check.note;
           if (check.verified) {
             succeed(`arrived: ${check.reason}, after ${plans} plan(s)${falseArrivals > 0 ? ` and ${falseArrivals} false arrival(s) caught` : ''}${note}`, 'camera');
@@ -740,6 +742,7 @@ export class Video4SpatialNode {
   private async lookAtGoal(
     objIdx: number,
     name: string,
+    memory: { x: number; y: number } | undefined,
     signal: AbortSignal,
     feedback: (stage: string) => void,
     stopIfCancelled: () => void,
@@ -766,6 +769,23 @@ export class Video4SpatialNode {
       const p = view.pose;
       let target: Pose2D;
       if (verdict.kind !== 'turn') lastEdgeTurn = 0;
+      // nearer memory's estimate than MIN_LOOK_M the grounder misreads a view the object fills (it
+      // may not fire, or not in the bottom row): step back to look_distance_m from the estimate,
+      // facing it, instead of searching or stepping closer
+      const dMemory = memory ? Math.hypot(memory.x - p.x, memory.y - p.y) : Infinity;
+      if (memory && (verdict.kind === 'search' || verdict.kind === 'approach') && dMemory < MIN_LOOK_M && dMemory > 1e-3 && moves.back < MAX_LOOK_BACK_OFFS) {
+        moves.back++;
+        feedback('backing_off');
+        this.graph.logger.info(`goal '${name}': ${verdict.reason}, ${dMemory.toFixed(2)} m from memory's estimate; stepping back to look again`);
+        const ux = (p.x - memory.x) / dMemory;
+        const uy = (p.y - memory.y) / dMemory;
+        const x = memory.x + ux * v.look_distance_m;
+        const y = memory.y + uy * v.look_distance_m;
+        const leg = await this.drive({ header: this.header(), poses: [this.poseStamped({ x, y, yaw: Math.atan2(-uy, -ux) })] }, signal, false);
+        stopIfCancelled();
+        if (leg.aborted !== undefined) note += `; Nav2 aborted a look move (${leg.aborted})`;
+        continue;
+      }
       if (verdict.kind === 'search') {
         if (!v.look_around || moves.search >= MAX_LOOK_SEARCH_TURNS) {
           return { verified: false, reason: moves.search > 0 ? `${verdict.reason}, after ${moves.search} turn(s) in place looking for it` : verdict.reason, note };

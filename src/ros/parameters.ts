@@ -116,7 +116,7 @@ export const NODE_PARAMETERS = [
     description: 'A goal the camera check refused excludes this radius around its object estimate (else its goal) from later choices of the same goal, m' },
   { name: 'memory_goal', kind: 'bool', default: true, dynamic: true,
     description: "With a grounder: the keyframes that show the object locate it (votes of their firing tokens on the floor); candidates that contradict that place lose and the goal looks at it from look_distance_m (false = ablation: the chosen candidate's imagined goal)" },
-  { name: 'look_distance_m', kind: 'double', default: 1.3, min: 0.3, max: 5.0, dynamic: true,
+  { name: 'look_distance_m', kind: 'double', default: 1.5, min: 0.3, max: 5.0, dynamic: true,
     description: "Distance from memory's object estimate to the goal that looks at it (memory_goal), m" },
   { name: 'look_around', kind: 'bool', default: true, dynamic: true,
     description: "With a grounder: at a goal whose live view does not show the object, turn in place one camera field of view at a time (at most 5 turns) looking for it before counting a false arrival" },

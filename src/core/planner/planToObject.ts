@@ -45,7 +45,7 @@ export const MEMORY_AGREE_M = 1.5;
 /** Its choice score is multiplied by this. */
 export const MEMORY_CONTRADICT_FACTOR = 0.25;
 /** Default distance (m) from memory's object estimate to the goal that looks at it. */
-export const DEFAULT_LOOK_DISTANCE_M = 1.3;
+export const DEFAULT_LOOK_DISTANCE_M = 1.5;
 
 /** Candidates whose object estimates (else goals) lie within this many metres agree (best-of-M consensus). */
 export const CONSENSUS_RADIUS_M = 1.0;
