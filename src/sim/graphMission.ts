@@ -37,7 +37,9 @@ export const SIM_CAMERA: PinholeCamera = cameraFromFov(160, 120, (80 * Math.PI) 
  * current view only) or one of the grounding mechanisms (no-name-aware: contexts sampled by the
  * policy alone; no-verify: arrival without the camera check; no-memory-goal: the imagined goal,
  * not memory's; no-look-around: no turning in place to look for it at the goal; no-verify-near: the
- * check does not ask for the base within reach; no-grounding: all of them).
+ * check does not ask for the base within reach; no-grounding: all of them) — or plans made while
+ * the robot drives (no-plan-while-driving: the leg is cancelled at each replan and the robot stands
+ * while the node plans).
  */
 export type Ablation =
   | 'none'
@@ -50,8 +52,9 @@ export type Ablation =
   | 'no-memory-goal'
   | 'no-look-around'
   | 'no-verify-near'
-  | 'no-grounding';
-export const ABLATIONS: readonly Ablation[] = ['none', 'no-context', 'other-world', 'contiguous', 'first-frame-only', 'no-name-aware', 'no-verify', 'no-memory-goal', 'no-look-around', 'no-verify-near', 'no-grounding'];
+  | 'no-grounding'
+  | 'no-plan-while-driving';
+export const ABLATIONS: readonly Ablation[] = ['none', 'no-context', 'other-world', 'contiguous', 'first-frame-only', 'no-name-aware', 'no-verify', 'no-memory-goal', 'no-look-around', 'no-verify-near', 'no-grounding', 'no-plan-while-driving'];
 
 /** Which of the grounder's uses the ablation keeps on (the node parameters of the same names). */
 export function ablationGrounding(a: Ablation): { nameAware: boolean; verify: boolean; memoryGoal: boolean; lookAround: boolean; verifyNear: boolean } {
@@ -155,6 +158,7 @@ export async function runGraphMission(sc: Scenario, model: ImaginationModel, man
       memory_goal: ablationGrounding(opts.ablation).memoryGoal,
       look_around: ablationGrounding(opts.ablation).lookAround,
       verify_near: ablationGrounding(opts.ablation).verifyNear,
+      plan_while_driving: opts.ablation !== 'no-plan-while-driving',
       replan_period_s: opts.replanPeriodS,
     },
   });
