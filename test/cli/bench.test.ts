@@ -4,18 +4,11 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import {
-  architectureOf,
-  DEFAULT_PYTHON,
-  denoiserFlops,
-  growthAfterWarmup,
-  medianStages,
-  pingPongPose,
-  RSS_TARGET_MB,
-  runTorchBench,
-  stagesOf,
-  type BenchReport,
-} from '../../src/cli/commands/bench.js';
+import { architectureOf, denoiserFlops } from '../../src/cli/bench/flops.js';
+import { medianStages, stagesOf } from '../../src/cli/bench/stages.js';
+import { DEFAULT_PYTHON, runTorchBench } from '../../src/cli/bench/torch.js';
+import { growthAfterWarmup, pingPongPose, RSS_TARGET_MB } from '../../src/cli/bench/rss.js';
+import type { BenchReport } from '../../src/cli/bench/report.js';
 import { readManifest, defaultModelDir } from '../../src/model/OnnxImaginationModel.js';
 import { isOpenCvAvailable } from '../../src/vision/opencv.js';
 
