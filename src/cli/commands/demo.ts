@@ -1,6 +1,6 @@
 /**
  * `video4spatial-nav demo [--seed S] [--object NAME] [--candidates M] [--steps N] [--guidance W]
- *  [--model DIR] [--out DIR] [--time-budget S] [--extraction-threads N]` — the main job without ROS installed: a simulated apartment; the
+ *  [--model DIR] [--out DIR] [--time-budget S] [--extraction-threads N] [--live [--port P]]` — the main job without ROS installed: a simulated apartment; the
  * real node runs on the in-process ROS graph with the simulated robot (camera, TF) and the
  * simulated Nav2; the scripted explorer fills the node's memory; an out-of-view object is
  * requested through the NavigateToObject action; the node imagines the way with the shipped
@@ -9,10 +9,12 @@
  * Writes DIR/summary.json, imagined.gif (+ imagined.png strips), candidates.gif, map.png and the rosbag2
  * bag DIR/session/. The pictures are for people: the map at least 800 px across with 3× labels and
  * a colour key; the imagined frames ×4 with a legend per candidate (number from 1, score, chosen).
+ * With --live, a Foxglove WebSocket server on ws://127.0.0.1:P shows the graph while it runs
+ * (src/live/foxgloveLive.ts).
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { checkFlags, flagNumber, flagString, parseArgs } from '../args.js';
+import { checkFlags, flagBool, flagNumber, flagString, parseArgs, UsageError } from '../args.js';
 import { createExtractor, MAX_EXTRACTION_THREADS } from '../../planner/ExtractionPool.js';
 import { booleanFlags, commandHelp, flagNames, type CliCommand } from '../command.js';
 import { createBag } from '../../bag/files.js';
@@ -21,6 +23,7 @@ import type { Pose2D } from '../../core/geometry.js';
 import { quaternionToYaw } from '../../core/geometry.js';
 import { defaultModelDir, OnnxImaginationModel } from '../../model/OnnxImaginationModel.js';
 import { createLogger } from '../../ros/logger.js';
+import { DEFAULT_LIVE_PORT, FoxgloveLive } from '../../live/foxgloveLive.js';
 import { makeScenario, type Scenario } from '../../sim/scenario.js';
 import { runGraphMission, type GraphMissionResult } from '../../sim/graphMission.js';
 import { drawCross, drawPolyline, drawPose, drawWorldMap, legiblePxPerM, MAP_COLORS, mapKey, type MapKeyEntry } from '../../sim/map.js';
@@ -173,7 +176,8 @@ const HELP = commandHelp({
   summary: 'run the whole mission through the node in a simulated world with the shipped model (no ROS needed)',
   description:
     'The node runs on the in-process ROS graph with the simulated robot and Nav2; the scripted explorer fills its memory, an out-of-view object is requested, the node imagines the way and Nav2 drives until the node believes it has arrived. Success is judged by the simulator\'s ground truth. ' +
-    'Writes DIR/summary.json, imagined.gif (+ imagined.png), candidates.gif, map.png and the rosbag2 bag DIR/session/.',
+    'Writes DIR/summary.json, imagined.gif (+ imagined.png), candidates.gif, map.png and the rosbag2 bag DIR/session/. ' +
+    'With --live, open the printed ws://127.0.0.1:PORT in Foxglove Studio (Open connection > Foxglove WebSocket) to watch every topic while it runs and to publish a goal name on /video4spatial_nav/goal_object.',
   flags: [
     { name: 'seed', value: 'S', default: '100', help: 'simulated world seed' },
     { name: 'object', value: 'NAME', default: "the scenario's out-of-view target", help: 'object to ask for' },
@@ -184,8 +188,10 @@ const HELP = commandHelp({
     { name: 'out', value: 'DIR', default: 'out/demo', help: 'output directory' },
     { name: 'time-budget', value: 'S', default: '0 = no limit', help: 'wall-clock budget for the goal, seconds' },
     { name: 'extraction-threads', value: 'N', default: '0 = the cores, at most 4', help: `path extraction worker threads (1: in the planning thread; at most ${MAX_EXTRACTION_THREADS})` },
+    { name: 'live', help: 'serve the in-process graph to Foxglove Studio over a Foxglove WebSocket on 127.0.0.1 (the URL is printed on stderr)' },
+    { name: 'port', value: 'P', default: String(DEFAULT_LIVE_PORT), help: 'TCP port of the --live server (0: a free one)' },
   ],
-  examples: ['demo --seed 7 --object plant --out out/demo7'],
+  examples: ['demo --seed 7 --object plant --out out/demo7', 'demo --live --port 8765'],
 });
 
 export const command: CliCommand = {
@@ -198,6 +204,9 @@ export const command: CliCommand = {
     const out = flagString(args, 'out') ?? 'out/demo';
     const log = (s: string) => process.stdout.write(`[demo] ${s}\n`);
     const extractionThreads = flagNumber(args, 'extraction-threads', 0, { integer: true, min: 0, max: MAX_EXTRACTION_THREADS });
+    const liveOn = flagBool(args, 'live');
+    const port = flagNumber(args, 'port', DEFAULT_LIVE_PORT, { integer: true, min: 0, max: 65535 });
+    if (!liveOn && flagString(args, 'port') !== undefined) throw new UsageError('--port needs --live');
     const model = await OnnxImaginationModel.load(flagString(args, 'model') ?? defaultModelDir(), { log: (_l, m) => log(m) });
     const m = model.manifest;
     const opts = {
@@ -217,14 +226,24 @@ export const command: CliCommand = {
     rmSync(join(out, 'session'), { recursive: true, force: true });
     const bag = await createBag(join(out, 'session'));
     let recorder: BagRecorder | undefined;
+    const live = liveOn ? await FoxgloveLive.listen({ port }) : undefined;
+    if (live) process.stderr.write(`[demo] live view: ${live.url} (Foxglove Studio: Open connection > Foxglove WebSocket)\n`);
     const extraction = createExtractor(extractionThreads);
-    const r = await runGraphMission(sc, model, m, {
-      ...opts,
-      ...(extraction.extractor ? { extractor: extraction.extractor } : {}),
-      tap: (bus) => (recorder = BagRecorder.start(bus, bag.writer)),
-      logger: createLogger({ name: 'video4spatial_nav', level: 'info' }),
-      onProgress: log,
-    });
+    let r: GraphMissionResult;
+    try {
+      r = await runGraphMission(sc, model, m, {
+        ...opts,
+        ...(extraction.extractor ? { extractor: extraction.extractor } : {}),
+        tap: (bus) => {
+          recorder = BagRecorder.start(bus, bag.writer);
+          live?.attach(bus);
+        },
+        logger: createLogger({ name: 'video4spatial_nav', level: 'info' }),
+        onProgress: log,
+      });
+    } finally {
+      await live?.stop();
+    }
     await recorder?.stop();
     await bag.close();
     const first = r.plans.find((p) => p.trajectory)?.trajectory;
