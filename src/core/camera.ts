@@ -29,6 +29,11 @@ export function cameraFromFov(width: number, height: number, hfovRad: number, he
 }
 
 
+/** Horizontal field of view (rad): from the principal point to either image edge. */
+export function horizontalFovRad(c: PinholeCamera): number {
+  return Math.atan2(c.cx, c.fx) + Math.atan2(c.width - c.cx, c.fx);
+}
+
 /** The same camera at another resolution (intrinsics scaled). */
 export function scaleCamera(c: PinholeCamera, width: number, height: number): PinholeCamera {
   const sx = width / c.width;

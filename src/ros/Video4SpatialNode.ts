@@ -14,9 +14,11 @@
 import { CancelledError, Video4SpatialError } from '../core/errors.js';
 import { angleDiff, normalizeAngle, yawToQuaternion, type Pose2D } from '../core/geometry.js';
 import { cameraOf, type ModelManifest } from '../core/model/manifest.js';
+import { horizontalFovRad } from '../core/camera.js';
 import { planToObject, type PlanResult } from '../core/planner/planToObject.js';
 import { groundBuffer, groundView } from '../core/planner/grounding.js';
 import { judgeView, type ExcludedPlace } from '../core/planner/arrival.js';
+import { poseFacing } from '../core/planner/locate.js';
 import { objectIndex } from '../core/model/manifest.js';
 import type { Extractor } from '../core/planner/extractCandidate.js';
 import type { SamplingPolicy } from '../core/context/ContextBuffer.js';
@@ -750,7 +752,7 @@ export class Video4SpatialNode {
     const v = this.params.values;
     const camera = cameraOf(this.manifest);
     const threshold = this.model.spec.grounding?.threshold ?? 0.5;
-    const searchStep = 2 * Math.atan2(camera.cx, camera.fx);
+    const searchStep = horizontalFovRad(camera);
     const moves = { turn: 0, approach: 0, back: 0, search: 0 };
     let note = '';
     // the last turn toward an edge (rad): a turn back toward the other edge means the turns bracket
@@ -758,8 +760,7 @@ export class Video4SpatialNode {
     let lastEdgeTurn = 0;
     let bracketed = false;
     for (;;) {
-      // the frames that arrived while the robot moved first (bounded: a fast camera never lets ingest idle)
-      await Promise.race([this.ingest.idle(), new Promise((r) => setTimeout(r, VIEW_IDLE_WAIT_MS))]);
+      await this.settleIngest();
       const view = await this.ingest.pipeline.latestView();
       if (!view) return { verified: false, reason: 'no camera view to check', note };
       const g = await groundView(this.model, view.pixels, objIdx, camera);
@@ -768,6 +769,7 @@ export class Video4SpatialNode {
       if (verdict.kind === 'verified') return { verified: true, reason: verdict.reason, note };
       const p = view.pose;
       let target: Pose2D;
+      let said: string;
       if (verdict.kind !== 'turn') lastEdgeTurn = 0;
       // nearer memory's estimate than MIN_LOOK_M the grounder misreads a view the object fills (it
       // may not fire, or not in the bottom row): step back to look_distance_m from the estimate,
@@ -776,22 +778,15 @@ export class Video4SpatialNode {
       if (memory && (verdict.kind === 'search' || verdict.kind === 'approach') && dMemory < MIN_LOOK_M && dMemory > 1e-3 && moves.back < MAX_LOOK_BACK_OFFS) {
         moves.back++;
         feedback('backing_off');
-        this.graph.logger.info(`goal '${name}': ${verdict.reason}, ${dMemory.toFixed(2)} m from memory's estimate; stepping back to look again`);
-        const ux = (p.x - memory.x) / dMemory;
-        const uy = (p.y - memory.y) / dMemory;
-        const x = memory.x + ux * v.look_distance_m;
-        const y = memory.y + uy * v.look_distance_m;
-        const leg = await this.drive({ header: this.header(), poses: [this.poseStamped({ x, y, yaw: Math.atan2(-uy, -ux) })] }, signal, false);
-        stopIfCancelled();
-        if (leg.aborted !== undefined) note += `; Nav2 aborted a look move (${leg.aborted})`;
-        continue;
-      }
-      if (verdict.kind === 'search') {
+        said = `${verdict.reason}, ${dMemory.toFixed(2)} m from memory's estimate; stepping back to look again`;
+        target = poseFacing(memory, p, v.look_distance_m);
+      } else if (verdict.kind === 'search') {
         if (!v.look_around || moves.search >= MAX_LOOK_SEARCH_TURNS) {
           return { verified: false, reason: moves.search > 0 ? `${verdict.reason}, after ${moves.search} turn(s) in place looking for it` : verdict.reason, note };
         }
         moves.search++;
         feedback('searching');
+        said = `${verdict.reason}; turning to look for it`;
         target = { x: p.x, y: p.y, yaw: normalizeAngle(p.yaw + searchStep) };
       } else if (verdict.kind === 'turn') {
         if (moves.turn >= MAX_LOOK_TURNS) return { verified: false, reason: `${verdict.reason}, after ${moves.turn} turn(s) toward it`, note };
@@ -804,20 +799,23 @@ export class Video4SpatialNode {
           bracketed = true;
         }
         lastEdgeTurn = edge ? yaw : 0;
+        said = `${verdict.reason}; turning toward it`;
         target = { x: p.x, y: p.y, yaw: normalizeAngle(p.yaw + yaw) };
       } else if (verdict.kind === 'back_off') {
         if (moves.back >= MAX_LOOK_BACK_OFFS) return { verified: false, reason: `${verdict.reason}, after ${moves.back} step(s) back`, note };
         moves.back++;
         feedback('backing_off');
+        said = `${verdict.reason}; stepping back`;
         target = { x: p.x - verdict.backM * Math.cos(p.yaw), y: p.y - verdict.backM * Math.sin(p.yaw), yaw: p.yaw };
       } else {
         if (moves.approach >= MAX_LOOK_APPROACHES) return { verified: false, reason: `${verdict.reason}, after ${moves.approach} step(s) closer`, note };
         moves.approach++;
         feedback('approaching');
+        said = `${verdict.reason}; stepping closer`;
         const yaw = normalizeAngle(p.yaw + verdict.yawRad);
         target = { x: p.x + verdict.forwardM * Math.cos(yaw), y: p.y + verdict.forwardM * Math.sin(yaw), yaw };
       }
-      this.graph.logger.info(`goal '${name}': ${verdict.reason}; ${({ search: 'turning to look for it', turn: 'turning toward it', back_off: 'stepping back', approach: 'stepping closer' } as const)[verdict.kind]}`);
+      this.graph.logger.info(`goal '${name}': ${said}`);
       const leg = await this.drive({ header: this.header(), poses: [this.poseStamped(target)] }, signal, false);
       stopIfCancelled();
       if (leg.aborted !== undefined) note += `; Nav2 aborted a look move (${leg.aborted})`;
@@ -830,7 +828,7 @@ export class Video4SpatialNode {
    */
   private async turnAround(signal: AbortSignal, stopIfCancelled: () => void): Promise<void> {
     const camera = cameraOf(this.manifest);
-    const fov = 2 * Math.atan2(camera.cx, camera.fx);
+    const fov = horizontalFovRad(camera);
     const turns = Math.ceil((2 * Math.PI) / fov);
     for (let k = 0; k < turns; k++) {
       const p = this.robotPose();
@@ -839,6 +837,11 @@ export class Video4SpatialNode {
       stopIfCancelled();
       if (leg.aborted !== undefined) return;
     }
+    await this.settleIngest();
+  }
+
+  /** Lets ingest process the frames already received, at most VIEW_IDLE_WAIT_MS (a fast camera never lets it idle). */
+  private async settleIngest(): Promise<void> {
     await Promise.race([this.ingest.idle(), new Promise((r) => setTimeout(r, VIEW_IDLE_WAIT_MS))]);
   }
 

@@ -15,7 +15,8 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { checkFlags, flagBool, flagNumber, flagString, parseArgs, UsageError } from '../args.js';
-import { createExtractor, MAX_EXTRACTION_THREADS } from '../../planner/ExtractionPool.js';
+import { createExtractor } from '../../planner/ExtractionPool.js';
+import { EXTRACTION_THREADS_FLAG, extractionThreadsFromArgs } from '../extraction.js';
 import { booleanFlags, commandHelp, flagNames, type CliCommand } from '../command.js';
 import { createBag } from '../../bag/files.js';
 import { BagRecorder } from '../../bag/recorder.js';
@@ -187,7 +188,7 @@ const HELP = commandHelp({
     { name: 'model', value: 'DIR', default: 'the shipped model', help: 'model directory (manifest.json and ONNX files)' },
     { name: 'out', value: 'DIR', default: 'out/demo', help: 'output directory' },
     { name: 'time-budget', value: 'S', default: '0 = no limit', help: 'wall-clock budget for the goal, seconds' },
-    { name: 'extraction-threads', value: 'N', default: '0 = the cores, at most 4', help: `path extraction worker threads (1: in the planning thread; at most ${MAX_EXTRACTION_THREADS})` },
+    EXTRACTION_THREADS_FLAG,
     { name: 'live', help: 'serve the in-process graph to Foxglove Studio over a Foxglove WebSocket on 127.0.0.1 (the URL is printed on stderr)' },
     { name: 'port', value: 'P', default: String(DEFAULT_LIVE_PORT), help: 'TCP port of the --live server (0: a free one)' },
   ],
@@ -203,7 +204,7 @@ export const command: CliCommand = {
     const object = flagString(args, 'object');
     const out = flagString(args, 'out') ?? 'out/demo';
     const log = (s: string) => process.stdout.write(`[demo] ${s}\n`);
-    const extractionThreads = flagNumber(args, 'extraction-threads', 0, { integer: true, min: 0, max: MAX_EXTRACTION_THREADS });
+    const extractionThreads = extractionThreadsFromArgs(args);
     const liveOn = flagBool(args, 'live');
     const port = flagNumber(args, 'port', DEFAULT_LIVE_PORT, { integer: true, min: 0, max: 65535 });
     if (!liveOn && flagString(args, 'port') !== undefined) throw new UsageError('--port needs --live');

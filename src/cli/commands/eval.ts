@@ -28,7 +28,8 @@
  */
 import { writeFileSync } from 'node:fs';
 import { checkFlags, flagBool, flagNumber, flagString, parseArgs, parseSeedRange, UsageError } from '../args.js';
-import { createExtractor, MAX_EXTRACTION_THREADS } from '../../planner/ExtractionPool.js';
+import { createExtractor } from '../../planner/ExtractionPool.js';
+import { EXTRACTION_THREADS_FLAG, extractionThreadsFromArgs } from '../extraction.js';
 import { booleanFlags, commandHelp, flagNames, type CliCommand } from '../command.js';
 import { Progress, PROGRESS_FLAGS, progressFromArgs } from '../progress.js';
 import { cameraOf } from '../../core/model/manifest.js';
@@ -224,7 +225,7 @@ const HELP = commandHelp({
     { name: 'ablation', value: 'A', default: 'none', help: `one of ${ABLATIONS.join(', ')}` },
     { name: 'model', value: 'DIR', default: 'the shipped model', help: 'model directory' },
     { name: 'json', value: 'FILE', help: 'also write the results to FILE' },
-    { name: 'extraction-threads', value: 'N', default: '0 = the cores, at most 4', help: `path extraction worker threads (1: in the planning thread; at most ${MAX_EXTRACTION_THREADS})` },
+    EXTRACTION_THREADS_FLAG,
     { name: 'name-evidence', value: 'W', help: 'score every candidate by name evidence and weigh it W in [0, 1] in the choice (0: report only); omitted: not computed' },
     { name: 'name-evidence-levels', value: 'a,b', default: DEFAULT_NAME_EVIDENCE_LEVELS.join(','), help: 'with --name-evidence: the noise levels in (0, 1)' },
     ...PROGRESS_FLAGS,
@@ -246,7 +247,7 @@ export const command: CliCommand = {
     let closedLoop = flagBool(args, 'closed-loop');
     if (!openLoop && !closedLoop) openLoop = closedLoop = true;
     const showProgress = progressFromArgs(args);
-    const extraction = createExtractor(flagNumber(args, 'extraction-threads', 0, { integer: true, min: 0, max: MAX_EXTRACTION_THREADS }));
+    const extraction = createExtractor(extractionThreadsFromArgs(args));
     const model = await OnnxImaginationModel.load(flagString(args, 'model') ?? defaultModelDir());
     const m = model.manifest;
     const camera = cameraOf(m);

@@ -9,7 +9,8 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { checkFlags, flagNumber, flagString, parseArgs, UsageError } from '../args.js';
-import { createExtractor, MAX_EXTRACTION_THREADS } from '../../planner/ExtractionPool.js';
+import { createExtractor } from '../../planner/ExtractionPool.js';
+import { EXTRACTION_THREADS_FLAG, extractionThreadsFromArgs } from '../extraction.js';
 import { booleanFlags, commandHelp, flagNames, type CliCommand } from '../command.js';
 import { createBag, openBag } from '../../bag/files.js';
 import { BagRecorder } from '../../bag/recorder.js';
@@ -38,7 +39,7 @@ const HELP = commandHelp({
     { name: 'candidates', value: 'M', default: "the model's sampler.candidates", help: 'imagined candidates, 1-16' },
     { name: 'steps', value: 'N', default: "the model's sampler.steps", help: 'denoising steps, 1-100' },
     { name: 'model', value: 'DIR', default: 'the shipped model', help: 'model directory' },
-    { name: 'extraction-threads', value: 'N', default: '0 = the cores, at most 4', help: `path extraction worker threads (1: in the planning thread; at most ${MAX_EXTRACTION_THREADS})` },
+    EXTRACTION_THREADS_FLAG,
   ],
   examples: ['plan --bag out/demo/session --object plant --out out/plan'],
 });
@@ -69,7 +70,7 @@ export const command: CliCommand = {
     const compressed = cam.type.endsWith('CompressedImage');
     const base = compressed ? cam.name.replace(/\/compressed$/, '') : cam.name;
     const infoTopic = info.topics.find((t) => t.type === 'sensor_msgs/msg/CameraInfo')?.name ?? `${base.replace(/\/[^/]*$/, '')}/camera_info`;
-    const extractionThreads = flagNumber(args, 'extraction-threads', 0, { integer: true, min: 0, max: MAX_EXTRACTION_THREADS });
+    const extractionThreads = extractionThreadsFromArgs(args);
     const model = await OnnxImaginationModel.load(flagString(args, 'model') ?? defaultModelDir(), { log: (_l, m) => log(m) });
     const logger = createLogger({ name: 'video4spatial_nav', level: 'warn' });
     const bus = new InProcessBus({ logger });

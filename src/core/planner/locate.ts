@@ -220,16 +220,24 @@ export function locateObject(views: readonly GroundedView[], grid: number, thres
 }
 
 /**
- * The pose to look at an estimate from: on the line from the estimate to `from` (a viewpoint with a
- * line of sight), `distanceM` from the estimate (or at `from` when it is nearer), facing it.
+ * The pose on the ray from `obj` through `from`, exactly `distanceM` from `obj`, facing it (at
+ * `from`, yaw 0, when the two coincide).
  */
-export function lookPose(obj: { x: number; y: number }, from: { x: number; y: number }, distanceM: number): Pose2D {
+export function poseFacing(obj: { x: number; y: number }, from: { x: number; y: number }, distanceM: number): Pose2D {
   const dx = from.x - obj.x;
   const dy = from.y - obj.y;
   const d = Math.hypot(dx, dy);
   if (d < 1e-6) return { x: from.x, y: from.y, yaw: 0 };
-  const s = Math.min(d, distanceM) / d;
+  const s = distanceM / d;
   const x = obj.x + dx * s;
   const y = obj.y + dy * s;
   return { x, y, yaw: Math.atan2(obj.y - y, obj.x - x) };
+}
+
+/**
+ * The pose to look at an estimate from: on the line from the estimate to `from` (a viewpoint with a
+ * line of sight), `distanceM` from the estimate (or at `from` when it is nearer), facing it.
+ */
+export function lookPose(obj: { x: number; y: number }, from: { x: number; y: number }, distanceM: number): Pose2D {
+  return poseFacing(obj, from, Math.min(Math.hypot(from.x - obj.x, from.y - obj.y), distanceM));
 }

@@ -346,7 +346,7 @@ export async function planToObject(deps: PlanDeps, req: PlanRequest, hooks: Plan
     const gg = g as Pose2D;
     goalPose = obj && Math.hypot(obj.x - gg.x, obj.y - gg.y) > 0.2 ? { x: gg.x, y: gg.y, yaw: normalizeAngle(Math.atan2(obj.y - gg.y, obj.x - gg.x)) } : { ...gg };
   }
-  const revisits = grounding?.goalFrom === 'memory' && memory ? isExcluded(memory, excluded) : best.excluded === true;
+  const revisits = memory ? isExcluded(memory, excluded) : best.excluded === true;
   return {
     object: name,
     objectIndex,
