@@ -67,7 +67,10 @@ const hex = (b: Uint8Array): string =>
  *   'cdr', schemaEncoding 'ros2msg' and the ROS 2 definition text (`schemaText`), and a topic the
  *   first time a message is seen on it (the bus's `onAnyMessage` tap, as the bag recorder uses);
  * - forwards every publication as the CDR bytes the bus carried, stamped with the bus clock (ns),
- *   to the clients subscribed to its channel;
+ *   to the clients subscribed to its channel; a client that subscribes to a latched topic
+ *   (/tf_static, /map: transient-local publishers) is first sent what those publishers keep, as a
+ *   late-joining transient-local subscription would be (the channel's other subscribers get it
+ *   again too: the protocol sends a channel's message to all its subscribers);
  * - accepts client publishing (clientAdvertise) only on the topics in `accepts` (by default the
  *   node's `~/goal_object`, std_msgs/msg/String, and the teleop Twist topic); the client's CDR (or
  *   JSON) is decoded with the repository's message registry and published on the bus by a
@@ -85,6 +88,7 @@ export class FoxgloveLive {
   readonly clientErrors: string[] = [];
   readonly #wss: WebSocketServer;
   readonly #channels = new Map<string, ChannelId>();
+  readonly #topicOf = new Map<ChannelId, string>();
   readonly #subscribed = new Set<ChannelId>();
   readonly #clients = new Map<IWebSocket, ClientState>();
   #bus: InProcessBus | undefined;
@@ -176,6 +180,7 @@ export class FoxgloveLive {
     }
     const id = this.server.addChannel({ topic, encoding: 'cdr', schemaName: normalizeType(type), schema, schemaEncoding: 'ros2msg' });
     this.#channels.set(topic, id);
+    this.#topicOf.set(id, topic);
     return id;
   }
 
@@ -197,7 +202,9 @@ export class FoxgloveLive {
     const inner = ws.onmessage;
     ws.onmessage = (event) => {
       try {
-        if (this.#screen(conn, state, event.data)) inner?.call(ws, event);
+        if (!this.#screen(conn, state, event.data)) return;
+        inner?.call(ws, event);
+        if (typeof event.data === 'string') this.#replayLatched(event.data);
       } catch (e) {
         this.#error(conn, `could not handle the message: ${(e as Error).message}`);
       }
@@ -247,6 +254,21 @@ export class FoxgloveLive {
       return false;
     }
     return true;
+  }
+
+  /** After a client's `subscribe` went through: sends each subscribed channel's latched messages (see the class comment). */
+  #replayLatched(text: string): void {
+    const bus = this.#bus;
+    if (!bus) return;
+    const msg = JSON.parse(text) as { op?: unknown; subscriptions?: unknown };
+    if (msg.op !== 'subscribe' || !Array.isArray(msg.subscriptions)) return;
+    for (const sub of msg.subscriptions as { channelId?: unknown }[]) {
+      const id = typeof sub.channelId === 'number' ? sub.channelId : undefined;
+      const topic = id === undefined ? undefined : this.#topicOf.get(id);
+      if (id === undefined || topic === undefined) continue;
+      const stamp = bus.clock.now();
+      for (const bytes of bus.latched(topic)) this.server.sendMessage(id, stamp < 0n ? 0n : stamp, bytes.slice());
+    }
   }
 
   #onAdvertise(conn: IWebSocket, channel: ClientChannel): void {

@@ -309,6 +309,17 @@ export class InProcessBus {
     return out;
   }
 
+  /**
+   * What a late-joining transient-local subscription on `topic` would be replayed: the kept
+   * messages of its transient-local publishers (CDR bytes, each publisher's oldest first), e.g.
+   * /tf_static or a map, for a bridge that forwards the graph to clients that connect later.
+   */
+  latched(topic: string): Uint8Array[] {
+    const t = this.#topics.get(topic);
+    if (!t) return [];
+    return [...t.pubs].flatMap((p) => (p.closed || p.qos.durability !== 'transient_local' ? [] : p.history.slice()));
+  }
+
   #match(pub: PubState, sub: SubState): boolean {
     const why = qosIncompatibility(pub.qos, sub.qos);
     if (why !== undefined) {

@@ -1,7 +1,7 @@
 /**
  * The Foxglove live view over a real socket on 127.0.0.1, with the real @foxglove/ws-protocol
  * FoxgloveClient: the simulated robot and the node's topics are advertised with their ROS 2
- * schemas, camera frames arrive as CDR, a goal name published from the client starts a goal, and
+ * schemas, a latched topic (/tf_static) is replayed to a client that subscribes late, camera frames arrive as CDR, a goal name published from the client starts a goal, and
  * bad client input gets an ERROR status (never a crash); stop() closes the socket.
  */
 import { strict as assert } from 'node:assert';
@@ -10,7 +10,7 @@ import wsProtocol from '@foxglove/ws-protocol';
 import { WebSocket } from 'ws';
 import { FoxgloveLive, nodeInputTopics } from '../../src/live/foxgloveLive.js';
 import { decodeMessage, encodeMessage } from '../../src/ros/messages/index.js';
-import type { Image } from '../../src/ros/messages/types.js';
+import type { Image, TFMessage } from '../../src/ros/messages/types.js';
 import { explore, setup } from '../ros/harness.js';
 
 const { FoxgloveClient, StatusLevel } = wsProtocol;
@@ -52,7 +52,7 @@ describe('foxglove live view (real FoxgloveClient over 127.0.0.1)', function () 
     const c = connect(live.url);
     try {
       await waitFor(c.isOpen, 'the connection');
-      const wanted = ['/camera/image_raw', '/tf', '/video4spatial_nav/plan', '/video4spatial_nav/imagined', '/video4spatial_nav/goal_object'];
+      const wanted = ['/camera/image_raw', '/tf', '/tf_static', '/video4spatial_nav/plan', '/video4spatial_nav/imagined', '/video4spatial_nav/goal_object'];
       await waitFor(() => wanted.every((t) => c.channels.has(t)), `channels ${wanted.join(', ')}`);
       const cam = c.channels.get('/camera/image_raw') as Channel;
       assert.equal(cam.encoding, 'cdr');
@@ -63,6 +63,13 @@ describe('foxglove live view (real FoxgloveClient over 127.0.0.1)', function () 
       assert.equal(c.channels.get('/tf')?.schemaName, 'tf2_msgs/msg/TFMessage');
       assert.equal(c.channels.get('/video4spatial_nav/plan')?.schemaName, 'nav_msgs/msg/Path');
       assert.match(c.channels.get('/video4spatial_nav/imagined')?.schema ?? '', /\S/);
+
+      // /tf_static was published before the client came: the server replays what its latched publisher keeps
+      const staticSub = c.client.subscribe((c.channels.get('/tf_static') as Channel).id);
+      await waitFor(() => c.messages.some((m) => m.subscriptionId === staticSub), 'the latched /tf_static');
+      const st = c.messages.find((m) => m.subscriptionId === staticSub) as MessageData;
+      const tfs = decodeMessage<TFMessage>('tf2_msgs/msg/TFMessage', new Uint8Array(st.data.buffer, st.data.byteOffset, st.data.byteLength));
+      assert.equal(tfs.transforms[0]?.child_frame_id, 'camera_optical_frame');
 
       // camera frames as CDR
       const camSub = c.client.subscribe(cam.id);

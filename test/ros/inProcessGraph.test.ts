@@ -200,6 +200,12 @@ describe('ros/InProcessGraph topics', () => {
     await graph.flush();
     assert.deepEqual(late, [msg]);
     assert.deepEqual(volatileLate, []);
+    // what a bridge would replay to its late clients: the transient-local publisher's kept messages only
+    graph.createPublisher<TFMessage>('/tf_static', 'tf2_msgs/msg/TFMessage', 'tf').publish({ transforms: [] });
+    const kept = graph.bus.latched('/tf_static');
+    assert.equal(kept.length, 1);
+    assert.deepEqual(decodeMessage('tf2_msgs/msg/TFMessage', kept[0] as Uint8Array), msg);
+    assert.deepEqual(graph.bus.latched('/no_such_topic'), []);
   });
 
   it('a volatile publisher does not serve a transient-local subscription', async () => {

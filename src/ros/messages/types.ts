@@ -128,6 +128,21 @@ export interface Odometry {
   twist: TwistWithCovariance;
 }
 
+/** nav_msgs/MapMetaData: resolution in m/cell; origin = the pose of cell (0, 0)'s corner in the map frame. */
+export interface MapMetaData {
+  map_load_time: Time;
+  resolution: number;
+  width: number;
+  height: number;
+  origin: Pose;
+}
+/** nav_msgs/OccupancyGrid: row-major from the origin, row 0 first; 0 free, 100 occupied, −1 unknown. */
+export interface OccupancyGridMsg {
+  header: Header;
+  info: MapMetaData;
+  data: Int8Array | number[];
+}
+
 /** std_msgs/String. */
 export interface StringMsg {
   data: string;

@@ -103,6 +103,12 @@ const SAMPLES: Record<string, unknown> = {
     pose: { pose: pose(1, 2).pose, covariance: new Array(36).fill(0.01) },
     twist: { twist: { linear: { x: 0.3, y: 0, z: 0 }, angular: { x: 0, y: 0, z: 0.2 } }, covariance: new Array(36).fill(0) },
   },
+  'nav_msgs/msg/MapMetaData': { map_load_time: { sec: 1, nanosec: 2 }, resolution: 0.25, width: 3, height: 2, origin: pose(-1, -2).pose },
+  'nav_msgs/msg/OccupancyGrid': {
+    header: header(6, 'map'),
+    info: { map_load_time: { sec: 6, nanosec: 0 }, resolution: 0.25, width: 3, height: 2, origin: pose(-1, -2).pose },
+    data: new Int8Array([0, 100, -1, 0, 0, 100]),
+  },
   'std_msgs/msg/ColorRGBA': { r: 1, g: 0.5, b: 0.25, a: 1 },
   'visualization_msgs/msg/Marker': {
     header: header(5, 'map'),
