@@ -5,7 +5,7 @@
  * `~/goal_object` (std_msgs/String; '' cancels) and the teleop velocity topic; serves
  * `~/navigate_to_object` (video4spatial_nav/action/NavigateToObject); publishes `~/plan`
  * (nav_msgs/Path), `~/object_pose`, `~/imagined` (the chosen imagined video, rgb8 frame by frame),
- * `~/imagined_trajectory`, `/diagnostics`; and, with `execute`, drives through Nav2's
+ * `~/imagined_trajectory`, `~/markers` (markers.ts), `/diagnostics`; and, with `execute`, drives through Nav2's
  * `navigate_through_poses`, replanning after `replan_period_s` of travel or on arrival of a leg,
  * until the newest plan's goal is within `arrival_distance_m` of the robot and its object estimate
  * within `arrival_object_distance_m`.
@@ -25,6 +25,7 @@ import type { SamplingPolicy } from '../core/context/ContextBuffer.js';
 import type { ImaginationModel } from '../core/sampler/model.js';
 import { sd as sdOf } from '../core/path/box.js';
 import { CameraIngest, COMPRESSED_IMAGE_TYPE, IMAGE_TYPE } from './ingestPipeline.js';
+import { planMarkers } from './markers.js';
 import type { ActionClient, ClientGoalHandle, Graph, GraphShutdownOptions, Publisher, ServerGoalHandle, ShutdownReport } from './Graph.js';
 import { NodeParameters } from './parameters.js';
 import { navigateThroughPosesGoal, timeFromNs, type RosDistro } from './messages/index.js';
@@ -34,6 +35,7 @@ import type {
   DiagnosticStatus,
   Image,
   ImaginedTrajectory,
+  MarkerArray,
   NavigateThroughPosesFeedback,
   NavigateThroughPosesGoal,
   NavigateThroughPosesResult,
@@ -213,6 +215,7 @@ export class Video4SpatialNode {
   private readonly objectPub: Publisher<PoseStamped>;
   private readonly imaginedPub: Publisher<Image>;
   private readonly trajectoryPub: Publisher<ImaginedTrajectory>;
+  private readonly markersPub: Publisher<MarkerArray>;
   private readonly diagPub: Publisher<DiagnosticArray>;
   private readonly nav2: ActionClient<NavigateThroughPosesGoal, NavigateThroughPosesFeedback, NavigateThroughPosesResult>;
   private readonly self: ActionClient<NavigateToObjectGoal, NavigateToObjectFeedback, NavigateToObjectResult>;
@@ -274,6 +277,7 @@ export class Video4SpatialNode {
     this.objectPub = graph.createPublisher<PoseStamped>('~/object_pose', 'geometry_msgs/msg/PoseStamped', 'default');
     this.imaginedPub = graph.createPublisher<Image>('~/imagined', 'sensor_msgs/msg/Image', 'default');
     this.trajectoryPub = graph.createPublisher<ImaginedTrajectory>('~/imagined_trajectory', 'video4spatial_nav/msg/ImaginedTrajectory', 'default');
+    this.markersPub = graph.createPublisher<MarkerArray>('~/markers', 'visualization_msgs/msg/MarkerArray', 'default');
     this.diagPub = graph.createPublisher<DiagnosticArray>('/diagnostics', 'diagnostic_msgs/msg/DiagnosticArray', 'default');
     this.nav2 = graph.createActionClient(options.nav2Action ?? p.nav2_action, NAV2_TYPE);
     graph.createActionServer<NavigateToObjectGoal, NavigateToObjectFeedback, NavigateToObjectResult>('~/navigate_to_object', ACTION_TYPE, {
@@ -401,6 +405,17 @@ export class Video4SpatialNode {
     const v = this.params.values;
     this.planPub.publish(path);
     if (objectPose) this.objectPub.publish(objectPose);
+    // the markers show only checked values: the path's goal, the checked object pose, finite imagined poses
+    this.markersPub.publish(
+      planMarkers({
+        header: this.header(),
+        objectName: plan.object,
+        goal: path.poses.at(-1),
+        object: objectPose,
+        candidates: plan.candidates.map((c) => (c.goal.poses ?? []).filter(isFinitePose).map((q) => this.poseStamped(q))),
+        chosen: plan.chosen,
+      }),
+    );
     if (!v.publish_imagined) return;
     const s = this.model.spec;
     const frameBytes = s.width * s.height * 3;
