@@ -9,7 +9,9 @@
  *
  * SimNav2 serves nav2_msgs/action/NavigateThroughPoses: it plans A* on the inflated grid to each
  * pose in turn, drives with unicycle limits (driver.ts), publishes feedback and camera frames as
- * the simulated clock advances, honours cancel/preemption, and aborts when no path exists.
+ * the simulated clock advances, honours cancel/preemption, and aborts when no path exists. When
+ * something else moved the robot between two of its steps (teleop on the live simulator), it plans
+ * again from where the robot is, as Nav2's controller follows on from the robot's real pose.
  */
 import type { Pose2D } from '../core/geometry.js';
 import { yawToQuaternion } from '../core/geometry.js';
@@ -131,6 +133,8 @@ export class SimNav2 {
   /** Goals that stopped driving because a newer goal preempted them, or because they were cancelled. */
   preempted = 0;
   cancelled = 0;
+  /** Times a leg was planned again because something else had moved the robot. */
+  followedOn = 0;
 
   constructor(
     readonly graph: Graph,
@@ -166,12 +170,14 @@ export class SimNav2 {
       }
       const q = ps.pose.orientation;
       const target = { x: ps.pose.position.x, y: ps.pose.position.y, yaw: Math.atan2(2 * (q.w * q.z + q.x * q.y), 1 - 2 * (q.y * q.y + q.z * q.z)) };
-      const d = driveTo(robot.world, robot.pose, target, opts.dt);
+      let d = driveTo(robot.world, robot.pose, target, opts.dt);
       if (d.status !== 'reached') {
         h.abort({ error_code: 2, error_msg: `no path to pose ${i} (${target.x.toFixed(2)}, ${target.y.toFixed(2)})` });
         return;
       }
-      for (const p of d.poses) {
+      // where this leg's last step left the robot: another pose there means someone else moved it
+      let left = robot.pose;
+      for (let k = 0; k < d.poses.length; ) {
         await opts.gate?.();
         if (h.signal.aborted) {
           if (h.stopReason === 'preempted') this.preempted++;
@@ -179,10 +185,23 @@ export class SimNav2 {
           h.canceled({ error_code: 0, error_msg: '' }, h.stopReason);
           return;
         }
+        if (robot.pose !== left) {
+          this.followedOn++;
+          d = driveTo(robot.world, robot.pose, target, opts.dt);
+          if (d.status !== 'reached') {
+            h.abort({ error_code: 2, error_msg: `no path to pose ${i} (${target.x.toFixed(2)}, ${target.y.toFixed(2)}) from where the robot was moved to (${robot.pose.x.toFixed(2)}, ${robot.pose.y.toFixed(2)})` });
+            return;
+          }
+          left = robot.pose;
+          k = 0;
+          if (d.poses.length === 0) break;
+        }
+        const p = d.poses[k++] as Pose2D;
         if (!robot.moveTo(p)) {
           h.abort({ error_code: 3, error_msg: `blocked at (${p.x.toFixed(2)}, ${p.y.toFixed(2)})` });
           return;
         }
+        left = robot.pose;
         clock.advance(BigInt(Math.round(opts.dt * 1e9)));
         if (++step % opts.framesEvery === 0) robot.publishFrame();
         const rem = Math.hypot(target.x - p.x, target.y - p.y);

@@ -56,6 +56,24 @@ describe('sim/rosSim: SimRobot and SimNav2 on the graph', function () {
     assert.ok(s.robot.frames > 5);
   });
 
+  it('follows on from where something else moved the robot (teleop), never back to its old path', async () => {
+    const s = setup();
+    const moved = { x: s.sc.start.x, y: s.sc.start.y, yaw: s.sc.start.yaw + 0.3 };
+    const seen: { x: number; y: number }[] = [];
+    let n = 0;
+    const h = await s.client.sendGoal(s.goalTo(s.sc.standoff.x, s.sc.standoff.y, s.sc.standoff.yaw), (f) => {
+      seen.push({ x: f.current_pose.pose.position.x, y: f.current_pose.pose.position.y });
+      // an operator drives it back to the start (between two steps, as the live simulator's teleop does)
+      if (++n === 6) assert.ok(s.robot.moveTo(moved));
+    });
+    assert.equal((await h.result).status, 'succeeded');
+    assert.equal(s.nav.followedOn, 1);
+    assert.ok(Math.hypot(s.robot.pose.x - s.sc.standoff.x, s.robot.pose.y - s.sc.standoff.y) < 0.1);
+    // the first step after the move starts from the moved-to pose: no jump back to the old path
+    const after = seen[6] as { x: number; y: number };
+    assert.ok(Math.hypot(after.x - moved.x, after.y - moved.y) <= 0.5 * 0.2 + 1e-9, `first step after the move is ${JSON.stringify(after)}, moved to ${JSON.stringify(moved)}`);
+  });
+
   it('cancels on request', async () => {
     const s = setup();
     let h: Awaited<ReturnType<typeof s.client.sendGoal>> | undefined;
