@@ -12,6 +12,7 @@ import { type CliCommand, helpFor, HELP_ARGS, PROGRAM } from './command.js';
 export const COMMANDS: Readonly<Record<string, () => Promise<{ command: CliCommand }>>> = {
   bag: () => import('./commands/bag.js'),
   demo: () => import('./commands/demo.js'),
+  sim: () => import('./commands/sim.js'),
   node: () => import('./commands/node.js'),
   plan: () => import('./commands/plan.js'),
   eval: () => import('./commands/eval.js'),
