@@ -1,5 +1,5 @@
 /**
- * `video4spatial-nav path-accuracy [--seeds A-B] [--parts box,vo,anchor] [--clearance M] [--grid-coarse-step S] [--json FILE]`
+ * `video4spatial-nav path-accuracy [--seeds A-B] [--parts box,vo,anchor] [--clearance M] [--grid-coarse-step S] [--grid-sample-stride S] [--json FILE]`
  * Measures the path extraction (src/core/path, src/vision/vo.ts) on rendered simulator frames
  * and prints the numbers quoted in docs/path.md:
  * - box: detection on the target frames of dataset clips (clean, 3×3 box-blurred, washed-out
@@ -17,7 +17,7 @@ import { angleDiff, composePose2D, type Pose2D } from '../../core/geometry.js';
 import { Rng } from '../../core/rng.js';
 import { anchorGoal, DEFAULT_ANCHOR_PARAMS, KeyframeIndex, type Keyframe } from '../../core/path/anchor.js';
 import { detectBox, sd } from '../../core/path/box.js';
-import { alignPlanar, type PlanarAlignParams, type PlanarMotion } from '../../core/path/vo.js';
+import { alignPlanar, DEFAULT_PLANAR_ALIGN_PARAMS, type PlanarAlignParams, type PlanarMotion } from '../../core/path/vo.js';
 import { MODEL_CAMERA_DEFAULT } from '../../sim/camera.js';
 import { buildClips, DEFAULT_CLIP_OPTIONS } from '../../sim/dataset.js';
 import { drawBox, render } from '../../sim/renderer.js';
@@ -227,6 +227,7 @@ const HELP = commandHelp({
     { name: 'json', value: 'FILE', help: 'also write the report to FILE' },
     { name: 'clearance', value: 'M', default: '2.5', help: 'vo: free floor ahead of the start pose, metres, 0.6-5' },
     { name: 'grid-coarse-step', value: 'S', default: '1', help: 'coarse grid step of the direct alignment, 1-8' },
+    { name: 'grid-sample-stride', value: 'S', default: String(DEFAULT_PLANAR_ALIGN_PARAMS.gridSampleStride), help: 'the direct alignment\'s grid ranks with the pixels whose column + row is a multiple of S (2: a checkerboard), 1-4' },
   ],
   examples: ['path-accuracy --seeds 300-302 --parts box,vo --json path.json'],
 });
@@ -236,13 +237,16 @@ export const command: CliCommand = {
   async run(argv: string[]): Promise<number> {
     const args = parseArgs(argv, booleanFlags(HELP.flags));
     checkFlags(args, flagNames(HELP.flags), 'path-accuracy');
-    const align = { gridCoarseStep: flagNumber(args, 'grid-coarse-step', 1, { integer: true, min: 1, max: 8 }) };
+    const align = {
+      gridCoarseStep: flagNumber(args, 'grid-coarse-step', 1, { integer: true, min: 1, max: 8 }),
+      gridSampleStride: flagNumber(args, 'grid-sample-stride', DEFAULT_PLANAR_ALIGN_PARAMS.gridSampleStride, { integer: true, min: 1, max: 4 }),
+    };
     const clearM = flagNumber(args, 'clearance', 2.5, { min: 0.6, max: 5 });
     const seeds = parseSeedRange(flagString(args, 'seeds') ?? '300-309');
     const partsText = flagString(args, 'parts') ?? PARTS.join(',');
     const parts = partsText.split(',').map((p) => p.trim());
     for (const p of parts) if (!(PARTS as readonly string[]).includes(p)) throw new UsageError(`--parts: unknown part '${p}' (known: ${PARTS.join(', ')})`);
-    const report: Record<string, unknown> = { seeds: `${seeds[0]}-${seeds[seeds.length - 1]}`, clearance_m: clearM, grid_coarse_step: align.gridCoarseStep };
+    const report: Record<string, unknown> = { seeds: `${seeds[0]}-${seeds[seeds.length - 1]}`, clearance_m: clearM, grid_coarse_step: align.gridCoarseStep, grid_sample_stride: align.gridSampleStride };
     for (const p of parts as Part[]) {
       const t = performance.now();
       report[p] = p === 'box' ? boxPart(seeds) : p === 'vo' ? await voPart(seeds, clearM, align) : anchorPart(seeds, align);

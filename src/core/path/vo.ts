@@ -74,6 +74,14 @@ export interface PlanarAlignParams {
    */
   gridCoarseStep: number;
   /**
+   * Grid search on a subset of the samples: s > 1 ranks every grid point (and takes the median)
+   * with the pixels whose column + row is a multiple of s (1/s of them: s = 2 is a checkerboard),
+   * then descends on the full grid with every sample from the best `gridDescentStarts` minima of
+   * that ranking; when the descents meet in fewer than topK minima, the ranking's next minima fill
+   * up to topK as they are. Default 2; 1: every pixel everywhere.
+   */
+  gridSampleStride: number;
+  /**
    * Weight of the pixels that are not near floor (aligned as if far away) relative to floor
    * pixels. Default 0: walls a few metres away move with translation; treating them as far biases it.
    */
@@ -95,6 +103,17 @@ export interface PlanarAlignParams {
   iterations: number;
   /** Grid minima refined from the coarsest level. Default 5. */
   topK: number;
+  /**
+   * Of those, after their refinement at the coarsest level, how many (the lowest cost) are refined
+   * again at the next level, where the winner is chosen. Default 5 (all).
+   */
+  refineSecondLevel: number;
+  /**
+   * When the grid's first pass is not the full grid with every sample (gridCoarseStep or
+   * gridSampleStride > 1): from how many of its best local minima the descent with every sample
+   * starts (the first pass's next minima fill up to topK when the descents meet). Default 10.
+   */
+  gridDescentStarts: number;
   /** The pyramid stops when a level would be narrower than this (px). Default 16. */
   minLevelWidth: number;
   /** Leave red pixels (the drawn box) out of the comparison. Default true. */
@@ -113,6 +132,7 @@ export const DEFAULT_PLANAR_ALIGN_PARAMS: Readonly<PlanarAlignParams> = Object.f
   gridStepM: 0.15,
   gridStepYawRad: (4 * Math.PI) / 180,
   gridCoarseStep: 1,
+  gridSampleStride: 2,
   upperWeight: 0,
   gridUpperWeight: 0.3,
   robustDelta: 10,
@@ -121,6 +141,8 @@ export const DEFAULT_PLANAR_ALIGN_PARAMS: Readonly<PlanarAlignParams> = Object.f
   inlierThreshold: 16,
   iterations: 10,
   topK: 5,
+  refineSecondLevel: 5,
+  gridDescentStarts: 10,
   minLevelWidth: 16,
   maskRed: true,
   blurPasses: 1,
@@ -171,8 +193,11 @@ function checkParams(p: PlanarAlignParams): void {
   if (!(p.gridUpperWeight >= 0)) throw new ParameterError(`planar alignment: gridUpperWeight must be ≥ 0, got ${p.gridUpperWeight}`);
   if (!(Number.isInteger(p.iterations) && p.iterations >= 0)) throw new ParameterError(`planar alignment: iterations must be a non-negative integer, got ${p.iterations}`);
   if (!(Number.isInteger(p.blurPasses) && p.blurPasses >= 0)) throw new ParameterError(`planar alignment: blurPasses must be a non-negative integer, got ${p.blurPasses}`);
-  if (!(Number.isInteger(p.topK) && p.topK >= 1)) throw new ParameterError(`planar alignment: topK must be a positive integer, got ${p.topK}`);
+  for (const k of ['topK', 'refineSecondLevel', 'gridDescentStarts'] as const) {
+    if (!(Number.isInteger(p[k]) && p[k] >= 1)) throw new ParameterError(`planar alignment: ${k} must be a positive integer, got ${p[k]}`);
+  }
   if (!(Number.isInteger(p.gridCoarseStep) && p.gridCoarseStep >= 1)) throw new ParameterError(`planar alignment: gridCoarseStep must be a positive integer, got ${p.gridCoarseStep}`);
+  if (!(Number.isInteger(p.gridSampleStride) && p.gridSampleStride >= 1)) throw new ParameterError(`planar alignment: gridSampleStride must be a positive integer, got ${p.gridSampleStride}`);
 }
 
 /** Separable [1 2 1]/4 blur of CH planes (edges clamped). */
@@ -279,6 +304,9 @@ interface Samples {
   floorDist: Float32Array;
   /** CH values per sample. */
   val: Float32Array;
+  /** Pixel column and row of each sample at its level. */
+  u: Int32Array;
+  v: Int32Array;
 }
 
 function samplesOf(b: Level): Samples {
@@ -289,6 +317,8 @@ function samplesOf(b: Level): Samples {
   const hr: number[] = [];
   const fd: number[] = [];
   const val: number[] = [];
+  const us: number[] = [];
+  const vs: number[] = [];
   for (let v = 0; v < H; v++) {
     const yo = (v + 0.5 - cam.cy) / cam.fy;
     for (let u = 0; u < W; u++) {
@@ -301,10 +331,12 @@ function samplesOf(b: Level): Samples {
       ray.push(bx, by, bz);
       hr.push(h);
       fd.push(bz < -1e-9 ? (h * cam.heightM) / -bz : Infinity);
+      us.push(u);
+      vs.push(v);
       for (let c = 0; c < CH; c++) val.push(b.img[c * W * H + v * W + u] as number);
     }
   }
-  return { n: hr.length, ray: Float32Array.from(ray), hr: Float32Array.from(hr), floorDist: Float32Array.from(fd), val: Float32Array.from(val) };
+  return { n: hr.length, ray: Float32Array.from(ray), hr: Float32Array.from(hr), floorDist: Float32Array.from(fd), val: Float32Array.from(val), u: Int32Array.from(us), v: Int32Array.from(vs) };
 }
 
 /**
@@ -326,88 +358,307 @@ function floorModel(s: Samples, prm: PlanarAlignParams, upperWeight = prm.upperW
 }
 
 /**
- * Residuals A(warp(θ)) − B per sample and channel into `res` (CH per sample); `ok[i]` = 1 where
- * the warped pixel lies inside A and off A's mask. θ = B's pose in A's body frame.
+ * B's samples placed in 3D by a floor model: q = ray × scale (body frame of B, metres; z relative
+ * to the camera height), with their CH values; as doubles, computed once per level and alignment.
  */
-function residuals(a: Level, s: Samples, scale: Float32Array, dx: number, dy: number, dyaw: number, res: Float32Array, ok: Uint8Array): void {
-  const { W, H, cam } = a;
+interface Points {
+  n: number;
+  qx: Float64Array;
+  qy: Float64Array;
+  qz: Float64Array;
+  /** Values per channel (0…255 scale). */
+  v0: Float64Array;
+  v1: Float64Array;
+  v2: Float64Array;
+}
+
+function pointsOf(s: Samples, scale: Float32Array): Points {
+  const n = s.n;
+  const pts: Points = { n, qx: new Float64Array(n), qy: new Float64Array(n), qz: new Float64Array(n), v0: new Float64Array(n), v1: new Float64Array(n), v2: new Float64Array(n) };
+  for (let i = 0; i < n; i++) {
+    const k = scale[i] as number;
+    pts.qx[i] = k * (s.ray[3 * i] as number);
+    pts.qy[i] = k * (s.ray[3 * i + 1] as number);
+    pts.qz[i] = k * (s.ray[3 * i + 2] as number);
+    pts.v0[i] = s.val[i * CH] as number;
+    pts.v1[i] = s.val[i * CH + 1] as number;
+    pts.v2[i] = s.val[i * CH + 2] as number;
+  }
+  return pts;
+}
+
+/** A level of A ready for lookups: its channel planes as doubles (exact copies) and its mask. */
+interface Target {
+  W: number;
+  H: number;
+  cam: PinholeCamera;
+  i0: Float64Array;
+  i1: Float64Array;
+  i2: Float64Array;
+  /** H×W, 1 = excluded. */
+  mask: Uint8Array;
+  /** Whether any pixel is excluded (the lookup is skipped when none is). */
+  masked: boolean;
+}
+
+/** Targets of the levels seen so far (a keyframe's pyramid is registered against many frames). */
+const targets = new WeakMap<Level, Target>();
+
+function targetOf(a: Level): Target {
+  let t = targets.get(a);
+  if (!t) {
+    const plane = a.W * a.H;
+    t = {
+      W: a.W,
+      H: a.H,
+      cam: a.cam,
+      i0: Float64Array.from(a.img.subarray(0, plane)),
+      i1: Float64Array.from(a.img.subarray(plane, 2 * plane)),
+      i2: Float64Array.from(a.img.subarray(2 * plane, 3 * plane)),
+      mask: a.mask,
+      masked: a.mask.includes(1),
+    };
+    targets.set(a, t);
+  }
+  return t;
+}
+
+/**
+ * Residuals A(warp(θ)) − B per sample and channel into `res` (CH per sample); `ok[i]` = 1 where
+ * the warped pixel lies inside A and off A's mask. θ = B's pose in A's body frame. With `cost`,
+ * also returns the mean robust cost over the samples that land inside A (weights cost.w, Cauchy
+ * loss 0.5·δ²·ln(1 + (r/δ)²) per channel at δ = cost.delta); Infinity when less than MIN_OVERLAP
+ * of the weight lands (samples outside are not penalised: a penalty would favour small motions,
+ * whose views overlap more). Without `cost`, NaN.
+ */
+function residuals(a: Target, s: Points, dx: number, dy: number, dyaw: number, res: Float32Array, ok: Uint8Array, cost?: { w: Float32Array; delta: number }): number {
+  const { W, H, cam, i0, i1, i2, mask, masked } = a;
   const cp = Math.cos(cam.pitchRad);
   const sp = Math.sin(cam.pitchRad);
   const c = Math.cos(dyaw);
   const sn = Math.sin(dyaw);
-  const plane = W * H;
+  const { cx, cy, fx: fxc, fy: fyc } = cam;
+  const { qx, qy, qz, v0, v1, v2 } = s;
+  const w = cost?.w;
+  const delta = cost?.delta ?? 1;
+  const hd = 0.5 * delta * delta;
+  let sum = 0;
+  let wIn = 0;
+  let wAll = 0;
   for (let i = 0; i < s.n; i++) {
-    const k = scale[i] as number;
-    const qx = k * (s.ray[3 * i] as number);
-    const qy = k * (s.ray[3 * i + 1] as number);
-    const qz = k * (s.ray[3 * i + 2] as number); // relative to the camera height
-    const px = c * qx - sn * qy + dx;
-    const py = sn * qx + c * qy + dy;
-    const fwd = cp * px - sp * qz;
+    const wi = w ? (w[i] as number) : 0;
+    wAll += wi;
+    const qxi = qx[i] as number;
+    const qyi = qy[i] as number;
+    const qzi = qz[i] as number;
+    const px = c * qxi - sn * qyi + dx;
+    const py = sn * qxi + c * qyi + dy;
+    const fwd = cp * px - sp * qzi;
     if (fwd <= 1e-6) {
       ok[i] = 0;
       continue;
     }
-    const up = sp * px + cp * qz;
+    const up = sp * px + cp * qzi;
     // array coordinates: continuous − 0.5
-    const x = cam.cx - (cam.fx * py) / fwd - 0.5;
-    const y = cam.cy - (cam.fy * up) / fwd - 0.5;
+    const x = cx - (fxc * py) / fwd - 0.5;
+    const y = cy - (fyc * up) / fwd - 0.5;
     if (!(x >= 0 && y >= 0 && x <= W - 1 && y <= H - 1)) {
       ok[i] = 0;
       continue;
     }
-    if (a.mask[Math.round(y) * W + Math.round(x)] === 1) {
+    if (masked && mask[Math.round(y) * W + Math.round(x)] === 1) {
       ok[i] = 0;
       continue;
     }
-    const x0 = Math.min(W - 2, Math.floor(x));
-    const y0 = Math.min(H - 2, Math.floor(y));
+    // x, y ≥ 0: truncation is the floor
+    const x0 = Math.min(W - 2, x | 0);
+    const y0 = Math.min(H - 2, y | 0);
     const fx = x - x0;
     const fy = y - y0;
     const p = y0 * W + x0;
+    const q = p + W;
     ok[i] = 1;
     const w00 = (1 - fx) * (1 - fy);
     const w10 = fx * (1 - fy);
     const w01 = (1 - fx) * fy;
     const w11 = fx * fy;
-    for (let ch = 0; ch < CH; ch++) {
-      const o = ch * plane + p;
-      const va = w00 * (a.img[o] as number) + w10 * (a.img[o + 1] as number) + w01 * (a.img[o + W] as number) + w11 * (a.img[o + W + 1] as number);
-      res[i * CH + ch] = va - (s.val[i * CH + ch] as number);
+    const r0 = Math.fround(w00 * (i0[p] as number) + w10 * (i0[p + 1] as number) + w01 * (i0[q] as number) + w11 * (i0[q + 1] as number) - (v0[i] as number));
+    const r1 = Math.fround(w00 * (i1[p] as number) + w10 * (i1[p + 1] as number) + w01 * (i1[q] as number) + w11 * (i1[q + 1] as number) - (v1[i] as number));
+    const r2 = Math.fround(w00 * (i2[p] as number) + w10 * (i2[p + 1] as number) + w01 * (i2[q] as number) + w11 * (i2[q + 1] as number) - (v2[i] as number));
+    res[i * CH] = r0;
+    res[i * CH + 1] = r1;
+    res[i * CH + 2] = r2;
+    if (wi !== 0) {
+      // Cauchy loss summed over the channels: ½δ²·Σ ln(1 + (r/δ)²), as one logarithm of the product
+      wIn += wi;
+      sum += wi * hd * Math.log((1 + (r0 / delta) ** 2) * (1 + (r1 / delta) ** 2) * (1 + (r2 / delta) ** 2));
     }
   }
+  return !cost ? Number.NaN : wIn > 0 && wIn >= MIN_OVERLAP * wAll ? sum / wIn : Infinity;
+}
+
+/**
+ * Sum over the channels of |A(bilinear at pixel p + (fx, fy)) − value|, each residual rounded to
+ * float32 as residuals() stores it. p = y0·W + x0 (top-left neighbour); gy = 1 − fy.
+ */
+function absError(a: Target, p: number, fx: number, fy: number, gy: number, v0: number, v1: number, v2: number): number {
+  const { W, i0, i1, i2 } = a;
+  const gx = 1 - fx;
+  const q = p + W;
+  const w00 = gx * gy;
+  const w10 = fx * gy;
+  const w01 = gx * fy;
+  const w11 = fx * fy;
+  return (
+    Math.abs(Math.fround(w00 * (i0[p] as number) + w10 * (i0[p + 1] as number) + w01 * (i0[q] as number) + w11 * (i0[q + 1] as number) - v0)) +
+    Math.abs(Math.fround(w00 * (i1[p] as number) + w10 * (i1[p + 1] as number) + w01 * (i1[q] as number) + w11 * (i1[q + 1] as number) - v1)) +
+    Math.abs(Math.fround(w00 * (i2[p] as number) + w10 * (i2[p + 1] as number) + w01 * (i2[q] as number) + w11 * (i2[q + 1] as number) - v2))
+  );
+}
+
+/** Grid costs of B's samples `s` (weights `w`) against A; see gridCost. */
+interface GridCost {
+  /**
+   * Every cost of an nx×ny×nyaw grid at once into `costs` (index (i·ny + j)·nyaw + l), computed
+   * with the shared work hoisted — the rotation once per yaw, the forward distance and image row
+   * once per (yaw, dx), only the column and the lookup per dy — over the samples that can still
+   * land (weight > 0, in front, inside A's rows).
+   */
+  volume(dims: [number, number, number], xAt: (i: number) => number, yAt: (j: number) => number, aAt: (l: number) => number, costs: Float32Array): void;
+  /** The cost of one motion, rounded to float32 as the volume stores it. */
+  at(dx: number, dy: number, dyaw: number): number;
+}
+
+/**
+ * The grid search's cost of a motion: the weighted mean over the samples of B that land inside A
+ * (see residuals()) of the channels' mean absolute residual, truncated at `trunc`; Infinity when
+ * less than MIN_OVERLAP of the weight lands. Computed in one pass without residual arrays.
+ */
+function gridCost(a: Target, s: Points, w: Float32Array, trunc: number): GridCost {
+  const { W, H, cam, mask, masked } = a;
+  const cp = Math.cos(cam.pitchRad);
+  const sp = Math.sin(cam.pitchRad);
+  const { cx, cy, fx: fxc, fy: fyc } = cam;
+  const { n, qx, qy, qz, v0, v1, v2 } = s;
+  let wAll = 0;
+  for (let i = 0; i < n; i++) wAll += w[i] as number;
+  const rx = new Float64Array(n);
+  const ry = new Float64Array(n);
+  // per (yaw, dx): the samples that land in A's rows, in sample order
+  const idx = new Int32Array(n);
+  const fwdOf = new Float64Array(n);
+  const rowOf = new Int32Array(n);
+  const y0Of = new Int32Array(n);
+  const fyOf = new Float64Array(n);
+  // per lateral step: its offset, and the weighted cost sum and weight of the samples that land
+  let dys = new Float64Array(0);
+  let sums = new Float64Array(0);
+  let wIns = new Float64Array(0);
+  const volume: GridCost['volume'] = ([nx, ny, nyaw], xAt, yAt, aAt, costs) => {
+    if (dys.length < ny) {
+      dys = new Float64Array(ny);
+      sums = new Float64Array(ny);
+      wIns = new Float64Array(ny);
+    }
+    for (let l = 0; l < nyaw; l++) {
+      const dyaw = aAt(l);
+      const c = Math.cos(dyaw);
+      const sn = Math.sin(dyaw);
+      for (let i = 0; i < n; i++) {
+        rx[i] = c * (qx[i] as number) - sn * (qy[i] as number);
+        ry[i] = sn * (qx[i] as number) + c * (qy[i] as number);
+      }
+      for (let ix = 0; ix < nx; ix++) {
+        const dx = xAt(ix);
+        let m = 0;
+        for (let i = 0; i < n; i++) {
+          if ((w[i] as number) === 0) continue;
+          const px = (rx[i] as number) + dx;
+          const fwd = cp * px - sp * (qz[i] as number);
+          if (fwd <= 1e-6) continue;
+          const up = sp * px + cp * (qz[i] as number);
+          const y = cy - (fyc * up) / fwd - 0.5;
+          if (!(y >= 0 && y <= H - 1)) continue;
+          const y0 = Math.min(H - 2, y | 0);
+          idx[m] = i;
+          fwdOf[m] = fwd;
+          rowOf[m] = Math.round(y) * W;
+          y0Of[m] = y0;
+          fyOf[m] = y - y0;
+          m++;
+        }
+        // samples outer, lateral steps inner: each sample's values are loaded once; every
+        // hypothesis still sums its samples in sample order (the same numbers)
+        for (let j = 0; j < ny; j++) {
+          dys[j] = yAt(j);
+          sums[j] = 0;
+          wIns[j] = 0;
+        }
+        for (let t = 0; t < m; t++) {
+          const i = idx[t] as number;
+          const ryi = ry[i] as number;
+          const fwd = fwdOf[t] as number;
+          const row = rowOf[t] as number;
+          const fy = fyOf[t] as number;
+          const gy = 1 - fy;
+          const base = (y0Of[t] as number) * W;
+          const a0 = v0[i] as number;
+          const a1 = v1[i] as number;
+          const a2 = v2[i] as number;
+          const wi = w[i] as number;
+          for (let j = 0; j < ny; j++) {
+            const x = cx - (fxc * (ryi + (dys[j] as number))) / fwd - 0.5;
+            if (!(x >= 0 && x <= W - 1)) continue;
+            if (masked && mask[row + Math.round(x)] === 1) continue;
+            // x ≥ 0: truncation is the floor
+            const x0 = Math.min(W - 2, x | 0);
+            const e = absError(a, base + x0, x - x0, fy, gy, a0, a1, a2);
+            wIns[j] = (wIns[j] as number) + wi;
+            sums[j] = (sums[j] as number) + wi * Math.min(trunc, e / CH);
+          }
+        }
+        for (let j = 0; j < ny; j++) {
+          const wIn = wIns[j] as number;
+          costs[(ix * ny + j) * nyaw + l] = wIn > 0 && wIn >= MIN_OVERLAP * wAll ? (sums[j] as number) / wIn : Infinity;
+        }
+      }
+    }
+  };
+  // one motion: the volume's arithmetic, expression for expression, in a single pass
+  const one = new Float32Array(1);
+  const at: GridCost['at'] = (dx, dy, dyaw) => {
+    const c = Math.cos(dyaw);
+    const sn = Math.sin(dyaw);
+    let sum = 0;
+    let wIn = 0;
+    for (let i = 0; i < n; i++) {
+      const wi = w[i] as number;
+      if (wi === 0) continue;
+      const qxi = qx[i] as number;
+      const qyi = qy[i] as number;
+      const px = c * qxi - sn * qyi + dx;
+      const fwd = cp * px - sp * (qz[i] as number);
+      if (fwd <= 1e-6) continue;
+      const y = cy - (fyc * (sp * px + cp * (qz[i] as number))) / fwd - 0.5;
+      if (!(y >= 0 && y <= H - 1)) continue;
+      const x = cx - (fxc * (sn * qxi + c * qyi + dy)) / fwd - 0.5;
+      if (!(x >= 0 && x <= W - 1)) continue;
+      if (masked && mask[Math.round(y) * W + Math.round(x)] === 1) continue;
+      const y0 = Math.min(H - 2, y | 0);
+      const x0 = Math.min(W - 2, x | 0);
+      const fy = y - y0;
+      const e = absError(a, y0 * W + x0, x - x0, fy, 1 - fy, v0[i] as number, v1[i] as number, v2[i] as number);
+      wIn += wi;
+      sum += wi * Math.min(trunc, e / CH);
+    }
+    one[0] = wIn > 0 && wIn >= MIN_OVERLAP * wAll ? sum / wIn : Infinity;
+    return one[0] as number;
+  };
+  return { volume, at };
 }
 
 /** Share of the samples that must land inside A for a motion to be considered. */
 const MIN_OVERLAP = 0.3;
-
-/** Cauchy loss of one residual (0…255 units) at scale δ. */
-function cauchy(r: number, delta: number): number {
-  return 0.5 * delta * delta * Math.log(1 + (r / delta) ** 2);
-}
-
-/**
- * Mean robust cost over the samples that land inside A: Cauchy per channel (or truncated L1 when
- * `trunc` is given, for the grid search); Infinity when fewer than MIN_OVERLAP of the weight land.
- * Samples outside are not penalised: a penalty would favour small motions, whose views overlap more.
- */
-function meanCost(n: number, w: Float32Array | undefined, res: Float32Array, ok: Uint8Array, delta: number, trunc?: number): number {
-  let sum = 0;
-  let wIn = 0;
-  let wAll = 0;
-  for (let i = 0; i < n; i++) {
-    const wi = w ? (w[i] as number) : 1;
-    wAll += wi;
-    if (ok[i] !== 1 || wi === 0) continue;
-    wIn += wi;
-    const r0 = res[i * CH] as number;
-    const r1 = res[i * CH + 1] as number;
-    const r2 = res[i * CH + 2] as number;
-    if (trunc !== undefined) sum += wi * Math.min(trunc, (Math.abs(r0) + Math.abs(r1) + Math.abs(r2)) / CH);
-    else sum += wi * (cauchy(r0, delta) + cauchy(r1, delta) + cauchy(r2, delta));
-  }
-  return wIn > 0 && wIn >= MIN_OVERLAP * wAll ? sum / wIn : Infinity;
-}
 
 /** Solves the 3×3 system A x = b (Cramer); undefined when singular. */
 function solve3(A: number[], b: number[]): [number, number, number] | undefined {
@@ -425,7 +676,7 @@ function solve3(A: number[], b: number[]): [number, number, number] | undefined 
 type Theta = [number, number, number];
 
 /** Levenberg–Marquardt with Cauchy weights at one level (fixed scales and sample weights), from θ. */
-function refine(a: Level, s: Samples, scale: Float32Array, wts: Float32Array, theta: Theta, prm: PlanarAlignParams): { theta: Theta; cost: number } {
+function refine(a: Target, s: Points, wts: Float32Array, theta: Theta, prm: PlanarAlignParams): { theta: Theta; cost: number } {
   const res = new Float32Array(s.n * CH);
   const ok = new Uint8Array(s.n);
   const rj = [new Float32Array(s.n * CH), new Float32Array(s.n * CH), new Float32Array(s.n * CH)];
@@ -434,14 +685,14 @@ function refine(a: Level, s: Samples, scale: Float32Array, wts: Float32Array, th
   const eps = [0.15 / a.cam.fx, 0.15 / a.cam.fx, 0.1 / a.cam.fx];
   const delta = prm.robustDelta;
   let th: Theta = [theta[0], theta[1], theta[2]];
-  residuals(a, s, scale, th[0], th[1], th[2], res, ok);
-  let cost = meanCost(s.n, wts, res, ok, delta);
+  const costOf = { w: wts, delta };
+  let cost = residuals(a, s, th[0], th[1], th[2], res, ok, costOf);
   let lambda = 1e-3;
   for (let it = 0; it < prm.iterations; it++) {
     for (let j = 0; j < 3; j++) {
       const t: Theta = [th[0], th[1], th[2]];
       t[j] = (t[j] as number) + (eps[j] as number);
-      residuals(a, s, scale, t[0], t[1], t[2], rj[j] as Float32Array, okj[j] as Uint8Array);
+      residuals(a, s, t[0], t[1], t[2], rj[j] as Float32Array, okj[j] as Uint8Array);
     }
     const Hm = new Float64Array(9);
     const g = new Float64Array(3);
@@ -480,8 +731,7 @@ function refine(a: Level, s: Samples, scale: Float32Array, wts: Float32Array, th
       const step = solve3(Hd, [-(g[0] as number), -(g[1] as number), -(g[2] as number)]);
       if (!step) break;
       const cand: Theta = [th[0] + step[0], th[1] + step[1], th[2] + step[2]];
-      residuals(a, s, scale, cand[0], cand[1], cand[2], res, ok);
-      const c = meanCost(s.n, wts, res, ok, delta);
+      const c = residuals(a, s, cand[0], cand[1], cand[2], res, ok, costOf);
       if (c < cost) {
         small = Math.abs(step[0]) < 1e-4 && Math.abs(step[1]) < 1e-4 && Math.abs(step[2]) < 1e-5;
         th = cand;
@@ -492,19 +742,20 @@ function refine(a: Level, s: Samples, scale: Float32Array, wts: Float32Array, th
         lambda *= 8;
       }
     }
-    if (!improved) {
-      residuals(a, s, scale, th[0], th[1], th[2], res, ok);
-      break;
-    }
-    if (small) break;
+    if (!improved || small) break;
   }
   return { theta: th, cost };
 }
 
 /** Median of the finite values; Infinity when there are none. */
 function finiteMedian(values: ArrayLike<number>): number {
-  const finite = Array.from(values).filter((c) => Number.isFinite(c)).sort((p, q) => p - q);
-  return finite.length > 0 ? (finite[Math.floor(finite.length / 2)] as number) : Infinity;
+  const finite = new Float64Array(values.length);
+  let n = 0;
+  for (let i = 0; i < values.length; i++) {
+    const c = values[i] as number;
+    if (Number.isFinite(c)) finite[n++] = c;
+  }
+  return n > 0 ? (finite.subarray(0, n).sort()[Math.floor(n / 2)] as number) : Infinity;
 }
 
 /**
@@ -530,17 +781,29 @@ function gridMinima([n0, n1, n2]: [number, number, number], at: (x: number, y: n
   return out.sort((p, q) => p.cost - q.cost);
 }
 
+/** The samples flagged in `keep`, with their weights. */
+function subsetOf(s: Points, w: Float32Array, keep: Uint8Array): { pts: Points; w: Float32Array } {
+  const at: number[] = [];
+  for (let i = 0; i < s.n; i++) if (keep[i] === 1) at.push(i);
+  const pick = (x: Float64Array) => Float64Array.from(at, (i) => x[i] as number);
+  return {
+    pts: { n: at.length, qx: pick(s.qx), qy: pick(s.qy), qz: pick(s.qz), v0: pick(s.v0), v1: pick(s.v1), v2: pick(s.v2) },
+    w: Float32Array.from(at, (i) => w[i] as number),
+  };
+}
+
 /**
  * Grid search at the coarsest level over (dx, dy, dyaw) with the floor-and-far model, truncated
- * L1 cost: the best `k` local minima and the median cost. With gridCoarseStep s > 1 only every
- * s-th point per axis (and each axis's last) is evaluated first; the median is that grid's, and
- * from its best max(2k, 8) local minima a steepest descent over the full grid's 26 neighbours
- * finds the minima. Every cost is computed at most once.
+ * L1 cost: the best `k` local minima and the median cost. A first pass ranks the grid: every
+ * point, or with gridCoarseStep s > 1 only every s-th point per axis (and each axis's last); with
+ * every sample, or with `keep` (gridSampleStride > 1) only the flagged ones. The median is the
+ * first pass's. When the first pass is not the full grid with every sample, a steepest descent
+ * over the full grid's 26 neighbours, with every sample, goes from its best `gridDescentStarts` local
+ * minima and finds the minima; when they are fewer than `k`, the first pass's next local minima
+ * (with their full cost) fill up to `k`.
+ * Every cost is computed at most once per pass.
  */
-function gridSearch(a: Level, s: Samples, prm: PlanarAlignParams, k: number): { minima: { theta: Theta; cost: number }[]; median: number } {
-  const res = new Float32Array(s.n * CH);
-  const ok = new Uint8Array(s.n);
-  const { scale, w } = floorModel(s, prm, prm.gridUpperWeight);
+function gridSearch(a: Target, s: Points, w: Float32Array, prm: PlanarAlignParams, k: number, keep?: Uint8Array): { minima: { theta: Theta; cost: number }[]; median: number } {
   const nx = Math.floor((prm.searchForwardM[1] - prm.searchForwardM[0]) / prm.gridStepM + 1e-9) + 1;
   const ny = 2 * Math.floor(prm.searchLateralM / prm.gridStepM + 1e-9) + 1;
   const nyaw = 2 * Math.floor(prm.searchYawRad / prm.gridStepYawRad + 1e-9) + 1;
@@ -548,31 +811,37 @@ function gridSearch(a: Level, s: Samples, prm: PlanarAlignParams, k: number): { 
   const yAt = (j: number) => (j - (ny - 1) / 2) * prm.gridStepM;
   const aAt = (l: number) => (l - (nyaw - 1) / 2) * prm.gridStepYawRad;
   const theta = (i: number, j: number, l: number): Theta => [xAt(i), yAt(j), aAt(l)];
-  const costs = new Float32Array(nx * ny * nyaw).fill(Number.NaN);
-  const at = (i: number, j: number, l: number): number => {
+  const lazy = (cost: GridCost, cache: Float32Array) => (i: number, j: number, l: number): number => {
     const idx = (i * ny + j) * nyaw + l;
-    if (Number.isNaN(costs[idx] as number)) {
-      residuals(a, s, scale, xAt(i), yAt(j), aAt(l), res, ok);
-      costs[idx] = meanCost(s.n, w, res, ok, prm.robustDelta, prm.gridTruncation);
-    }
-    return costs[idx] as number;
+    if (Number.isNaN(cache[idx] as number)) cache[idx] = cost.at(xAt(i), yAt(j), aAt(l));
+    return cache[idx] as number;
   };
+  const full = gridCost(a, s, w, prm.gridTruncation);
+  const costs = new Float32Array(nx * ny * nyaw).fill(Number.NaN);
+  const at = lazy(full, costs);
+  // the first pass: every sample, or the kept ones
+  const sub = keep ? subsetOf(s, w, keep) : undefined;
+  const first = sub ? gridCost(a, sub.pts, sub.w, prm.gridTruncation) : full;
+  const firstCosts = sub ? new Float32Array(nx * ny * nyaw).fill(Number.NaN) : costs;
+  const firstAt = sub ? lazy(first, firstCosts) : at;
   const axis = (n: number): number[] => {
     const v: number[] = [];
     for (let x = 0; x < n; x += prm.gridCoarseStep) v.push(x);
     if (v[v.length - 1] !== n - 1) v.push(n - 1);
     return v;
   };
+  if (prm.gridCoarseStep === 1) first.volume([nx, ny, nyaw], xAt, yAt, aAt, firstCosts);
   const [ci, cj, cl] = [axis(nx), axis(ny), axis(nyaw)];
-  const coarseAt = (x: number, y: number, z: number) => at(ci[x] as number, cj[y] as number, cl[z] as number);
+  const coarseAt = (x: number, y: number, z: number) => firstAt(ci[x] as number, cj[y] as number, cl[z] as number);
   const coarse: number[] = [];
   for (let x = 0; x < ci.length; x++) for (let y = 0; y < cj.length; y++) for (let z = 0; z < cl.length; z++) coarse.push(coarseAt(x, y, z));
   const median = finiteMedian(coarse);
-  const starts = gridMinima([ci.length, cj.length, cl.length], coarseAt).map((m) => ({ i: ci[m.x] as number, j: cj[m.y] as number, l: cl[m.z] as number, cost: m.cost }));
-  if (prm.gridCoarseStep === 1) return { minima: starts.slice(0, k).map((m) => ({ theta: theta(m.i, m.j, m.l), cost: m.cost })), median };
+  const starts = gridMinima([ci.length, cj.length, cl.length], coarseAt).map((m) => ({ i: ci[m.x] as number, j: cj[m.y] as number, l: cl[m.z] as number }));
+  if (prm.gridCoarseStep === 1 && !keep) return { minima: starts.slice(0, k).map((m) => ({ theta: theta(m.i, m.j, m.l), cost: at(m.i, m.j, m.l) })), median };
   const found = new Map<number, { theta: Theta; cost: number }>();
-  for (const st of starts.slice(0, Math.max(2 * k, 8))) {
-    let { i, j, l, cost } = st;
+  for (const st of starts.slice(0, prm.gridDescentStarts)) {
+    let { i, j, l } = st;
+    let cost = at(i, j, l);
     for (;;) {
       let best = { i, j, l, cost };
       for (let di = -1; di <= 1; di++) for (let dj = -1; dj <= 1; dj++) for (let dl = -1; dl <= 1; dl++) {
@@ -587,6 +856,12 @@ function gridSearch(a: Level, s: Samples, prm: PlanarAlignParams, k: number): { 
       ({ i, j, l, cost } = best);
     }
     found.set((i * ny + j) * nyaw + l, { theta: theta(i, j, l), cost });
+  }
+  // descents that met in fewer than k minima: the next first-pass minima, as they are, fill up to k
+  for (const st of starts.slice(prm.gridDescentStarts)) {
+    if (found.size >= k) break;
+    const idx = (st.i * ny + st.j) * nyaw + st.l;
+    if (!found.has(idx)) found.set(idx, { theta: theta(st.i, st.j, st.l), cost: at(st.i, st.j, st.l) });
   }
   return { minima: [...found.values()].sort((p, q) => p.cost - q.cost).slice(0, k), median };
 }
@@ -629,10 +904,15 @@ export function alignPlanar(
   const samples: Samples[] = [];
   for (let l = 0; l < nL; l++) samples[l] = samplesOf(B.levels[l] as Level);
   const s0 = samples[0] as Samples;
-  const grid = gridSearch(A.levels[top] as Level, samples[top] as Samples, prm, prm.topK);
+  const models = samples.map((sm) => floorModel(sm, prm));
+  const points = samples.map((sm, l) => pointsOf(sm, (models[l] as { scale: Float32Array }).scale));
+  const targetAt = (l: number) => targetOf(A.levels[l] as Level);
+  const st = samples[top] as Samples;
+  const stride = prm.gridSampleStride;
+  const keep = stride > 1 ? Uint8Array.from(st.u, (u, i) => ((u + (st.v[i] as number)) % stride === 0 ? 1 : 0)) : undefined;
+  const grid = gridSearch(targetAt(top), points[top] as Points, floorModel(st, prm, prm.gridUpperWeight).w, prm, prm.topK, keep);
   const best0 = grid.minima[0];
   if (!best0) return { dx: 0, dy: 0, dyaw: 0, confidence: 0, inliers: 0, samples: s0.n, residual: Infinity };
-  const models = samples.map((sm) => floorModel(sm, prm));
   // a refinement that leaves the searched box (plus two grid steps) has slid into another
   // basin (periodic floor tiles): it is dropped
   const inBox = (th: Theta) =>
@@ -641,21 +921,22 @@ export function alignPlanar(
     Math.abs(th[1]) <= prm.searchLateralM + 2 * prm.gridStepM &&
     Math.abs(th[2]) <= prm.searchYawRad + 2 * prm.gridStepYawRad;
   const fitAt = (l: number, th: Theta) => {
-    const m = models[l] as { scale: Float32Array; w: Float32Array };
-    const f = refine(A.levels[l] as Level, samples[l] as Samples, m.scale, m.w, th, prm);
+    const f = refine(targetAt(l), points[l] as Points, (models[l] as { w: Float32Array }).w, th, prm);
     return inBox(f.theta) ? f : { theta: th, cost: Infinity };
   };
   // the best few grid minima are refined at the two coarsest levels; the winner goes on up
   let hyps = grid.minima.map((m) => fitAt(top, m.theta));
-  if (top >= 1) hyps = hyps.map((h) => fitAt(top - 1, h.theta));
+  if (top >= 1) {
+    if (hyps.length > prm.refineSecondLevel) hyps = hyps.sort((p, q) => p.cost - q.cost).slice(0, prm.refineSecondLevel);
+    hyps = hyps.map((h) => fitAt(top - 1, h.theta));
+  }
   hyps.sort((p, q) => p.cost - q.cost);
   let theta = (hyps[0] as { theta: Theta }).theta;
   for (let l = top - 2; l >= 0; l--) theta = fitAt(l, theta).theta;
   // quality at full resolution, floor pixels only
-  const m0 = models[0] as { scale: Float32Array; w: Float32Array };
   const res = new Float32Array(s0.n * CH);
   const ok = new Uint8Array(s0.n);
-  residuals(A.levels[0] as Level, s0, m0.scale, theta[0], theta[1], theta[2], res, ok);
+  residuals(targetAt(0), points[0] as Points, theta[0], theta[1], theta[2], res, ok);
   let nFloor = 0;
   for (let i = 0; i < s0.n; i++) if ((s0.floorDist[i] as number) <= prm.maxFloorRangeM) nFloor++;
   let inliers = 0;

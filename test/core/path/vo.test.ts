@@ -68,6 +68,20 @@ describe('core/path/vo (direct ground-plane alignment)', function () {
     }
   });
 
+  it('the grid ranked on a checkerboard of pixels (gridSampleStride 2, the default) finds the motions every pixel finds', () => {
+    for (const { world, pose } of scenes) {
+      const a = view(world, pose, CAM64).rgb;
+      for (const motion of [{ x: 0.5, y: 0, yaw: 0 }, { x: 0, y: 0, yaw: 20 * DEG }, { x: 0.45, y: 0.15, yaw: 15 * DEG }]) {
+        const b = view(world, composePose2D(pose, motion), CAM64).rgb;
+        const all = alignPlanar(a, b, CAM64, { gridSampleStride: 1 });
+        const strided = alignPlanar(a, b, CAM64);
+        const where = `world ${world.seed} motion ${JSON.stringify(motion)}: every pixel (${all.dx.toFixed(3)}, ${all.dy.toFixed(3)}, ${(all.dyaw / DEG).toFixed(2)}°), stride 2 (${strided.dx.toFixed(3)}, ${strided.dy.toFixed(3)}, ${(strided.dyaw / DEG).toFixed(2)}°)`;
+        assert.ok(Math.hypot(strided.dx - all.dx, strided.dy - all.dy) < 0.01 && Math.abs(strided.dyaw - all.dyaw) < 0.2 * DEG, where);
+        assert.ok(Math.abs(strided.confidence - all.confidence) < 0.1, `${where}: confidence ${strided.confidence} vs ${all.confidence}`);
+      }
+    }
+  });
+
   it('identical frames give zero motion; frames of two different worlds give low confidence', () => {
     const { world, pose } = scenes[0] as { world: ReturnType<typeof generateWorld>; pose: Pose2D };
     const a = view(world, pose, CAM64).rgb;
@@ -139,6 +153,9 @@ describe('core/path/vo (direct ground-plane alignment)', function () {
     assert.throws(() => alignPlanar(f, f, CAM64, { topK: 0 }), isParam(/topK.*0/));
     assert.throws(() => alignPlanar(f, f, CAM64, { gridCoarseStep: 0 }), isParam(/gridCoarseStep.*0/));
     assert.throws(() => alignPlanar(f, f, CAM64, { gridCoarseStep: 1.5 }), isParam(/gridCoarseStep.*1.5/));
+    assert.throws(() => alignPlanar(f, f, CAM64, { gridSampleStride: 0 }), isParam(/gridSampleStride.*0/));
+    assert.throws(() => alignPlanar(f, f, CAM64, { refineSecondLevel: 0 }), isParam(/refineSecondLevel.*0/));
+    assert.throws(() => alignPlanar(f, f, CAM64, { gridDescentStarts: 2.5 }), isParam(/gridDescentStarts.*2.5/));
     assert.throws(() => chainOdometry([], CAM64), isParam(/at least one frame, got 0/));
   });
 });
