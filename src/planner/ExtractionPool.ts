@@ -3,8 +3,12 @@
  *
  * Denoising keeps every core busy inside ONNX Runtime; extraction used to run its M candidates one
  * after the other on the main thread while the other cores idled. The candidates are independent,
- * so the pool runs them in parallel, one job per candidate, each worker taking the next job when
- * it is free. Results are the same as the inline extractor's (same pure code, same inputs).
+ * and within a candidate so are its odometry chain and the anchoring of its last frames, so with
+ * two or more threads the pool runs two jobs per candidate (chainPart, anchorPart: about the same
+ * work each) in parallel, each worker taking the next job when it is free, and joins each
+ * candidate's halves on the calling thread (combineParts, no image work); a one-thread pool runs
+ * one job per candidate. Even M = 1 uses two cores. Results are the same as the inline
+ * extractor's (same pure code, same inputs).
  *
  * Workers are kept alive between plans (unref'd while idle, so they never hold a process open) and
  * each keeps the keyframe index of the newest plan. A worker that dies, busy or idle, fails its job
@@ -25,8 +29,8 @@ import {
 } from '../core/errors.js';
 import type { Pose2D } from '../core/geometry.js';
 import type { Keyframe } from '../core/path/anchor.js';
-import type { CandidateExtraction, ExtractionContext, Extractor } from '../core/planner/extractCandidate.js';
-import type { ExtractionReply, ExtractionRequest } from './extractionWorker.js';
+import { combineParts, inlineExtractor, type CandidateExtraction, type ExtractionContext, type Extractor } from '../core/planner/extractCandidate.js';
+import type { ExtractionPartName, ExtractionReply, ExtractionRequest, ExtractionResult } from './extractionWorker.js';
 
 const ERROR_CLASSES: Record<string, new (message: string, code?: string) => Video4SpatialError> = {
   BadFrameError,
@@ -50,7 +54,8 @@ interface Job {
   /** The pool's ids of ctx.keyframes (shared by the plan's jobs). */
   keyframeIds: number[];
   frames: Uint8Array[];
-  resolve: (r: CandidateExtraction) => void;
+  part: ExtractionPartName;
+  resolve: (r: ExtractionResult) => void;
   reject: (e: Error) => void;
 }
 
@@ -61,6 +66,8 @@ interface Slot {
   known: Set<number>;
   /** The worker's script loaded and said so (a worker that fails before that is not replaced: the pool breaks). */
   online: boolean;
+  /** Jobs this slot's workers have answered. */
+  answered: number;
 }
 
 export class ExtractionPool {
@@ -95,7 +102,7 @@ export class ExtractionPool {
   private spawn(): Slot {
     const worker = new Worker(this.script);
     worker.unref();
-    const slot: Slot = { worker, job: undefined, known: new Set(), online: false };
+    const slot: Slot = { worker, job: undefined, known: new Set(), online: false, answered: 0 };
     worker.on('message', (reply: ExtractionReply | { ready: true }) => {
       if ('ready' in reply) {
         slot.online = true;
@@ -104,8 +111,9 @@ export class ExtractionPool {
       const job = slot.job;
       if (!job || job.id !== reply.id) return;
       slot.job = undefined;
+      slot.answered++;
       this.failuresInARow = 0;
-      if ('result' in reply) job.resolve(reply.result);
+      if ('done' in reply) job.resolve(reply.done);
       else {
         slot.known = new Set(); // whatever went wrong, the next job sends this worker every keyframe again
         const Cls = ERROR_CLASSES[reply.error.name];
@@ -131,7 +139,11 @@ export class ExtractionPool {
       slot.job = undefined;
       job?.reject(new InferenceError(`extraction worker failed: ${why}`, 'extraction_worker'));
       const i = this.slots.indexOf(slot);
-      if (i >= 0 && !this.closed) this.slots[i] = this.spawn();
+      if (i >= 0 && !this.closed) {
+        const fresh = this.spawn();
+        fresh.answered = slot.answered;
+        this.slots[i] = fresh;
+      }
       this.pump();
     };
     worker.on('error', (e) => fail(e instanceof Error ? e.message : String(e)));
@@ -191,24 +203,43 @@ export class ExtractionPool {
       if (!slot.known.has(id)) added.push({ id, keyframe: job.ctx.keyframes[i] as Keyframe });
     });
     slot.known = new Set(job.keyframeIds);
-    return { id: job.id, plan: job.plan, ctx: { ...job.ctx, keyframes: [] }, frames: job.frames, keyframeIds: job.keyframeIds, added };
+    return { id: job.id, plan: job.plan, ctx: { ...job.ctx, keyframes: [] }, frames: job.frames, keyframeIds: job.keyframeIds, added, part: job.part };
   }
 
-  /** The Extractor for PlanDeps.extractor: one job per candidate, results in candidate order. */
+  /**
+   * The Extractor for PlanDeps.extractor: two jobs per candidate (one with a single thread),
+   * results in candidate order.
+   */
   readonly extract: Extractor = (ctx: ExtractionContext, candidates) => {
     if (this.closed) return Promise.reject(new InferenceError('the extraction pool is closed', 'extraction_worker'));
     if (this.broken !== undefined) return Promise.reject(new InferenceError(this.broken, 'extraction_worker'));
     const plan = this.nextPlan++;
     const keyframeIds = ctx.keyframes.map((k) => this.keyframeId(k));
-    const jobs = candidates.map(
-      (frames) =>
-        new Promise<CandidateExtraction>((resolve, reject) => {
-          this.queue.push({ id: this.nextId++, plan, ctx, keyframeIds, frames: [...frames], resolve, reject });
-        }),
-    );
+    const job = (frames: readonly Uint8Array[], part: ExtractionPartName) =>
+      new Promise<ExtractionResult>((resolve, reject) => {
+        this.queue.push({ id: this.nextId++, plan, ctx, keyframeIds, frames: [...frames], part, resolve, reject });
+      });
+    const split = this.threads > 1;
+    const results = candidates.map(async (frames): Promise<CandidateExtraction> => {
+      const wrong = (r: ExtractionResult, want: ExtractionPartName) => new InferenceError(`extraction worker: expected a '${want}' result, found '${r.part}'`, 'extraction_worker');
+      if (!split) {
+        const w = await job(frames, 'whole');
+        if (w.part !== 'whole') throw wrong(w, 'whole');
+        return w.result;
+      }
+      const [c, a] = await Promise.all([job(frames, 'chain'), job(frames, 'anchors')]);
+      if (c.part !== 'chain') throw wrong(c, 'chain');
+      if (a.part !== 'anchors') throw wrong(a, 'anchors');
+      return combineParts(frames, ctx, c.result, a.result);
+    });
     this.pump();
-    return Promise.all(jobs);
+    return Promise.all(results);
   };
+
+  /** Jobs answered per worker slot since the pool started (a replaced worker's count carries over). */
+  jobsAnswered(): number[] {
+    return this.slots.map((s) => s.answered);
+  }
 
   /** Stops the workers; queued and running jobs fail. */
   async close(): Promise<void> {
@@ -235,13 +266,13 @@ export function autoExtractionThreads(): number {
 export interface ExtractorHandle {
   /** Threads in use (1 = in the planning thread, no workers). */
   threads: number;
-  /** For PlanDeps.extractor; undefined = the inline extractor. */
+  /** For PlanDeps.extractor (with 1 thread: one inline extractor kept across plans, so its keyframe index is reused). */
   extractor: Extractor | undefined;
   close(): Promise<void>;
 }
 
 /**
- * The extractor for a thread setting: 0 = autoExtractionThreads(), 1 = inline (no workers),
+ * The extractor for a thread setting: 0 = autoExtractionThreads(), 1 = inline (no workers, in the planning thread),
  * n > 1 = a pool of n workers.
  * @throws ParameterError for a count outside 0 … MAX_EXTRACTION_THREADS, quoting it.
  */
@@ -250,7 +281,7 @@ export function createExtractor(threads: number): ExtractorHandle {
     throw new ParameterError(`extraction threads must be an integer in [0, ${MAX_EXTRACTION_THREADS}] (0 = auto), got ${threads}`);
   }
   const n = threads === 0 ? autoExtractionThreads() : threads;
-  if (n === 1) return { threads: 1, extractor: undefined, close: async () => undefined };
+  if (n === 1) return { threads: 1, extractor: inlineExtractor(), close: async () => undefined };
   const pool = new ExtractionPool(n);
   return { threads: n, extractor: pool.extract, close: () => pool.close() };
 }

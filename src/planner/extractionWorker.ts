@@ -1,14 +1,18 @@
 /**
- * Worker-thread side of ExtractionPool: runs extractCandidate (pure, src/core) for the jobs it is
- * sent. Keyframes with ids arrive once and are kept until a job's id list no longer names them, so
+ * Worker-thread side of ExtractionPool: runs extractCandidate, or one of its halves (chainPart,
+ * anchorPart), for the jobs it is sent (pure code, src/core). Keyframes with ids arrive once and are kept until a job's id list no longer names them, so
  * a replan sends only the new ones. The keyframe index of the newest plan is kept, so the jobs of
- * one plan build it once per worker. Errors go back as { name, message, code } and are rebuilt as
+ * one plan build it once per worker, and the next plan's index takes over its work for the
+ * keyframes still in memory. Errors go back as { name, message, code } and are rebuilt as
  * the same class.
  */
 import { parentPort } from 'node:worker_threads';
 import { InferenceError } from '../core/errors.js';
 import { KeyframeIndex, type Keyframe } from '../core/path/anchor.js';
-import { extractCandidate, type CandidateExtraction, type ExtractionContext } from '../core/planner/extractCandidate.js';
+import { anchorPart, chainPart, extractCandidate, type AnchorPart, type CandidateExtraction, type ChainPart, type ExtractionContext } from '../core/planner/extractCandidate.js';
+
+/** What a job computes: a candidate's whole extraction, or one half of it (combined by the pool). */
+export type ExtractionPartName = 'whole' | 'chain' | 'anchors';
 
 /** main → worker */
 export interface ExtractionRequest {
@@ -22,10 +26,14 @@ export interface ExtractionRequest {
   keyframeIds: number[];
   /** Keyframes this worker has not been sent yet. */
   added: { id: number; keyframe: Keyframe }[];
+  part: ExtractionPartName;
 }
 
+/** A job's result by part. */
+export type ExtractionResult = { part: 'whole'; result: CandidateExtraction } | { part: 'chain'; result: ChainPart } | { part: 'anchors'; result: AnchorPart };
+
 /** worker → main */
-export type ExtractionReply = { id: number; result: CandidateExtraction } | { id: number; error: { name: string; message: string; code?: string } };
+export type ExtractionReply = { id: number; done: ExtractionResult } | { id: number; error: { name: string; message: string; code?: string } };
 
 let cached: { plan: number; index: KeyframeIndex } | undefined;
 /** Keyframes by id, as sent by the pool: each once, then named by id; ids no longer in memory are dropped. */
@@ -46,15 +54,28 @@ function keyframesOf(req: ExtractionRequest): Keyframe[] {
 
 parentPort?.on('message', (req: ExtractionRequest) => {
   try {
-    let indexMs = 0;
     const keyframes = keyframesOf(req);
+    const ctx = { ...req.ctx, keyframes };
+    if (req.part === 'chain') {
+      const reply: ExtractionReply = { id: req.id, done: { part: 'chain', result: chainPart(req.frames, ctx) } };
+      parentPort?.postMessage(reply);
+      return;
+    }
+    let indexMs = 0;
     if (cached?.plan !== req.plan) {
       const t0 = performance.now();
-      cached = { plan: req.plan, index: new KeyframeIndex(keyframes, req.ctx.camera) };
+      cached = { plan: req.plan, index: new KeyframeIndex(keyframes, req.ctx.camera, undefined, cached?.index) };
       indexMs = performance.now() - t0;
     }
-    const r = extractCandidate(req.frames, { ...req.ctx, keyframes }, cached.index);
-    const reply: ExtractionReply = { id: req.id, result: { ...r, anchorMs: r.anchorMs + indexMs } };
+    let done: ExtractionResult;
+    if (req.part === 'anchors') {
+      const r = anchorPart(req.frames, ctx, cached.index);
+      done = { part: 'anchors', result: { ...r, anchorMs: r.anchorMs + indexMs } };
+    } else {
+      const r = extractCandidate(req.frames, ctx, cached.index);
+      done = { part: 'whole', result: { ...r, anchorMs: r.anchorMs + indexMs } };
+    }
+    const reply: ExtractionReply = { id: req.id, done };
     parentPort?.postMessage(reply);
   } catch (e) {
     const err = e instanceof Error ? e : new Error(String(e));

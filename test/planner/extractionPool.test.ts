@@ -57,6 +57,20 @@ describe('planner/ExtractionPool', function () {
     }
   });
 
+  it('splits each candidate into its chain and its anchoring: one candidate keeps two workers busy', async () => {
+    const pool = new ExtractionPool(2);
+    try {
+      const [one] = await pool.extract(ctx, candidates.slice(0, 1));
+      assert.deepEqual(pool.jobsAnswered(), [1, 1], 'each worker ran one half');
+      const [inline] = await inlineExtractor()(ctx, candidates.slice(0, 1));
+      assert.deepEqual(withoutTimes(one as CandidateExtraction), withoutTimes(inline as CandidateExtraction));
+      await pool.extract(ctx, candidates);
+      assert.deepEqual(pool.jobsAnswered().reduce((a, b) => a + b, 0), 2 + 2 * candidates.length);
+    } finally {
+      await pool.close();
+    }
+  });
+
   it('sends each keyframe to a worker once and still matches the inline results as memory changes, or is another buffer\'s', async () => {
     const n = ctx.keyframes.length;
     // the next plans: the oldest keyframes evicted, then a new one added

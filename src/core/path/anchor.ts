@@ -193,12 +193,18 @@ export interface Anchor {
   motion: PlanarMotion;
 }
 
-/** Keyframes prepared once for many anchorings (layouts and alignment pyramids, built lazily). */
+/**
+ * Keyframes prepared once for many anchorings (layouts and alignment pyramids, built lazily).
+ * A new plan's index can start from the previous one (`reuse`): a keyframe whose pixel array is
+ * the same object (a context buffer never writes a stored frame) takes its layout and pyramid
+ * from there instead of computing them again.
+ */
 export class KeyframeIndex {
   readonly layouts: LayoutDescriptor[];
   private readonly prepared: (PreparedFrame | undefined)[];
 
   /**
+   * @param reuse an earlier index with the same camera and parameters whose work is taken over.
    * @throws ParameterError for an empty keyframe list, a non-finite pose or bad parameters.
    * @throws BadFrameError when a keyframe image does not match the camera's size.
    */
@@ -206,6 +212,7 @@ export class KeyframeIndex {
     readonly keyframes: readonly Keyframe[],
     readonly camera: PinholeCamera,
     readonly params: AnchorParams = { ...DEFAULT_ANCHOR_PARAMS },
+    reuse?: KeyframeIndex,
   ) {
     checkParams(params);
     checkCamera(camera, 'KeyframeIndex');
@@ -218,8 +225,23 @@ export class KeyframeIndex {
         throw new BadFrameError(`KeyframeIndex: keyframe ${i} has ${k.rgb.length} bytes, a ${camera.width}x${camera.height} rgb8 image has ${camera.width * camera.height * 3}`);
       }
     });
-    this.layouts = keyframes.map((k) => layoutDescriptor(k.rgb, camera.width, camera.height, params.descriptorWidth));
-    this.prepared = keyframes.map(() => undefined);
+    const earlier = reuse && reuse.sameSetup(camera, params) ? reuse.byImage() : undefined;
+    this.layouts = keyframes.map((k) => earlier?.get(k.rgb)?.layout ?? layoutDescriptor(k.rgb, camera.width, camera.height, params.descriptorWidth));
+    this.prepared = keyframes.map((k) => earlier?.get(k.rgb)?.prepared);
+  }
+
+  /** Whether an index for `camera` and `params` computes what this one does. */
+  private sameSetup(camera: PinholeCamera, params: AnchorParams): boolean {
+    const c = this.camera;
+    const same = (a: object, b: object) => JSON.stringify(a) === JSON.stringify(b);
+    return c.width === camera.width && c.height === camera.height && same(c, camera) && same(this.params, params);
+  }
+
+  /** Layout and pyramid (when built) by pixel array. */
+  private byImage(): Map<Uint8Array, { layout: LayoutDescriptor; prepared: PreparedFrame | undefined }> {
+    const m = new Map<Uint8Array, { layout: LayoutDescriptor; prepared: PreparedFrame | undefined }>();
+    this.keyframes.forEach((k, i) => m.set(k.rgb, { layout: this.layouts[i] as LayoutDescriptor, prepared: this.prepared[i] }));
+    return m;
   }
 
   /** The alignment pyramid of keyframe i (built on first use). */
@@ -311,6 +333,22 @@ export interface AnchorGoalOptions {
   boxes?: readonly (BoxDetection | undefined)[];
   /** Used when `keyframes` is a plain list; with a KeyframeIndex only anchorFrames applies (the index keeps its own). */
   params?: Partial<AnchorParams>;
+  /**
+   * The anchored frames' best anchors, already computed (anchorLastFrames with the same frames,
+   * index and anchorFrames), e.g. in another thread: the keyframes are then not compared again.
+   */
+  anchors?: readonly { frame: number; anchor: Anchor | undefined }[];
+}
+
+/**
+ * The best anchor of each of the last `anchorFrames` frames (see anchorFrame), oldest first: what
+ * anchorGoal anchors.
+ */
+export function anchorLastFrames(frames: readonly Uint8Array[], index: KeyframeIndex, anchorFrames: number, register?: Registrar): { frame: number; anchor: Anchor | undefined }[] {
+  const out: { frame: number; anchor: Anchor | undefined }[] = [];
+  const last = frames.length - 1;
+  for (let i = Math.max(0, last - anchorFrames + 1); i <= last; i++) out.push({ frame: i, anchor: anchorFrame(frames[i] as Uint8Array, index, register).best });
+  return out;
 }
 
 /**
@@ -341,7 +379,6 @@ export function anchorGoal(frames: readonly Uint8Array[], keyframes: KeyframeInd
   }
   const params = { ...DEFAULT_ANCHOR_PARAMS, ...(keyframes instanceof KeyframeIndex ? keyframes.params : {}), ...(options.params ?? {}) };
   checkParams(params);
-  const index = keyframes instanceof KeyframeIndex ? keyframes : new KeyframeIndex(keyframes, camera, params);
   const W = camera.width;
   const H = camera.height;
   frames.forEach((f, i) => checkRgbImage(f, W, H, `anchorGoal frame ${i}`));
@@ -360,11 +397,20 @@ export function anchorGoal(frames: readonly Uint8Array[], keyframes: KeyframeInd
     for (const l of chain.links) if (l.from >= i && l.to <= last) t = Math.min(t, l.motion.confidence);
     return t;
   };
-  const anchors: { frame: number; anchor: Anchor | undefined }[] = [];
+  const first = Math.max(0, last - params.anchorFrames + 1);
+  let anchors: { frame: number; anchor: Anchor | undefined }[];
+  if (options.anchors) {
+    const got = options.anchors.map((a) => a.frame);
+    if (got.length !== last - first + 1 || got.some((f, k) => f !== first + k)) {
+      throw new ParameterError(`anchorGoal: expected the anchors of frames ${first}..${last}, found frames [${got.join(', ')}]`);
+    }
+    anchors = options.anchors.slice();
+  } else {
+    const index = keyframes instanceof KeyframeIndex ? keyframes : new KeyframeIndex(keyframes, camera, params);
+    anchors = anchorLastFrames(frames, index, params.anchorFrames, options.register);
+  }
   const votes: { pose: Pose2D; w: number }[] = [];
-  for (let i = Math.max(0, last - params.anchorFrames + 1); i <= last; i++) {
-    const a = anchorFrame(frames[i] as Uint8Array, index, options.register).best;
-    anchors.push({ frame: i, anchor: a });
+  for (const { frame: i, anchor: a } of anchors) {
     const rel = toLast(i);
     if (!a || !rel) continue;
     const w = a.score * chainTrust(i);

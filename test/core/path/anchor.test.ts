@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { BadFrameError, ParameterError } from '../../../src/core/errors.js';
 import { angleDiff, composePose2D, type Pose2D } from '../../../src/core/geometry.js';
-import { anchorFrame, anchorGoal, KeyframeIndex, layoutDescriptor, layoutSimilarity, type Keyframe } from '../../../src/core/path/anchor.js';
+import { anchorFrame, anchorGoal, anchorLastFrames, DEFAULT_ANCHOR_PARAMS, KeyframeIndex, layoutDescriptor, layoutSimilarity, type Keyframe } from '../../../src/core/path/anchor.js';
 import { chainOdometry } from '../../../src/core/path/vo.js';
 import { MODEL_CAMERA_DEFAULT } from '../../../src/sim/camera.js';
 import { makeScenario, posesAlongPath, type Scenario } from '../../../src/sim/scenario.js';
@@ -91,6 +91,39 @@ describe('core/path/anchor', function () {
     const pre = anchorGoal(frames, kfs, cam, { chain, startPose: sc.start, boxes: g.boxes });
     assert.deepEqual(pre.goal, g.goal);
     assert.deepEqual(pre.object, g.object);
+    // anchors computed beforehand (as an extraction worker does) give the same estimate, without comparing keyframes again
+    const index = new KeyframeIndex(kfs, cam);
+    const anchors = anchorLastFrames(frames, index, 2);
+    assert.deepEqual(anchors.map((a) => a.frame), [5, 6]);
+    const given = anchorGoal(frames, [], cam, { chain, startPose: sc.start, anchors });
+    assert.deepEqual(given.goal, g.goal);
+    assert.deepEqual(given.object, g.object);
+    assert.deepEqual(given.anchors, g.anchors);
+    assert.throws(
+      () => anchorGoal(frames, kfs, cam, { chain, startPose: sc.start, anchors: anchors.slice(1) }),
+      (e: unknown) => e instanceof ParameterError && /expected the anchors of frames 5\.\.6, found frames \[6\]/.test(e.message),
+    );
+  });
+
+  it('a new index takes over the layouts and pyramids of the keyframes it shares with the last one', () => {
+    const sc = makeScenario(4);
+    const kfs = keyframesOf(sc);
+    const first = new KeyframeIndex(kfs.slice(0, 12), cam);
+    const built = first.preparedAt(3);
+    // the next plan: two keyframes evicted, three new ones
+    const next = new KeyframeIndex([...kfs.slice(2, 12), ...kfs.slice(12, 15)], cam, undefined, first);
+    assert.equal(next.layouts[0], first.layouts[2], 'layout reused by pixel array');
+    assert.equal(next.preparedAt(1), built, 'pyramid reused');
+    assert.deepEqual(next.layouts[10], layoutDescriptor((kfs[12] as Keyframe).rgb, cam.width, cam.height), 'a new keyframe gets its own layout');
+    // the same pixels as another array are not taken for the same keyframe, nor is another setup
+    const copy = new KeyframeIndex([{ ...(kfs[2] as Keyframe), rgb: (kfs[2] as Keyframe).rgb.slice() }], cam, undefined, first);
+    assert.notEqual(copy.layouts[0], first.layouts[2]);
+    const other = new KeyframeIndex(kfs.slice(2, 4), cam, { ...DEFAULT_ANCHOR_PARAMS, descriptorWidth: 8 }, first);
+    assert.equal(other.layouts[0]?.w, 8);
+    // reuse gives the same anchoring as a fresh index
+    const imagined = view(sc.world, composePose2D((kfs[5] as Keyframe).pose, { x: 0.2, y: 0.1, yaw: 5 * DEG }), cam).rgb;
+    const fresh = new KeyframeIndex([...kfs.slice(2, 12), ...kfs.slice(12, 15)], cam);
+    assert.deepEqual(anchorFrame(imagined, next).best, anchorFrame(imagined, fresh).best);
   });
 
   it('falls back to the chain when no keyframe is alike, and to none without a start pose', () => {
