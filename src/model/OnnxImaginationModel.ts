@@ -13,6 +13,7 @@ import * as ort from 'onnxruntime-node';
 import { InferenceError, ModelLoadError } from '../core/errors.js';
 import { parseManifest, specOf, type ModelFileSpec, type ModelManifest } from '../core/model/manifest.js';
 import type { ImaginationModel, ModelSpec } from '../core/sampler/model.js';
+import { matmulFlops, matmulModel } from './matmulGraph.js';
 
 export type ExecutionProviderChoice = 'auto' | 'cpu' | 'cuda';
 
@@ -58,6 +59,56 @@ export function readManifest(dir: string): ModelManifest {
     throw new ModelLoadError(`${path}: not valid JSON (${(e as Error).message})`, 'bad_manifest');
   }
   return parseManifest(json, path);
+}
+
+/** One onnxruntime-node float32 matrix product timed on the CPU (see measureOrtMatmul). */
+export interface OrtMatmulTiming {
+  n: number;
+  threads: number;
+  /** Median wall time of one product (ms). */
+  ms: number;
+  /** 2n³ / time, in GFLOP/s. */
+  gflops: number;
+}
+
+/**
+ * The machine's float32 matrix-product rate in onnxruntime-node: a one-node MatMul graph
+ * (src/model/matmulGraph.ts) on the CPU execution provider with `threads` intra-op threads, n×n
+ * by n×n random inputs, two warm-up runs and a check of three entries of the product, then the
+ * median of `reps`. The same kernels (MLAS) the
+ * denoiser's products use, so its share of this rate says how close the model runs to the peak.
+ */
+export async function measureOrtMatmul(o: { n: number; threads: number; reps: number }): Promise<OrtMatmulTiming> {
+  if (!(Number.isInteger(o.reps) && o.reps >= 1)) throw new RangeError(`measureOrtMatmul: expected reps ≥ 1, found ${o.reps}`);
+  const session = await ort.InferenceSession.create(matmulModel(o.n), { executionProviders: ['cpu'], graphOptimizationLevel: 'all', intraOpNumThreads: o.threads });
+  try {
+    const feeds = {
+      A: new ort.Tensor('float32', Float32Array.from({ length: o.n * o.n }, () => Math.random() - 0.5), [o.n, o.n]),
+      B: new ort.Tensor('float32', Float32Array.from({ length: o.n * o.n }, () => Math.random() - 0.5), [o.n, o.n]),
+    };
+    for (let i = 0; i < 2; i++) await session.run(feeds);
+    // the graph must compute the product: three entries against a plain dot product
+    const c = (await session.run(feeds)).C?.data as Float32Array | undefined;
+    const a = feeds.A.data as Float32Array;
+    const b = feeds.B.data as Float32Array;
+    for (const [r, col] of [[0, 0], [o.n - 1, o.n - 1], [o.n >> 1, o.n >> 2]] as const) {
+      let dot = 0;
+      for (let k = 0; k < o.n; k++) dot += (a[r * o.n + k] as number) * (b[k * o.n + col] as number);
+      const got = c?.[r * o.n + col];
+      if (got === undefined || !(Math.abs(got - dot) <= 1e-3 * Math.sqrt(o.n))) throw new InferenceError(`matmul graph: expected C[${r},${col}] = ${dot}, found ${got}`, 'matmul_check');
+    }
+    const ms: number[] = [];
+    for (let i = 0; i < o.reps; i++) {
+      const t0 = performance.now();
+      await session.run(feeds);
+      ms.push(performance.now() - t0);
+    }
+    ms.sort((a, b) => a - b);
+    const median = ms[Math.floor(ms.length / 2)] as number;
+    return { n: o.n, threads: o.threads, ms: median, gflops: matmulFlops(o.n) / (median / 1000) / 1e9 };
+  } finally {
+    await session.release();
+  }
 }
 
 function cudaAvailable(): boolean {

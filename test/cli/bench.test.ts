@@ -8,7 +8,7 @@ import { architectureOf, denoiserFlops } from '../../src/cli/bench/flops.js';
 import { medianStages, stagesOf } from '../../src/cli/bench/stages.js';
 import { DEFAULT_PYTHON, runTorchBench } from '../../src/cli/bench/torch.js';
 import { growthAfterWarmup, pingPongPose, RSS_TARGET_MB } from '../../src/cli/bench/rss.js';
-import type { BenchReport } from '../../src/cli/bench/report.js';
+import { TORCH_HINT, type BenchReport } from '../../src/cli/bench/report.js';
 import { readManifest, defaultModelDir } from '../../src/model/OnnxImaginationModel.js';
 import { isOpenCvAvailable } from '../../src/vision/opencv.js';
 
@@ -131,6 +131,7 @@ describe('cli/bench --quick (the whole command)', function () {
       assert.ok(s.step < s.denoise, `plan_s.${m}: a step ${s.step} s is less than all steps ${s.denoise} s`);
     }
     // with extraction workers, the stage parts are summed over threads; the wall time still adds up
+    for (const k of ['total', 'extract', 'box', 'vo', 'waypoints'] as const) pos(r.plan_s.m1_pool[k], `plan_s.m1_pool.${k}`);
     const pooled = r.plan_s.m4_pool;
     for (const k of ['total', 'extract', 'box', 'vo', 'waypoints'] as const) pos(pooled[k], `plan_s.m4_pool.${k}`);
     const wall = pooled.sample + pooled.encode + pooled.denoise + pooled.decode + pooled.extract;
@@ -146,14 +147,21 @@ describe('cli/bench --quick (the whole command)', function () {
       pos(o.torch_ms, 'ort_vs_torch.torch_ms');
       pos(o.ratio, 'ort_vs_torch.ratio');
       assert.ok(o.golden_max_abs_diff !== undefined && o.golden_max_abs_diff !== null && o.golden_max_abs_diff < 1e-3, `torch is not the shipped model: max |Δ| ${o.golden_max_abs_diff}`);
-      pos(r.flops.peak_gflops, 'flops.peak_gflops');
+      pos(r.flops.torch_peak_gflops, 'flops.torch_peak_gflops');
       pos(r.flops.denoiser_gflop_counted, 'flops.denoiser_gflop_counted');
       assert.ok(Math.abs((r.flops.denoiser_gflop_counted as number) / (r.flops.denoiser_gflop as number) - 1) < 0.01, 'analytic and counted FLOPs agree within 1 %');
     } else {
       assert.equal(o.torch_ms, null);
       assert.equal(o.ratio, null);
       assert.ok(typeof o.reason === 'string' && o.reason.length > 0);
+      assert.equal(r.flops.torch_peak_gflops, null);
+      assert.ok(p.stdout.includes(TORCH_HINT), `a machine without torch is told how to get the PyTorch rows:\n${p.stdout}`);
     }
+    assert.ok(p.stdout.includes('denoiser (onnxruntime-node) share of that peak'), p.stdout);
+    // the peak needs no PyTorch: an ONNX MatMul in onnxruntime-node
+    pos(r.flops.peak_gflops, 'flops.peak_gflops');
+    assert.match(r.flops.peak_how, /^onnxruntime-node float32 \d+×\d+ MatMul, \d+ threads$/);
+    pos(r.flops.ort_fraction_of_peak, 'flops.ort_fraction_of_peak');
     pos(r.flops.denoiser_gflop, 'flops.denoiser_gflop');
     pos(r.flops.achieved_gflops, 'flops.achieved_gflops');
 

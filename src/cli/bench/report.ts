@@ -1,5 +1,4 @@
 /** What `bench` measured (BenchReport) and its printed table. */
-import { median } from '../../core/context/contextCost.js';
 import { SAMPLING_POLICIES } from '../../core/context/ContextBuffer.js';
 import type { PlanStages } from './stages.js';
 import type { RssRun } from './rss.js';
@@ -11,8 +10,8 @@ export interface BenchReport {
   ingest_detail: Record<string, unknown>;
   buffer_sample_ms: number;
   buffer_detail: Record<string, unknown>;
-  /** m4_pool: M = 4 with path extraction in worker threads (plan_detail.extraction_threads). */
-  plan_s: { m1: PlanStages; m4: PlanStages; m4_pool: PlanStages };
+  /** m4_pool, m1_pool: M = 4 and M = 1 with path extraction in worker threads (plan_detail.extraction_threads). */
+  plan_s: { m1: PlanStages; m4: PlanStages; m4_pool: PlanStages; m1_pool: PlanStages };
   plan_detail: Record<string, unknown>;
   ort_vs_torch: {
     ort_ms: number;
@@ -37,16 +36,25 @@ export interface BenchReport {
     denoiser_gflop_counted: number | null;
     achieved_gflops: number | null;
     torch_achieved_gflops: number | null;
+    /** The onnxruntime-node float32 MatMul rate on the same threads (measureOrtMatmul). */
     peak_gflops: number | null;
+    /** achieved_gflops / peak_gflops: the denoiser's share of the measured peak. */
     ort_fraction_of_peak: number | null;
     how: string;
     peak_how: string;
+    /** torch.mm's rate (null without python3-torch). */
+    torch_peak_gflops: number | null;
+    torch_peak_how: string;
+    ort_fraction_of_torch_peak: number | null;
     reason?: string;
   };
   rss_mb: RssRun['rss_mb'];
   memory: Omit<RssRun, 'rss_mb'> & { target_peak_mb: number; growth_limit_mb: number };
   wall_s: number;
 }
+
+/** How to get the PyTorch rows on a machine without them. */
+export const TORCH_HINT = 'the PyTorch rows need torch and onnx: apt-get install -y python3-torch python3-onnx python3-numpy';
 
 const f = (v: number | null | undefined, d = 2) => (v === null || v === undefined || !Number.isFinite(v) ? 'n/a' : v.toFixed(d));
 
@@ -72,8 +80,8 @@ export function formatReport(r: BenchReport): string {
   row('pose_diverse (candidate 0 of every plan)', f(r.buffer_sample_ms, 3));
   for (const p of SAMPLING_POLICIES.filter((q) => q !== 'pose_diverse')) row(p, f(bp[p], 3));
   L.push('');
-  head(`plan latency by stage (median of ${r.plan_detail['reps']}; ${r.plan_detail['keyframes']} keyframes; encode cold)`, 'M=1 s', 'M=4 s', 'pool s');
-  L.push(`  (pool: M = 4 again, path extraction in ${r.plan_detail['extraction_threads']} worker threads)`);
+  head(`plan latency by stage (median of ${r.plan_detail['reps']}; ${r.plan_detail['keyframes']} keyframes; encode cold)`, 'M=1 s', 'M=4 s', 'pool s', 'pool M=1');
+  L.push(`  (pool: M = 4 again, and M = 1, with path extraction in ${r.plan_detail['extraction_threads']} worker threads: the node's default)`);
   const rows: [string, keyof PlanStages][] = [
     ['sample + ground (grounder: every keyframe, once per name)', 'sample'],
     ['encode (sampled keyframes the grounder did not encode)', 'encode'],
@@ -87,12 +95,15 @@ export function formatReport(r: BenchReport): string {
     ['name evidence (step 6)', 'evidence'],
     ['total', 'total'],
   ];
-  for (const [label, k] of rows) row(label, f(r.plan_s.m1[k], 3), f(r.plan_s.m4[k], 3), f(r.plan_s.m4_pool[k], 3));
+  for (const [label, k] of rows) row(label, f(r.plan_s.m1[k], 3), f(r.plan_s.m4[k], 3), f(r.plan_s.m4_pool[k], 3), f(r.plan_s.m1_pool[k], 3));
   L.push('');
   const o = r.ort_vs_torch;
   head(`denoiser forward, batch ${o.batch} × ${o.frames} frames, ${o.threads} threads (median)`, 'ms');
   row('onnxruntime-node (default: intra-op threads spin-wait)', f(o.ort_ms, 1));
-  if (o.torch_ms === null) row(`PyTorch: n/a (${o.reason ?? 'no reason'})`);
+  if (o.torch_ms === null) {
+    row(`PyTorch: n/a (${o.reason ?? 'no reason'})`);
+    L.push(`  (${TORCH_HINT}, or pass --python PATH to a Python with torch and onnx)`);
+  }
   else {
     row(`PyTorch ${o.torch_version ?? ''}, same weights (max |Δ| on golden ${o.golden_max_abs_diff === undefined || o.golden_max_abs_diff === null ? 'n/a' : o.golden_max_abs_diff.toExponential(1)})`, f(o.torch_ms, 1));
     row('ratio PyTorch / ORT', `${f(o.ratio, 2)}×`);
@@ -108,8 +119,14 @@ export function formatReport(r: BenchReport): string {
   row(`denoiser forward (analytic; counted in torch: ${f(fl.denoiser_gflop_counted, 3)})`, f(fl.denoiser_gflop, 3));
   row('achieved, onnxruntime-node', f(fl.achieved_gflops, 1));
   row('achieved, PyTorch', f(fl.torch_achieved_gflops, 1));
+  const pct = (x: number | null) => (x === null ? 'n/a' : `${(100 * x).toFixed(0)} %`);
   row(`peak: ${fl.peak_how}`, f(fl.peak_gflops, 1));
-  row('ORT share of that peak', fl.ort_fraction_of_peak === null ? 'n/a' : `${(100 * fl.ort_fraction_of_peak).toFixed(0)} %`);
+  row('denoiser (onnxruntime-node) share of that peak', pct(fl.ort_fraction_of_peak));
+  if (fl.torch_peak_gflops === null) row(`peak: torch n/a (${TORCH_HINT})`);
+  else {
+    row(`peak: ${fl.torch_peak_how}`, f(fl.torch_peak_gflops, 1));
+    row('denoiser (onnxruntime-node) share of the torch peak', pct(fl.ort_fraction_of_torch_peak));
+  }
   L.push('');
   const mem = r.memory;
   head(`memory: the node on the in-process graph, fresh process, ${mem.sim_s} simulated s`, 'MB');

@@ -1,6 +1,6 @@
 /** A plan's latency by stage (seconds), and the median over repeated plans. */
 import { median } from '../../core/context/contextCost.js';
-import { planToObject, type PlanResult } from '../../core/planner/planToObject.js';
+import type { PlanResult } from '../../core/planner/planToObject.js';
 
 /** Stage times of one plan in seconds; `step` is the mean time per denoising step. */
 export interface PlanStages {

@@ -7,7 +7,7 @@
  * - buffer_sample_ms: ContextBuffer.sample(K = 8) on a full 1024-frame buffer;
  * - plan_s: planToObject with the shipped model for M = 1 and M = 4, by stage (encode cold,
  *   per denoising step, decode, box, visual odometry, waypoints), and M = 4 again with path
- *   extraction in an ExtractionPool (m4_pool);
+ *   extraction in an ExtractionPool (m4_pool), and M = 1 with it (m1_pool);
  * - ort_vs_torch: one denoiser forward at batch 2·M (M = the manifest's candidates) in
  *   onnxruntime-node and in PyTorch (`/usr/bin/python3 models/training/bench_torch.py`, the same
  *   ONNX initializers, the same threads), and their ratio;
@@ -31,7 +31,7 @@ import { cameraOf } from '../../core/model/manifest.js';
 import { planToObject } from '../../core/planner/planToObject.js';
 import type { Extractor } from '../../core/planner/extractCandidate.js';
 import { autoExtractionThreads, ExtractionPool } from '../../planner/ExtractionPool.js';
-import { defaultModelDir, OnnxImaginationModel, onnxRuntimeVersion } from '../../model/OnnxImaginationModel.js';
+import { defaultModelDir, measureOrtMatmul, OnnxImaginationModel, onnxRuntimeVersion } from '../../model/OnnxImaginationModel.js';
 import { makeScenario } from '../../sim/scenario.js';
 import { measureIngestCost } from '../../vision/ingestCost.js';
 import { fillBuffer } from './eval.js';
@@ -116,9 +116,11 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
   // the same plans with step 5 in worker threads (at least 2, so the pool is measured even on one core)
   const pool = new ExtractionPool(Math.max(2, autoExtractionThreads()));
   let m4Pool: PlanStages;
+  let m1Pool: PlanStages;
   try {
     await planStages(4, pool.extract); // warm the workers
     m4Pool = await planStages(4, pool.extract);
+    m1Pool = await planStages(1, pool.extract);
   } finally {
     await pool.close();
   }
@@ -138,6 +140,8 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
   };
   const ortNoSpin = o.threads > 1 ? await ortVariant({ intraOpThreads: o.threads, allowSpinning: false }) : null;
   const ort1 = o.threads > 1 ? await ortVariant({ intraOpThreads: 1 }) : null;
+  // the machine's matrix-product rate in the same library: the peak the denoiser is measured against
+  const ortPeak = await measureOrtMatmul({ n: q ? 1024 : 2048, threads: o.threads, reps: q ? 3 : 10 });
   const torch = await runTorchBench({
     python: o.python,
     modelDir: o.modelDir,
@@ -154,7 +158,7 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
   const arch = architectureOf(m);
   const flops = typeof arch === 'string' ? null : denoiserFlops(arch, spec, batch, F);
   const gf = (fl: number | null, ms: number | null | undefined) => (fl === null || !ms ? null : fl / (ms / 1000) / 1e9);
-  const peak = tb?.matmul?.gflops ?? null;
+  const torchPeak = tb?.matmul?.gflops ?? null;
   const achieved = gf(flops, ortMs);
   // 4. memory, in a fresh process
   stage('memory run');
@@ -205,7 +209,7 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
     },
     buffer_sample_ms: ctx.sampleMs.pose_diverse,
     buffer_detail: { k: ctx.k, frames: ctx.bufferFrames, mb: ctx.bufferBytes / MB, sample_ms_by_policy: ctx.sampleMs, add_evict_ms: ctx.addEvictMs, gate_decision_ms: ctx.gateDecisionMs },
-    plan_s: { m1, m4, m4_pool: m4Pool },
+    plan_s: { m1, m4, m4_pool: m4Pool, m1_pool: m1Pool },
     plan_detail: { reps, extraction_threads: Math.max(2, autoExtractionThreads()), keyframes: buffer.size, object: sc.target.category, policy: 'pose_diverse (candidate 0), uniform (others)' },
     ort_vs_torch: {
       ort_ms: ortMs,
@@ -225,10 +229,13 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
       denoiser_gflop_counted: tb ? tb.flops_counted / 1e9 : null,
       achieved_gflops: achieved,
       torch_achieved_gflops: tb ? gf(flops, tb.denoiser_ms) : null,
-      peak_gflops: peak,
-      ort_fraction_of_peak: achieved !== null && peak !== null ? achieved / peak : null,
+      peak_gflops: ortPeak.gflops,
+      ort_fraction_of_peak: achieved !== null ? achieved / ortPeak.gflops : null,
       how: 'analytic, 2 × multiply-adds of linear layers and attention matmuls (denoiserFlops); counted = torch forward hooks on nn.Linear + torch.matmul',
-      peak_how: tb?.matmul ? `torch ${tb.torch_version} float32 ${tb.matmul.n}×${tb.matmul.n} matmul, ${tb.threads} threads` : 'not measured',
+      peak_how: `onnxruntime-node float32 ${ortPeak.n}×${ortPeak.n} MatMul, ${ortPeak.threads} threads`,
+      torch_peak_gflops: torchPeak,
+      torch_peak_how: tb?.matmul ? `torch ${tb.torch_version} float32 ${tb.matmul.n}×${tb.matmul.n} matmul, ${tb.threads} threads` : 'not measured',
+      ort_fraction_of_torch_peak: achieved !== null && torchPeak !== null ? achieved / torchPeak : null,
       ...(typeof arch === 'string' ? { reason: arch } : tb ? {} : { reason: (torch as { error: string }).error }),
     },
     rss_mb,
