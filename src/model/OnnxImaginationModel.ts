@@ -13,7 +13,7 @@ import * as ort from 'onnxruntime-node';
 import { InferenceError, ModelLoadError } from '../core/errors.js';
 import { parseManifest, specOf, type ModelFileSpec, type ModelManifest } from '../core/model/manifest.js';
 import type { ImaginationModel, ModelSpec } from '../core/sampler/model.js';
-import { matmulFlops, matmulModel } from './matmulGraph.js';
+import { matmulFlops, matmulModel, type MatmulGraphOp } from './matmulGraph.js';
 
 export type ExecutionProviderChoice = 'auto' | 'cpu' | 'cuda';
 
@@ -75,12 +75,13 @@ export interface OrtMatmulTiming {
  * The machine's float32 matrix-product rate in onnxruntime-node: a one-node MatMul graph
  * (src/model/matmulGraph.ts) on the CPU execution provider with `threads` intra-op threads, n×n
  * by n×n random inputs, two warm-up runs and a check of three entries of the product, then the
- * median of `reps`. The same kernels (MLAS) the
+ * median of `reps` (`op` other than MatMul only for the check's test: it throws InferenceError
+ * 'matmul_check'). The same kernels (MLAS) the
  * denoiser's products use, so its share of this rate says how close the model runs to the peak.
  */
-export async function measureOrtMatmul(o: { n: number; threads: number; reps: number }): Promise<OrtMatmulTiming> {
+export async function measureOrtMatmul(o: { n: number; threads: number; reps: number; op?: MatmulGraphOp }): Promise<OrtMatmulTiming> {
   if (!(Number.isInteger(o.reps) && o.reps >= 1)) throw new RangeError(`measureOrtMatmul: expected reps ≥ 1, found ${o.reps}`);
-  const session = await ort.InferenceSession.create(matmulModel(o.n), { executionProviders: ['cpu'], graphOptimizationLevel: 'all', intraOpNumThreads: o.threads });
+  const session = await ort.InferenceSession.create(matmulModel(o.n, o.op), { executionProviders: ['cpu'], graphOptimizationLevel: 'all', intraOpNumThreads: o.threads });
   try {
     const feeds = {
       A: new ort.Tensor('float32', Float32Array.from({ length: o.n * o.n }, () => Math.random() - 0.5), [o.n, o.n]),

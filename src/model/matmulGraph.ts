@@ -39,13 +39,16 @@ function tensorInfo(name: string, shape: readonly number[]): number[] {
   return [...stringField(1, name), ...bytesField(2, bytesField(1, tensorType))]; // ValueInfoProto { name, type { tensor_type } }
 }
 
+/** Binary operators the graph may hold: MatMul for the bench; the others give a graph whose product check fails (a test). */
+export type MatmulGraphOp = 'MatMul' | 'Add';
+
 /**
- * The serialised ONNX model computing C = A × B for float32 matrices of shape [n, n].
+ * The serialised ONNX model computing C = A × B for float32 matrices of shape [n, n] (or C = A op B).
  * @throws RangeError when n is not a positive integer.
  */
-export function matmulModel(n: number): Uint8Array {
+export function matmulModel(n: number, op: MatmulGraphOp = 'MatMul'): Uint8Array {
   if (!(Number.isInteger(n) && n >= 1)) throw new RangeError(`matmulModel: expected a positive integer size, found ${n}`);
-  const node = [...stringField(1, 'A'), ...stringField(1, 'B'), ...stringField(2, 'C'), ...stringField(3, 'matmul'), ...stringField(4, 'MatMul')];
+  const node = [...stringField(1, 'A'), ...stringField(1, 'B'), ...stringField(2, 'C'), ...stringField(3, 'matmul'), ...stringField(4, op)];
   const graph = [
     ...bytesField(1, node),
     ...stringField(2, `matmul_${n}`),

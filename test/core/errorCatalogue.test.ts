@@ -306,6 +306,8 @@ const CATALOGUE: Record<string, Entry> = {
   manifest_missing: { test: 'test/cli/fuzz.test.ts' },
   sha_mismatch: { test: 'test/cli/fuzz.test.ts' },
   session_create: { test: 'test/model/OnnxImaginationModel.test.ts' },
+  // bench's peak: the MatMul graph's product checked before it is timed
+  matmul_check: { test: 'test/model/matmulGraph.test.ts' },
   tensor_mismatch: {
     raise: () =>
       withTmp((dir) => OnnxImaginationModel.load(modelCopy(dir, (m) => m.files.decoder.outputs.push({ name: 'depth', type: 'float32', shape: ['batch', 1, 64, 64] })), { verifySha256: true, intraOpThreads: 1 })),

@@ -2,6 +2,7 @@
 import { strict as assert } from 'node:assert';
 import { matmulFlops, matmulModel } from '../../src/model/matmulGraph.js';
 import { measureOrtMatmul } from '../../src/model/OnnxImaginationModel.js';
+import { InferenceError } from '../../src/core/errors.js';
 
 describe('matmulGraph', () => {
   it('writes a ModelProto: ir_version 8 first, opset 13 of the default domain last', () => {
@@ -30,5 +31,12 @@ describe('matmulGraph', () => {
     const t = await measureOrtMatmul({ n: 64, threads: 1, reps: 3 });
     assert.equal(t.n, 64);
     assert.ok(t.ms > 0 && Number.isFinite(t.gflops) && t.gflops > 0, `timing ${JSON.stringify(t)}`);
+  });
+
+  it('refuses to time a graph that does not compute the product (matmul_check)', async () => {
+    await assert.rejects(
+      measureOrtMatmul({ n: 16, threads: 1, reps: 1, op: 'Add' }),
+      (e: unknown) => e instanceof InferenceError && e.code === 'matmul_check' && /expected C\[0,0\] = .*, found /.test(e.message),
+    );
   });
 });
