@@ -2,7 +2,7 @@
  * Worker-thread side of ExtractionPool: runs extractCandidate, or one of its halves (chainPart,
  * anchorPart), for the jobs it is sent (pure code, src/core). Keyframes with ids arrive once and are kept until a job's id list no longer names them, so
  * a replan sends only the new ones. The keyframe index of the newest plan is kept, so the jobs of
- * one plan build it once per worker, and the next plan's index takes over its work for the
+ * one plan build it once per worker, and the next plan's index takes over its layouts for the
  * keyframes still in memory. Errors go back as { name, message, code } and are rebuilt as
  * the same class.
  */

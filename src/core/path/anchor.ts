@@ -196,15 +196,17 @@ export interface Anchor {
 /**
  * Keyframes prepared once for many anchorings (layouts and alignment pyramids, built lazily).
  * A new plan's index can start from the previous one (`reuse`): a keyframe whose pixel array is
- * the same object (a context buffer never writes a stored frame) takes its layout and pyramid
- * from there instead of computing them again.
+ * the same object (a context buffer never writes a stored frame) takes its layout from there
+ * instead of computing it again. Pyramids are not carried over: a plan registers only a few
+ * keyframes, a pyramid is cheap to build and large to keep (≈ 0.2 MB with its lookup planes), and
+ * carried over they piled up for every keyframe ever registered while it stayed in memory.
  */
 export class KeyframeIndex {
   readonly layouts: LayoutDescriptor[];
   private readonly prepared: (PreparedFrame | undefined)[];
 
   /**
-   * @param reuse an earlier index with the same camera and parameters whose work is taken over.
+   * @param reuse an earlier index with the same camera and parameters whose layouts are taken over.
    * @throws ParameterError for an empty keyframe list, a non-finite pose or bad parameters.
    * @throws BadFrameError when a keyframe image does not match the camera's size.
    */
@@ -225,9 +227,9 @@ export class KeyframeIndex {
         throw new BadFrameError(`KeyframeIndex: keyframe ${i} has ${k.rgb.length} bytes, a ${camera.width}x${camera.height} rgb8 image has ${camera.width * camera.height * 3}`);
       }
     });
-    const earlier = reuse && reuse.sameSetup(camera, params) ? reuse.byImage() : undefined;
-    this.layouts = keyframes.map((k) => earlier?.get(k.rgb)?.layout ?? layoutDescriptor(k.rgb, camera.width, camera.height, params.descriptorWidth));
-    this.prepared = keyframes.map((k) => earlier?.get(k.rgb)?.prepared);
+    const earlier = reuse && reuse.sameSetup(camera, params) ? reuse.layoutsByImage() : undefined;
+    this.layouts = keyframes.map((k) => earlier?.get(k.rgb) ?? layoutDescriptor(k.rgb, camera.width, camera.height, params.descriptorWidth));
+    this.prepared = keyframes.map(() => undefined);
   }
 
   /** Whether an index for `camera` and `params` computes what this one does. */
@@ -237,10 +239,10 @@ export class KeyframeIndex {
     return c.width === camera.width && c.height === camera.height && same(c, camera) && same(this.params, params);
   }
 
-  /** Layout and pyramid (when built) by pixel array. */
-  private byImage(): Map<Uint8Array, { layout: LayoutDescriptor; prepared: PreparedFrame | undefined }> {
-    const m = new Map<Uint8Array, { layout: LayoutDescriptor; prepared: PreparedFrame | undefined }>();
-    this.keyframes.forEach((k, i) => m.set(k.rgb, { layout: this.layouts[i] as LayoutDescriptor, prepared: this.prepared[i] }));
+  /** Layouts by pixel array. */
+  private layoutsByImage(): Map<Uint8Array, LayoutDescriptor> {
+    const m = new Map<Uint8Array, LayoutDescriptor>();
+    this.keyframes.forEach((k, i) => m.set(k.rgb, this.layouts[i] as LayoutDescriptor));
     return m;
   }
 

@@ -387,14 +387,14 @@ function pointsOf(s: Samples, scale: Float32Array): Points {
   return pts;
 }
 
-/** A level of A ready for lookups: its channel planes as doubles (exact copies) and its mask. */
+/** A level of A ready for lookups: its channel planes (views, no copies) and its mask. */
 interface Target {
   W: number;
   H: number;
   cam: PinholeCamera;
-  i0: Float64Array;
-  i1: Float64Array;
-  i2: Float64Array;
+  i0: Float32Array;
+  i1: Float32Array;
+  i2: Float32Array;
   /** H×W, 1 = excluded. */
   mask: Uint8Array;
   /** Whether any pixel is excluded (the lookup is skipped when none is). */
@@ -412,9 +412,9 @@ function targetOf(a: Level): Target {
       W: a.W,
       H: a.H,
       cam: a.cam,
-      i0: Float64Array.from(a.img.subarray(0, plane)),
-      i1: Float64Array.from(a.img.subarray(plane, 2 * plane)),
-      i2: Float64Array.from(a.img.subarray(2 * plane, 3 * plane)),
+      i0: a.img.subarray(0, plane),
+      i1: a.img.subarray(plane, 2 * plane),
+      i2: a.img.subarray(2 * plane, 3 * plane),
       mask: a.mask,
       masked: a.mask.includes(1),
     };

@@ -98,7 +98,7 @@ export function extractCandidate(frames: readonly Uint8Array[], ctx: ExtractionC
 
 /**
  * The extractor that runs every candidate in the calling thread, in order. It keeps the keyframe
- * index of its last plan, so the next plan prepares only the keyframes that are new.
+ * index of its last plan, so the next plan computes the layouts of the new keyframes only.
  */
 export function inlineExtractor(now: () => number = () => performance.now()): Extractor {
   let previous: KeyframeIndex | undefined;
