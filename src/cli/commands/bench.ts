@@ -232,7 +232,7 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
       peak_gflops: ortPeak.gflops,
       ort_fraction_of_peak: achieved !== null ? achieved / ortPeak.gflops : null,
       how: 'analytic, 2 × multiply-adds of linear layers and attention matmuls (denoiserFlops); counted = torch forward hooks on nn.Linear + torch.matmul',
-      peak_how: `onnxruntime-node float32 ${ortPeak.n}×${ortPeak.n} MatMul, ${ortPeak.threads} threads`,
+      peak_how: `ORT float32 ${ortPeak.n}² MatMul, ${ortPeak.threads} threads, fastest of ${q ? 3 : 10}`,
       torch_peak_gflops: torchPeak,
       torch_peak_how: tb?.matmul ? `torch ${tb.torch_version} float32 ${tb.matmul.n}×${tb.matmul.n} matmul, ${tb.threads} threads` : 'not measured',
       ort_fraction_of_torch_peak: achieved !== null && torchPeak !== null ? achieved / torchPeak : null,
