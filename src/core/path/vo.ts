@@ -401,26 +401,18 @@ interface Target {
   masked: boolean;
 }
 
-/** Targets of the levels seen so far (a keyframe's pyramid is registered against many frames). */
-const targets = new WeakMap<Level, Target>();
-
 function targetOf(a: Level): Target {
-  let t = targets.get(a);
-  if (!t) {
-    const plane = a.W * a.H;
-    t = {
-      W: a.W,
-      H: a.H,
-      cam: a.cam,
-      i0: a.img.subarray(0, plane),
-      i1: a.img.subarray(plane, 2 * plane),
-      i2: a.img.subarray(2 * plane, 3 * plane),
-      mask: a.mask,
-      masked: a.mask.includes(1),
-    };
-    targets.set(a, t);
-  }
-  return t;
+  const plane = a.W * a.H;
+  return {
+    W: a.W,
+    H: a.H,
+    cam: a.cam,
+    i0: a.img.subarray(0, plane),
+    i1: a.img.subarray(plane, 2 * plane),
+    i2: a.img.subarray(2 * plane, 3 * plane),
+    mask: a.mask,
+    masked: a.mask.includes(1),
+  };
 }
 
 /**
@@ -906,7 +898,8 @@ export function alignPlanar(
   const s0 = samples[0] as Samples;
   const models = samples.map((sm) => floorModel(sm, prm));
   const points = samples.map((sm, l) => pointsOf(sm, (models[l] as { scale: Float32Array }).scale));
-  const targetAt = (l: number) => targetOf(A.levels[l] as Level);
+  const targetsA = A.levels.map(targetOf);
+  const targetAt = (l: number) => targetsA[l] as Target;
   const st = samples[top] as Samples;
   const stride = prm.gridSampleStride;
   const keep = stride > 1 ? Uint8Array.from(st.u, (u, i) => ((u + (st.v[i] as number)) % stride === 0 ? 1 : 0)) : undefined;
