@@ -12,12 +12,13 @@ import { OnnxImaginationModel, defaultModelDir } from '../src/model/OnnxImaginat
 import { cameraOf } from '../src/core/model/manifest.js';
 import { makeScenario } from '../src/sim/scenario.js';
 import { fillBuffer } from '../src/cli/commands/eval.js';
+import { parseSeedRange } from '../src/cli/args.js';
+import { median } from '../src/core/context/contextCost.js';
 import { planToObject } from '../src/core/planner/planToObject.js';
 import { inlineExtractor, type CandidateExtraction, type ExtractionContext, type Extractor } from '../src/core/planner/extractCandidate.js';
 
-const [a, b] = (process.argv[2] ?? '100-103').split('-').map(Number) as [number, number];
+const seeds = parseSeedRange(process.argv[2] ?? '100-103');
 const reps = Number(process.argv[3] ?? 3);
-if (!(Number.isInteger(a) && Number.isInteger(b) && b >= a)) throw new Error(`expected seeds A-B, found '${process.argv[2]}'`);
 if (!(Number.isInteger(reps) && reps >= 1)) throw new Error(`expected reps ≥ 1, found '${process.argv[3]}'`);
 const model = await OnnxImaginationModel.load(defaultModelDir());
 const m = model.manifest;
@@ -40,12 +41,11 @@ function digestOf(xs: CandidateExtraction[]): string {
   return h.toString(16).padStart(8, '0');
 }
 
-const med = (v: number[]) => [...v].sort((p, q) => p - q)[Math.floor(v.length / 2)] as number;
 const least = (v: number[]) => Math.min(...v);
 let totalPlan = 0;
 let totalCpu = 0;
 const digests: string[] = [];
-for (let s = a; s <= b; s++) {
+for (const s of seeds) {
   const sc = makeScenario(s);
   const buffer = fillBuffer(sc, camera, 'none', undefined);
   let captured: { ctx: ExtractionContext; cands: (readonly Uint8Array[])[] } | undefined;
@@ -75,10 +75,10 @@ for (let s = a; s <= b; s++) {
     wp.push(xs.reduce((t, x) => t + x.anchorMs, 0));
     digest = digestOf(xs);
   }
-  totalPlan += med(planMs);
+  totalPlan += median(planMs);
   totalCpu += least(cpuMs);
   digests.push(digest);
-  console.log(`seed ${s}: ${captured.ctx.keyframes.length} keyframes, ${captured.cands.length}×${captured.cands[0]?.length} frames; extraction ${med(planMs).toFixed(1)} ms wall, ${least(cpuMs).toFixed(1)} ms CPU at best (vo ${med(vo).toFixed(1)}, waypoints ${med(wp).toFixed(1)}); digest ${digest}`);
+  console.log(`seed ${s}: ${captured.ctx.keyframes.length} keyframes, ${captured.cands.length}×${captured.cands[0]?.length} frames; extraction ${median(planMs).toFixed(1)} ms wall, ${least(cpuMs).toFixed(1)} ms CPU at best (vo ${median(vo).toFixed(1)}, waypoints ${median(wp).toFixed(1)}); digest ${digest}`);
 }
-console.log(`seeds ${a}-${b}: median-of-${reps} extraction per plan, mean ${(totalPlan / (b - a + 1)).toFixed(1)} ms wall, best-of-${reps} CPU ${(totalCpu / (b - a + 1)).toFixed(1)} ms; digest ${digests.join(' ')}`);
+console.log(`seeds ${seeds[0]}-${seeds[seeds.length - 1]}: median-of-${reps} extraction per plan, mean ${(totalPlan / seeds.length).toFixed(1)} ms wall, best-of-${reps} CPU ${(totalCpu / seeds.length).toFixed(1)} ms; digest ${digests.join(' ')}`);
 process.exit(0);

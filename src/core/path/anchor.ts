@@ -234,9 +234,8 @@ export class KeyframeIndex {
 
   /** Whether an index for `camera` and `params` computes what this one does. */
   private sameSetup(camera: PinholeCamera, params: AnchorParams): boolean {
-    const c = this.camera;
     const same = (a: object, b: object) => JSON.stringify(a) === JSON.stringify(b);
-    return c.width === camera.width && c.height === camera.height && same(c, camera) && same(this.params, params);
+    return same(this.camera, camera) && same(this.params, params);
   }
 
   /** Layouts by pixel array. */

@@ -468,15 +468,14 @@ function residuals(a: Target, s: Points, dx: number, dy: number, dyaw: number, r
     const fx = x - x0;
     const fy = y - y0;
     const p = y0 * W + x0;
-    const q = p + W;
     ok[i] = 1;
     const w00 = (1 - fx) * (1 - fy);
     const w10 = fx * (1 - fy);
     const w01 = (1 - fx) * fy;
     const w11 = fx * fy;
-    const r0 = Math.fround(w00 * (i0[p] as number) + w10 * (i0[p + 1] as number) + w01 * (i0[q] as number) + w11 * (i0[q + 1] as number) - (v0[i] as number));
-    const r1 = Math.fround(w00 * (i1[p] as number) + w10 * (i1[p + 1] as number) + w01 * (i1[q] as number) + w11 * (i1[q + 1] as number) - (v1[i] as number));
-    const r2 = Math.fround(w00 * (i2[p] as number) + w10 * (i2[p + 1] as number) + w01 * (i2[q] as number) + w11 * (i2[q + 1] as number) - (v2[i] as number));
+    const r0 = Math.fround(bilinear(i0, p, W, w00, w10, w01, w11) - (v0[i] as number));
+    const r1 = Math.fround(bilinear(i1, p, W, w00, w10, w01, w11) - (v1[i] as number));
+    const r2 = Math.fround(bilinear(i2, p, W, w00, w10, w01, w11) - (v2[i] as number));
     res[i * CH] = r0;
     res[i * CH + 1] = r1;
     res[i * CH + 2] = r2;
@@ -489,6 +488,11 @@ function residuals(a: Target, s: Points, dx: number, dy: number, dyaw: number, r
   return !cost ? Number.NaN : wIn > 0 && wIn >= MIN_OVERLAP * wAll ? sum / wIn : Infinity;
 }
 
+/** A W-wide plane's bilinear value from its pixels p, p + 1, p + W, p + W + 1 with those weights. */
+function bilinear(plane: Float32Array, p: number, W: number, w00: number, w10: number, w01: number, w11: number): number {
+  return w00 * (plane[p] as number) + w10 * (plane[p + 1] as number) + w01 * (plane[p + W] as number) + w11 * (plane[p + W + 1] as number);
+}
+
 /**
  * Sum over the channels of |A(bilinear at pixel p + (fx, fy)) − value|, each residual rounded to
  * float32 as residuals() stores it. p = y0·W + x0 (top-left neighbour); gy = 1 − fy.
@@ -496,15 +500,14 @@ function residuals(a: Target, s: Points, dx: number, dy: number, dyaw: number, r
 function absError(a: Target, p: number, fx: number, fy: number, gy: number, v0: number, v1: number, v2: number): number {
   const { W, i0, i1, i2 } = a;
   const gx = 1 - fx;
-  const q = p + W;
   const w00 = gx * gy;
   const w10 = fx * gy;
   const w01 = gx * fy;
   const w11 = fx * fy;
   return (
-    Math.abs(Math.fround(w00 * (i0[p] as number) + w10 * (i0[p + 1] as number) + w01 * (i0[q] as number) + w11 * (i0[q + 1] as number) - v0)) +
-    Math.abs(Math.fround(w00 * (i1[p] as number) + w10 * (i1[p + 1] as number) + w01 * (i1[q] as number) + w11 * (i1[q + 1] as number) - v1)) +
-    Math.abs(Math.fround(w00 * (i2[p] as number) + w10 * (i2[p + 1] as number) + w01 * (i2[q] as number) + w11 * (i2[q + 1] as number) - v2))
+    Math.abs(Math.fround(bilinear(i0, p, W, w00, w10, w01, w11) - v0)) +
+    Math.abs(Math.fround(bilinear(i1, p, W, w00, w10, w01, w11) - v1)) +
+    Math.abs(Math.fround(bilinear(i2, p, W, w00, w10, w01, w11) - v2))
   );
 }
 
@@ -617,7 +620,6 @@ function gridCost(a: Target, s: Points, w: Float32Array, trunc: number): GridCos
     }
   };
   // one motion: the volume's arithmetic, expression for expression, in a single pass
-  const one = new Float32Array(1);
   const at: GridCost['at'] = (dx, dy, dyaw) => {
     const c = Math.cos(dyaw);
     const sn = Math.sin(dyaw);
@@ -643,8 +645,7 @@ function gridCost(a: Target, s: Points, w: Float32Array, trunc: number): GridCos
       wIn += wi;
       sum += wi * Math.min(trunc, e / CH);
     }
-    one[0] = wIn > 0 && wIn >= MIN_OVERLAP * wAll ? sum / wIn : Infinity;
-    return one[0] as number;
+    return Math.fround(wIn > 0 && wIn >= MIN_OVERLAP * wAll ? sum / wIn : Infinity);
   };
   return { volume, at };
 }
