@@ -228,6 +228,7 @@ const HELP = commandHelp({
     { name: 'clearance', value: 'M', default: '2.5', help: 'vo: free floor ahead of the start pose, metres, 0.6-5' },
     { name: 'grid-coarse-step', value: 'S', default: '1', help: 'coarse grid step of the direct alignment, 1-8' },
     { name: 'grid-sample-stride', value: 'S', default: String(DEFAULT_PLANAR_ALIGN_PARAMS.gridSampleStride), help: 'the direct alignment\'s grid ranks with the pixels whose column + row is a multiple of S (2: a checkerboard), 1-4' },
+    { name: 'grid-rank-subpixel', value: 'N', default: String(DEFAULT_PLANAR_ALIGN_PARAMS.gridRankSubpixel), help: 'that ranking reads the image from a table sampled every 1/N pixel (0: exact bilinear lookups), 0-16' },
   ],
   examples: ['path-accuracy --seeds 300-302 --parts box,vo --json path.json'],
 });
@@ -240,13 +241,14 @@ export const command: CliCommand = {
     const align = {
       gridCoarseStep: flagNumber(args, 'grid-coarse-step', 1, { integer: true, min: 1, max: 8 }),
       gridSampleStride: flagNumber(args, 'grid-sample-stride', DEFAULT_PLANAR_ALIGN_PARAMS.gridSampleStride, { integer: true, min: 1, max: 4 }),
+      gridRankSubpixel: flagNumber(args, 'grid-rank-subpixel', DEFAULT_PLANAR_ALIGN_PARAMS.gridRankSubpixel, { integer: true, min: 0, max: 16 }),
     };
     const clearM = flagNumber(args, 'clearance', 2.5, { min: 0.6, max: 5 });
     const seeds = parseSeedRange(flagString(args, 'seeds') ?? '300-309');
     const partsText = flagString(args, 'parts') ?? PARTS.join(',');
     const parts = partsText.split(',').map((p) => p.trim());
     for (const p of parts) if (!(PARTS as readonly string[]).includes(p)) throw new UsageError(`--parts: unknown part '${p}' (known: ${PARTS.join(', ')})`);
-    const report: Record<string, unknown> = { seeds: `${seeds[0]}-${seeds[seeds.length - 1]}`, clearance_m: clearM, grid_coarse_step: align.gridCoarseStep, grid_sample_stride: align.gridSampleStride };
+    const report: Record<string, unknown> = { seeds: `${seeds[0]}-${seeds[seeds.length - 1]}`, clearance_m: clearM, grid_coarse_step: align.gridCoarseStep, grid_sample_stride: align.gridSampleStride, grid_rank_subpixel: align.gridRankSubpixel };
     for (const p of parts as Part[]) {
       const t = performance.now();
       report[p] = p === 'box' ? boxPart(seeds) : p === 'vo' ? await voPart(seeds, clearM, align) : anchorPart(seeds, align);

@@ -136,40 +136,55 @@ export function layoutSimilarity(a: LayoutDescriptor, b: LayoutDescriptor, maxSh
   const plane = w * h;
   let best = -1;
   let bestShift = 0;
+  const ac = a.cells;
+  const bc = b.cells;
   for (let k = -S; k <= S; k++) {
-    // pairs (a[u], b[u + k])
+    // pairs (a[u], b[u + k]); the three channels unrolled, each summed in pixel order
     let n = 0;
-    const ma = [0, 0, 0];
-    const mb = [0, 0, 0];
-    for (let v = 0; v < h; v++) for (let u = Math.max(0, -k); u < Math.min(w, w - k); u++) {
+    let ma0 = 0, ma1 = 0, ma2 = 0, mb0 = 0, mb1 = 0, mb2 = 0;
+    const u0 = Math.max(0, -k);
+    const u1 = Math.min(w, w - k);
+    for (let v = 0; v < h; v++) for (let u = u0; u < u1; u++) {
       const ia = v * w + u;
-      const ib = v * w + u + k;
+      const ib = ia + k;
       if (a.valid[ia] !== 1 || b.valid[ib] !== 1) continue;
       n++;
-      for (let ch = 0; ch < 3; ch++) {
-        ma[ch] = (ma[ch] as number) + (a.cells[ch * plane + ia] as number);
-        mb[ch] = (mb[ch] as number) + (b.cells[ch * plane + ib] as number);
-      }
+      ma0 += ac[ia] as number;
+      ma1 += ac[plane + ia] as number;
+      ma2 += ac[2 * plane + ia] as number;
+      mb0 += bc[ib] as number;
+      mb1 += bc[plane + ib] as number;
+      mb2 += bc[2 * plane + ib] as number;
     }
     if (n < 0.5 * plane) continue;
-    for (let ch = 0; ch < 3; ch++) {
-      ma[ch] = (ma[ch] as number) / n;
-      mb[ch] = (mb[ch] as number) / n;
-    }
+    ma0 /= n;
+    ma1 /= n;
+    ma2 /= n;
+    mb0 /= n;
+    mb1 /= n;
+    mb2 /= n;
     let sab = 0;
     let saa = 0;
     let sbb = 0;
-    for (let v = 0; v < h; v++) for (let u = Math.max(0, -k); u < Math.min(w, w - k); u++) {
+    for (let v = 0; v < h; v++) for (let u = u0; u < u1; u++) {
       const ia = v * w + u;
-      const ib = v * w + u + k;
+      const ib = ia + k;
       if (a.valid[ia] !== 1 || b.valid[ib] !== 1) continue;
-      for (let ch = 0; ch < 3; ch++) {
-        const da = (a.cells[ch * plane + ia] as number) - (ma[ch] as number);
-        const db = (b.cells[ch * plane + ib] as number) - (mb[ch] as number);
-        sab += da * db;
-        saa += da * da;
-        sbb += db * db;
-      }
+      const da0 = (ac[ia] as number) - ma0;
+      const db0 = (bc[ib] as number) - mb0;
+      sab += da0 * db0;
+      saa += da0 * da0;
+      sbb += db0 * db0;
+      const da1 = (ac[plane + ia] as number) - ma1;
+      const db1 = (bc[plane + ib] as number) - mb1;
+      sab += da1 * db1;
+      saa += da1 * da1;
+      sbb += db1 * db1;
+      const da2 = (ac[2 * plane + ia] as number) - ma2;
+      const db2 = (bc[2 * plane + ib] as number) - mb2;
+      sab += da2 * db2;
+      saa += da2 * da2;
+      sbb += db2 * db2;
     }
     const ncc = saa > 1e-9 && sbb > 1e-9 ? sab / Math.sqrt(saa * sbb) : 0;
     if (ncc > best) {

@@ -19,10 +19,13 @@
  * Steps (coarse to fine over an image pyramid):
  *   1. prepare both frames: colour channels, a light blur, 2× pyramid; mask the red box pixels;
  *   2. exhaustive grid over (dx, dy, dyaw) at the coarsest level, truncated L1 cost over the
- *      pixels that land inside A (at least 30 % of them must);
- *   3. Levenberg–Marquardt with Cauchy weights from the best few grid minima at the two coarsest
- *      levels, the winner level by level to full resolution (a refinement that leaves the searched
- *      box is dropped);
+ *      pixels that land inside A (at least 30 % of them must): ranked on a checkerboard of pixels
+ *      read from a quarter-pixel table of A, then steepest descents with every pixel and exact
+ *      bilinear lookups from the best minima (gridSampleStride, gridRankSubpixel, gridDescentStarts);
+ *   3. Levenberg–Marquardt with Cauchy weights (analytic Jacobian: the bilinear interpolant's
+ *      gradient times the projection's derivative; one pass per try) from the best few grid minima
+ *      at the two coarsest levels, the winner level by level to full resolution (a refinement that
+ *      leaves the searched box is dropped);
  *   4. confidence from the share of floor pixels that agree (inliers) and how distinct the
  *      minimum was in the grid.
  *
@@ -82,6 +85,14 @@ export interface PlanarAlignParams {
    */
   gridSampleStride: number;
   /**
+   * How the grid's first pass (the ranking, when gridSampleStride > 1) reads A: 0 = bilinear at
+   * the exact position, like every other cost; n ≥ 1 = the nearest entry of a table of A's
+   * coarsest level sampled every 1/n pixel (one lookup instead of four per channel; the position
+   * is off by at most 1/(2n) pixel). The descents and the refinement always use the exact
+   * bilinear values. Default 4.
+   */
+  gridRankSubpixel: number;
+  /**
    * Weight of the pixels that are not near floor (aligned as if far away) relative to floor
    * pixels. Default 0: walls a few metres away move with translation; treating them as far biases it.
    */
@@ -133,6 +144,7 @@ export const DEFAULT_PLANAR_ALIGN_PARAMS: Readonly<PlanarAlignParams> = Object.f
   gridStepYawRad: (4 * Math.PI) / 180,
   gridCoarseStep: 1,
   gridSampleStride: 2,
+  gridRankSubpixel: 4,
   upperWeight: 0,
   gridUpperWeight: 0.3,
   robustDelta: 10,
@@ -198,6 +210,7 @@ function checkParams(p: PlanarAlignParams): void {
   }
   if (!(Number.isInteger(p.gridCoarseStep) && p.gridCoarseStep >= 1)) throw new ParameterError(`planar alignment: gridCoarseStep must be a positive integer, got ${p.gridCoarseStep}`);
   if (!(Number.isInteger(p.gridSampleStride) && p.gridSampleStride >= 1)) throw new ParameterError(`planar alignment: gridSampleStride must be a positive integer, got ${p.gridSampleStride}`);
+  if (!(Number.isInteger(p.gridRankSubpixel) && p.gridRankSubpixel >= 0 && p.gridRankSubpixel <= 16)) throw new ParameterError(`planar alignment: gridRankSubpixel must be an integer in 0…16, got ${p.gridRankSubpixel}`);
 }
 
 /** Separable [1 2 1]/4 blur of CH planes (edges clamped). */
@@ -309,16 +322,19 @@ interface Samples {
   v: Int32Array;
 }
 
+/** Samples per level, computed once per level (a frame registered against several keyframes reuses them). */
+const samplesCache = new WeakMap<Level, Samples>();
+
 function samplesOf(b: Level): Samples {
+  const cached = samplesCache.get(b);
+  if (cached) return cached;
   const { W, H, cam } = b;
   const cp = Math.cos(cam.pitchRad);
   const sp = Math.sin(cam.pitchRad);
-  const ray: number[] = [];
-  const hr: number[] = [];
-  const fd: number[] = [];
-  const val: number[] = [];
-  const us: number[] = [];
-  const vs: number[] = [];
+  let n = 0;
+  for (let p = 0; p < W * H; p++) if (b.mask[p] !== 1) n++;
+  const s: Samples = { n, ray: new Float32Array(3 * n), hr: new Float32Array(n), floorDist: new Float32Array(n), val: new Float32Array(CH * n), u: new Int32Array(n), v: new Int32Array(n) };
+  let k = 0;
   for (let v = 0; v < H; v++) {
     const yo = (v + 0.5 - cam.cy) / cam.fy;
     for (let u = 0; u < W; u++) {
@@ -328,15 +344,19 @@ function samplesOf(b: Level): Samples {
       const bz = -sp - cp * yo;
       const by = -xo;
       const h = Math.hypot(bx, by);
-      ray.push(bx, by, bz);
-      hr.push(h);
-      fd.push(bz < -1e-9 ? (h * cam.heightM) / -bz : Infinity);
-      us.push(u);
-      vs.push(v);
-      for (let c = 0; c < CH; c++) val.push(b.img[c * W * H + v * W + u] as number);
+      s.ray[3 * k] = bx;
+      s.ray[3 * k + 1] = by;
+      s.ray[3 * k + 2] = bz;
+      s.hr[k] = h;
+      s.floorDist[k] = bz < -1e-9 ? (h * cam.heightM) / -bz : Infinity;
+      s.u[k] = u;
+      s.v[k] = v;
+      for (let c = 0; c < CH; c++) s.val[k * CH + c] = b.img[c * W * H + v * W + u] as number;
+      k++;
     }
   }
-  return { n: hr.length, ray: Float32Array.from(ray), hr: Float32Array.from(hr), floorDist: Float32Array.from(fd), val: Float32Array.from(val), u: Int32Array.from(us), v: Int32Array.from(vs) };
+  samplesCache.set(b, s);
+  return s;
 }
 
 /**
@@ -389,6 +409,8 @@ function pointsOf(s: Samples, scale: Float32Array): Points {
 
 /** A level of A ready for lookups: its channel planes (views, no copies) and its mask. */
 interface Target {
+  /** The level it views (the key of the caches built from it). */
+  level: Level;
   W: number;
   H: number;
   cam: PinholeCamera;
@@ -404,6 +426,7 @@ interface Target {
 function targetOf(a: Level): Target {
   const plane = a.W * a.H;
   return {
+    level: a,
     W: a.W,
     H: a.H,
     cam: a.cam,
@@ -417,13 +440,10 @@ function targetOf(a: Level): Target {
 
 /**
  * Residuals A(warp(θ)) − B per sample and channel into `res` (CH per sample); `ok[i]` = 1 where
- * the warped pixel lies inside A and off A's mask. θ = B's pose in A's body frame. With `cost`,
- * also returns the mean robust cost over the samples that land inside A (weights cost.w, Cauchy
- * loss 0.5·δ²·ln(1 + (r/δ)²) per channel at δ = cost.delta); Infinity when less than MIN_OVERLAP
- * of the weight lands (samples outside are not penalised: a penalty would favour small motions,
- * whose views overlap more). Without `cost`, NaN.
+ * the warped pixel lies inside A and off A's mask. θ = B's pose in A's body frame. (The
+ * refinement's robust cost is normalEquations'.)
  */
-function residuals(a: Target, s: Points, dx: number, dy: number, dyaw: number, res: Float32Array, ok: Uint8Array, cost?: { w: Float32Array; delta: number }): number {
+function residuals(a: Target, s: Points, dx: number, dy: number, dyaw: number, res: Float32Array, ok: Uint8Array): void {
   const { W, H, cam, i0, i1, i2, mask, masked } = a;
   const cp = Math.cos(cam.pitchRad);
   const sp = Math.sin(cam.pitchRad);
@@ -431,37 +451,21 @@ function residuals(a: Target, s: Points, dx: number, dy: number, dyaw: number, r
   const sn = Math.sin(dyaw);
   const { cx, cy, fx: fxc, fy: fyc } = cam;
   const { qx, qy, qz, v0, v1, v2 } = s;
-  const w = cost?.w;
-  const delta = cost?.delta ?? 1;
-  const hd = 0.5 * delta * delta;
-  let sum = 0;
-  let wIn = 0;
-  let wAll = 0;
   for (let i = 0; i < s.n; i++) {
-    const wi = w ? (w[i] as number) : 0;
-    wAll += wi;
+    ok[i] = 0;
     const qxi = qx[i] as number;
     const qyi = qy[i] as number;
     const qzi = qz[i] as number;
     const px = c * qxi - sn * qyi + dx;
     const py = sn * qxi + c * qyi + dy;
     const fwd = cp * px - sp * qzi;
-    if (fwd <= 1e-6) {
-      ok[i] = 0;
-      continue;
-    }
+    if (fwd <= 1e-6) continue;
     const up = sp * px + cp * qzi;
     // array coordinates: continuous − 0.5
     const x = cx - (fxc * py) / fwd - 0.5;
     const y = cy - (fyc * up) / fwd - 0.5;
-    if (!(x >= 0 && y >= 0 && x <= W - 1 && y <= H - 1)) {
-      ok[i] = 0;
-      continue;
-    }
-    if (masked && mask[Math.round(y) * W + Math.round(x)] === 1) {
-      ok[i] = 0;
-      continue;
-    }
+    if (!(x >= 0 && y >= 0 && x <= W - 1 && y <= H - 1)) continue;
+    if (masked && mask[Math.round(y) * W + Math.round(x)] === 1) continue;
     // x, y ≥ 0: truncation is the floor
     const x0 = Math.min(W - 2, x | 0);
     const y0 = Math.min(H - 2, y | 0);
@@ -473,19 +477,10 @@ function residuals(a: Target, s: Points, dx: number, dy: number, dyaw: number, r
     const w10 = fx * (1 - fy);
     const w01 = (1 - fx) * fy;
     const w11 = fx * fy;
-    const r0 = Math.fround(bilinear(i0, p, W, w00, w10, w01, w11) - (v0[i] as number));
-    const r1 = Math.fround(bilinear(i1, p, W, w00, w10, w01, w11) - (v1[i] as number));
-    const r2 = Math.fround(bilinear(i2, p, W, w00, w10, w01, w11) - (v2[i] as number));
-    res[i * CH] = r0;
-    res[i * CH + 1] = r1;
-    res[i * CH + 2] = r2;
-    if (wi !== 0) {
-      // Cauchy loss summed over the channels: ½δ²·Σ ln(1 + (r/δ)²), as one logarithm of the product
-      wIn += wi;
-      sum += wi * hd * Math.log((1 + (r0 / delta) ** 2) * (1 + (r1 / delta) ** 2) * (1 + (r2 / delta) ** 2));
-    }
+    res[i * CH] = bilinear(i0, p, W, w00, w10, w01, w11) - (v0[i] as number);
+    res[i * CH + 1] = bilinear(i1, p, W, w00, w10, w01, w11) - (v1[i] as number);
+    res[i * CH + 2] = bilinear(i2, p, W, w00, w10, w01, w11) - (v2[i] as number);
   }
-  return !cost ? Number.NaN : wIn > 0 && wIn >= MIN_OVERLAP * wAll ? sum / wIn : Infinity;
 }
 
 /** A W-wide plane's bilinear value from its pixels p, p + 1, p + W, p + W + 1 with those weights. */
@@ -511,6 +506,59 @@ function absError(a: Target, p: number, fx: number, fy: number, gy: number, v0: 
   );
 }
 
+/**
+ * A's three channels sampled every 1/n pixel by bilinear interpolation, interleaved: entry
+ * (yi, xi) = the values at array position (xi / n, yi / n), xi in 0…n(W−1), yi in 0…n(H−1);
+ * channel 0 is NaN where the nearest pixel is masked.
+ */
+interface SubpixelTable {
+  n: number;
+  /** Entries per row: n(W − 1) + 1. */
+  Wn: number;
+  /** (n(H − 1) + 1) × Wn × CH. */
+  t: Float32Array;
+}
+
+/** Tables per level and step, built once per level (a keyframe is registered by many imagined frames). */
+const tableCache = new WeakMap<Level, SubpixelTable[]>();
+
+function subpixelTable(a: Target, n: number): SubpixelTable {
+  const cached = tableCache.get(a.level)?.[n];
+  if (cached) return cached;
+  const made = buildSubpixelTable(a, n);
+  const perStep = tableCache.get(a.level) ?? [];
+  perStep[n] = made;
+  tableCache.set(a.level, perStep);
+  return made;
+}
+
+function buildSubpixelTable(a: Target, n: number): SubpixelTable {
+  const { W, H, i0, i1, i2, mask, masked } = a;
+  const Wn = n * (W - 1) + 1;
+  const Hn = n * (H - 1) + 1;
+  const t = new Float32Array(Wn * Hn * CH);
+  for (let yi = 0; yi < Hn; yi++) {
+    const y = yi / n;
+    const y0 = Math.min(H - 2, Math.floor(y));
+    const fy = y - y0;
+    for (let xi = 0; xi < Wn; xi++) {
+      const x = xi / n;
+      const x0 = Math.min(W - 2, Math.floor(x));
+      const fx = x - x0;
+      const p = y0 * W + x0;
+      const k = (yi * Wn + xi) * CH;
+      const w00 = (1 - fx) * (1 - fy);
+      const w10 = fx * (1 - fy);
+      const w01 = (1 - fx) * fy;
+      const w11 = fx * fy;
+      t[k] = masked && mask[Math.round(y) * W + Math.round(x)] === 1 ? Number.NaN : bilinear(i0, p, W, w00, w10, w01, w11);
+      t[k + 1] = bilinear(i1, p, W, w00, w10, w01, w11);
+      t[k + 2] = bilinear(i2, p, W, w00, w10, w01, w11);
+    }
+  }
+  return { n, Wn, t };
+}
+
 /** Grid costs of B's samples `s` (weights `w`) against A; see gridCost. */
 interface GridCost {
   /**
@@ -529,7 +577,7 @@ interface GridCost {
  * (see residuals()) of the channels' mean absolute residual, truncated at `trunc`; Infinity when
  * less than MIN_OVERLAP of the weight lands. Computed in one pass without residual arrays.
  */
-function gridCost(a: Target, s: Points, w: Float32Array, trunc: number): GridCost {
+function gridCost(a: Target, s: Points, w: Float32Array, trunc: number, table?: SubpixelTable): GridCost {
   const { W, H, cam, mask, masked } = a;
   const cp = Math.cos(cam.pitchRad);
   const sp = Math.sin(cam.pitchRad);
@@ -549,7 +597,9 @@ function gridCost(a: Target, s: Points, w: Float32Array, trunc: number): GridCos
   let dys = new Float64Array(0);
   let sums = new Float64Array(0);
   let wIns = new Float64Array(0);
-  const volume: GridCost['volume'] = ([nx, ny, nyaw], xAt, yAt, aAt, costs) => {
+  const volume: GridCost['volume'] = (dims, xAt, yAt, aAt, costs) => {
+    if (table) return volumeFromTable(table, dims, xAt, yAt, aAt, costs);
+    const [nx, ny, nyaw] = dims;
     if (dys.length < ny) {
       dys = new Float64Array(ny);
       sums = new Float64Array(ny);
@@ -619,6 +669,65 @@ function gridCost(a: Target, s: Points, w: Float32Array, trunc: number): GridCos
       }
     }
   };
+  // the volume read from the table, in one pass per (yaw, dx): per landing sample its row's
+  // entries, its column at dy = 0 and per metre of dy, then the nearest entry per lateral step
+  // (the mask is in the table: NaN)
+  const volumeFromTable = (tb: SubpixelTable, [nx, ny, nyaw]: [number, number, number], xAt: (i: number) => number, yAt: (j: number) => number, aAt: (l: number) => number, costs: Float32Array) => {
+    const { n: sub, Wn, t: T } = tb;
+    const lo = 0.5;
+    const hi = sub * (W - 1) + 0.5;
+    const third = 1 / CH;
+    if (dys.length < ny) {
+      dys = new Float64Array(ny);
+      sums = new Float64Array(ny);
+      wIns = new Float64Array(ny);
+    }
+    for (let j = 0; j < ny; j++) dys[j] = yAt(j);
+    for (let l = 0; l < nyaw; l++) {
+      const dyaw = aAt(l);
+      const c = Math.cos(dyaw);
+      const sn = Math.sin(dyaw);
+      for (let i = 0; i < n; i++) {
+        rx[i] = c * (qx[i] as number) - sn * (qy[i] as number);
+        ry[i] = sn * (qx[i] as number) + c * (qy[i] as number);
+      }
+      for (let ix = 0; ix < nx; ix++) {
+        const dx = xAt(ix);
+        sums.fill(0);
+        wIns.fill(0);
+        for (let i = 0; i < n; i++) {
+          const wi = w[i] as number;
+          if (wi === 0) continue;
+          const px = (rx[i] as number) + dx;
+          const fwd = cp * px - sp * (qz[i] as number);
+          if (fwd <= 1e-6) continue;
+          const y = cy - (fyc * (sp * px + cp * (qz[i] as number))) / fwd - 0.5;
+          if (!(y >= 0 && y <= H - 1)) continue;
+          const entry = ((sub * y + 0.5) | 0) * Wn;
+          const kx = (sub * fxc) / fwd;
+          // column + 0.5, so that truncation rounds to the nearest entry
+          const xs = sub * (cx - 0.5) - kx * (ry[i] as number) + 0.5;
+          const a0 = v0[i] as number;
+          const a1 = v1[i] as number;
+          const a2 = v2[i] as number;
+          for (let j = 0; j < ny; j++) {
+            const x = xs - kx * (dys[j] as number);
+            if (!(x >= lo && x <= hi)) continue;
+            const k = (entry + (x | 0)) * CH;
+            const b0 = T[k] as number;
+            if (b0 !== b0) continue; // masked
+            const e = Math.abs(b0 - a0) + Math.abs((T[k + 1] as number) - a1) + Math.abs((T[k + 2] as number) - a2);
+            wIns[j] = (wIns[j] as number) + wi;
+            sums[j] = (sums[j] as number) + wi * Math.min(trunc, e * third);
+          }
+        }
+        for (let j = 0; j < ny; j++) {
+          const wIn = wIns[j] as number;
+          costs[(ix * ny + j) * nyaw + l] = wIn > 0 && wIn >= MIN_OVERLAP * wAll ? (sums[j] as number) / wIn : Infinity;
+        }
+      }
+    }
+  };
   // one motion: the volume's arithmetic, expression for expression, in a single pass
   const at: GridCost['at'] = (dx, dy, dyaw) => {
     const c = Math.cos(dyaw);
@@ -668,67 +777,129 @@ function solve3(A: number[], b: number[]): [number, number, number] | undefined 
 
 type Theta = [number, number, number];
 
-/** Levenberg–Marquardt with Cauchy weights at one level (fixed scales and sample weights), from θ. */
-function refine(a: Target, s: Points, wts: Float32Array, theta: Theta, prm: PlanarAlignParams): { theta: Theta; cost: number } {
-  const res = new Float32Array(s.n * CH);
-  const ok = new Uint8Array(s.n);
-  const rj = [new Float32Array(s.n * CH), new Float32Array(s.n * CH), new Float32Array(s.n * CH)];
-  const okj = [new Uint8Array(s.n), new Uint8Array(s.n), new Uint8Array(s.n)];
-  // finite-difference steps: about a tenth of a pixel of image motion at this level
-  const eps = [0.15 / a.cam.fx, 0.15 / a.cam.fx, 0.1 / a.cam.fx];
+/** The Gauss–Newton system of the robust cost at one motion (see normalEquations). */
+interface NormalEquations {
+  /** The mean Cauchy cost as residuals() computes it; Infinity when too little lands. */
+  cost: number;
+  /** Upper triangle of JᵀWJ: h00, h01, h02, h11, h12, h22. */
+  h: Float64Array;
+  /** JᵀWr. */
+  g: Float64Array;
+}
+
+/**
+ * In one pass over B's samples with weight > 0: the robust cost at θ (as residuals() computes it,
+ * Cauchy loss at δ = `delta`) and the Gauss–Newton system of its IRLS step, with the Jacobian of
+ * each residual taken analytically — the bilinear interpolant's gradient in A times the
+ * projection's derivative with respect to θ = (dx, dy, dyaw) — and the Cauchy weights
+ * wᵢ / (1 + (r/δ)²) per channel. `wAll` = the sum of all samples' weights (for MIN_OVERLAP).
+ */
+function normalEquations(a: Target, s: Points, w: Float32Array, wAll: number, dx: number, dy: number, dyaw: number, delta: number): NormalEquations {
+  const { W, H, cam, i0, i1, i2, mask, masked } = a;
+  const cp = Math.cos(cam.pitchRad);
+  const sp = Math.sin(cam.pitchRad);
+  const c = Math.cos(dyaw);
+  const sn = Math.sin(dyaw);
+  const { cx, cy, fx: fxc, fy: fyc } = cam;
+  const { qx, qy, qz, v0, v1, v2 } = s;
+  const hd = 0.5 * delta * delta;
+  const id2 = 1 / (delta * delta);
+  let sum = 0;
+  let wIn = 0;
+  let h00 = 0, h01 = 0, h02 = 0, h11 = 0, h12 = 0, h22 = 0, g0 = 0, g1 = 0, g2 = 0;
+  for (let i = 0; i < s.n; i++) {
+    const wi = w[i] as number;
+    if (wi === 0) continue;
+    const qxi = qx[i] as number;
+    const qyi = qy[i] as number;
+    const qzi = qz[i] as number;
+    const rx = c * qxi - sn * qyi;
+    const ry = sn * qxi + c * qyi;
+    const px = rx + dx;
+    const py = ry + dy;
+    const fwd = cp * px - sp * qzi;
+    if (fwd <= 1e-6) continue;
+    const up = sp * px + cp * qzi;
+    const inv = 1 / fwd;
+    const x = cx - fxc * py * inv - 0.5;
+    const y = cy - fyc * up * inv - 0.5;
+    if (!(x >= 0 && y >= 0 && x <= W - 1 && y <= H - 1)) continue;
+    if (masked && mask[Math.round(y) * W + Math.round(x)] === 1) continue;
+    const x0 = Math.min(W - 2, x | 0);
+    const y0 = Math.min(H - 2, y | 0);
+    const fx = x - x0;
+    const fy = y - y0;
+    const gx = 1 - fx;
+    const gy = 1 - fy;
+    const p = y0 * W + x0;
+    // image position's derivatives: ∂x/∂px, ∂x/∂py, ∂y/∂px (∂y/∂py = 0); ∂px/∂θ = (1, 0, −ry), ∂py/∂θ = (0, 1, rx)
+    const xPx = fxc * py * cp * inv * inv;
+    const xPy = -fxc * inv;
+    const yPx = fyc * qzi * inv * inv;
+    wIn += wi;
+    let prod = 1;
+    for (let ch = 0; ch < CH; ch++) {
+      const P = ch === 0 ? i0 : ch === 1 ? i1 : i2;
+      const p00 = P[p] as number;
+      const p10 = P[p + 1] as number;
+      const p01 = P[p + W] as number;
+      const p11 = P[p + W + 1] as number;
+      const val = gx * gy * p00 + fx * gy * p10 + gx * fy * p01 + fx * fy * p11;
+      const r = val - ((ch === 0 ? v0 : ch === 1 ? v1 : v2)[i] as number);
+      const q = 1 + r * r * id2;
+      prod *= q;
+      // gradient of the bilinear interpolant in the cell
+      const dIx = gy * (p10 - p00) + fy * (p11 - p01);
+      const dIy = gx * (p01 - p00) + fx * (p11 - p10);
+      const ja = dIx * xPx + dIy * yPx;
+      const J0 = ja;
+      const J1 = dIx * xPy;
+      const J2 = -ja * ry + J1 * rx;
+      const wr = wi / q;
+      h00 += wr * J0 * J0;
+      h01 += wr * J0 * J1;
+      h02 += wr * J0 * J2;
+      h11 += wr * J1 * J1;
+      h12 += wr * J1 * J2;
+      h22 += wr * J2 * J2;
+      g0 += wr * J0 * r;
+      g1 += wr * J1 * r;
+      g2 += wr * J2 * r;
+    }
+    sum += wi * hd * Math.log(prod);
+  }
+  return {
+    cost: wIn > 0 && wIn >= MIN_OVERLAP * wAll ? sum / wIn : Infinity,
+    h: Float64Array.of(h00, h01, h02, h11, h12, h22),
+    g: Float64Array.of(g0, g1, g2),
+  };
+}
+
+/**
+ * Levenberg–Marquardt with Cauchy weights at one level (fixed scales and sample weights), from θ:
+ * each try is one pass (normalEquations at the tried motion gives its cost and, when accepted, the
+ * next step's system).
+ */
+function refine(a: Target, s: Points, wts: Float32Array, wAll: number, theta: Theta, prm: PlanarAlignParams): { theta: Theta; cost: number } {
   const delta = prm.robustDelta;
   let th: Theta = [theta[0], theta[1], theta[2]];
-  const costOf = { w: wts, delta };
-  let cost = residuals(a, s, th[0], th[1], th[2], res, ok, costOf);
+  let cur = normalEquations(a, s, wts, wAll, th[0], th[1], th[2], delta);
   let lambda = 1e-3;
-  for (let it = 0; it < prm.iterations; it++) {
-    for (let j = 0; j < 3; j++) {
-      const t: Theta = [th[0], th[1], th[2]];
-      t[j] = (t[j] as number) + (eps[j] as number);
-      residuals(a, s, t[0], t[1], t[2], rj[j] as Float32Array, okj[j] as Uint8Array);
-    }
-    const Hm = new Float64Array(9);
-    const g = new Float64Array(3);
-    const r0s = rj[0] as Float32Array;
-    const r1s = rj[1] as Float32Array;
-    const r2s = rj[2] as Float32Array;
-    for (let i = 0; i < s.n; i++) {
-      const wi = wts[i] as number;
-      if (wi === 0 || ok[i] !== 1 || okj[0]?.[i] !== 1 || okj[1]?.[i] !== 1 || okj[2]?.[i] !== 1) continue;
-      for (let ch = 0; ch < CH; ch++) {
-        const k = i * CH + ch;
-        const r = res[k] as number;
-        const w = wi / (1 + (r / delta) ** 2);
-        const J0 = ((r0s[k] as number) - r) / (eps[0] as number);
-        const J1 = ((r1s[k] as number) - r) / (eps[1] as number);
-        const J2 = ((r2s[k] as number) - r) / (eps[2] as number);
-        Hm[0] = (Hm[0] as number) + w * J0 * J0;
-        Hm[1] = (Hm[1] as number) + w * J0 * J1;
-        Hm[2] = (Hm[2] as number) + w * J0 * J2;
-        Hm[4] = (Hm[4] as number) + w * J1 * J1;
-        Hm[5] = (Hm[5] as number) + w * J1 * J2;
-        Hm[8] = (Hm[8] as number) + w * J2 * J2;
-        g[0] = (g[0] as number) + w * J0 * r;
-        g[1] = (g[1] as number) + w * J1 * r;
-        g[2] = (g[2] as number) + w * J2 * r;
-      }
-    }
-    Hm[3] = Hm[1] as number;
-    Hm[6] = Hm[2] as number;
-    Hm[7] = Hm[5] as number;
+  for (let it = 0; it < prm.iterations && Number.isFinite(cur.cost); it++) {
+    const [h00, h01, h02, h11, h12, h22] = cur.h as unknown as [number, number, number, number, number, number];
+    const [g0, g1, g2] = cur.g as unknown as [number, number, number];
     let improved = false;
     let small = false;
     for (let tries = 0; tries < 5 && !improved; tries++) {
-      const Hd = Array.from(Hm);
-      for (const d of [0, 4, 8]) Hd[d] = (Hm[d] as number) * (1 + lambda) + 1e-9;
-      const step = solve3(Hd, [-(g[0] as number), -(g[1] as number), -(g[2] as number)]);
+      const d = 1 + lambda;
+      const step = solve3([h00 * d + 1e-9, h01, h02, h01, h11 * d + 1e-9, h12, h02, h12, h22 * d + 1e-9], [-g0, -g1, -g2]);
       if (!step) break;
       const cand: Theta = [th[0] + step[0], th[1] + step[1], th[2] + step[2]];
-      const c = residuals(a, s, cand[0], cand[1], cand[2], res, ok, costOf);
-      if (c < cost) {
+      const next = normalEquations(a, s, wts, wAll, cand[0], cand[1], cand[2], delta);
+      if (next.cost < cur.cost) {
         small = Math.abs(step[0]) < 1e-4 && Math.abs(step[1]) < 1e-4 && Math.abs(step[2]) < 1e-5;
         th = cand;
-        cost = c;
+        cur = next;
         lambda = Math.max(1e-6, lambda / 3);
         improved = true;
       } else {
@@ -737,18 +908,42 @@ function refine(a: Target, s: Points, wts: Float32Array, theta: Theta, prm: Plan
     }
     if (!improved || small) break;
   }
-  return { theta: th, cost };
+  return { theta: th, cost: cur.cost };
 }
 
-/** Median of the finite values; Infinity when there are none. */
+/** Median of the finite values (the element at ⌊n/2⌋ in ascending order); Infinity when there are none. */
 function finiteMedian(values: ArrayLike<number>): number {
-  const finite = new Float64Array(values.length);
+  const v = new Float64Array(values.length);
   let n = 0;
   for (let i = 0; i < values.length; i++) {
     const c = values[i] as number;
-    if (Number.isFinite(c)) finite[n++] = c;
+    if (Number.isFinite(c)) v[n++] = c;
   }
-  return n > 0 ? (finite.subarray(0, n).sort()[Math.floor(n / 2)] as number) : Infinity;
+  if (n === 0) return Infinity;
+  // quickselect (Hoare partition) for the element of rank k
+  const k = Math.floor(n / 2);
+  let lo = 0;
+  let hi = n - 1;
+  while (lo < hi) {
+    const pivot = v[(lo + hi) >> 1] as number;
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while ((v[i] as number) < pivot) i++;
+      while ((v[j] as number) > pivot) j--;
+      if (i <= j) {
+        const t = v[i] as number;
+        v[i] = v[j] as number;
+        v[j] = t;
+        i++;
+        j--;
+      }
+    }
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else break;
+  }
+  return v[k] as number;
 }
 
 /**
@@ -774,15 +969,25 @@ function gridMinima([n0, n1, n2]: [number, number, number], at: (x: number, y: n
   return out.sort((p, q) => p.cost - q.cost);
 }
 
-/** The samples flagged in `keep`, with their weights. */
-function subsetOf(s: Points, w: Float32Array, keep: Uint8Array): { pts: Points; w: Float32Array } {
-  const at: number[] = [];
-  for (let i = 0; i < s.n; i++) if (keep[i] === 1) at.push(i);
-  const pick = (x: Float64Array) => Float64Array.from(at, (i) => x[i] as number);
-  return {
-    pts: { n: at.length, qx: pick(s.qx), qy: pick(s.qy), qz: pick(s.qz), v0: pick(s.v0), v1: pick(s.v1), v2: pick(s.v2) },
-    w: Float32Array.from(at, (i) => w[i] as number),
-  };
+/** The samples flagged in `keep` (without it, those with weight > 0), with their weights. */
+function subsetOf(s: Points, w: Float32Array, keep?: Uint8Array): { pts: Points; w: Float32Array } {
+  const kept = (i: number) => (keep ? keep[i] === 1 : (w[i] as number) > 0);
+  let n = 0;
+  for (let i = 0; i < s.n; i++) if (kept(i)) n++;
+  const pts: Points = { n, qx: new Float64Array(n), qy: new Float64Array(n), qz: new Float64Array(n), v0: new Float64Array(n), v1: new Float64Array(n), v2: new Float64Array(n) };
+  const ws = new Float32Array(n);
+  for (let i = 0, k = 0; i < s.n; i++) {
+    if (!kept(i)) continue;
+    pts.qx[k] = s.qx[i] as number;
+    pts.qy[k] = s.qy[i] as number;
+    pts.qz[k] = s.qz[i] as number;
+    pts.v0[k] = s.v0[i] as number;
+    pts.v1[k] = s.v1[i] as number;
+    pts.v2[k] = s.v2[i] as number;
+    ws[k] = w[i] as number;
+    k++;
+  }
+  return { pts, w: ws };
 }
 
 /**
@@ -814,7 +1019,8 @@ function gridSearch(a: Target, s: Points, w: Float32Array, prm: PlanarAlignParam
   const at = lazy(full, costs);
   // the first pass: every sample, or the kept ones
   const sub = keep ? subsetOf(s, w, keep) : undefined;
-  const first = sub ? gridCost(a, sub.pts, sub.w, prm.gridTruncation) : full;
+  const table = sub && prm.gridRankSubpixel > 0 ? subpixelTable(a, prm.gridRankSubpixel) : undefined;
+  const first = sub ? gridCost(a, sub.pts, sub.w, prm.gridTruncation, table) : full;
   const firstCosts = sub ? new Float32Array(nx * ny * nyaw).fill(Number.NaN) : costs;
   const firstAt = sub ? lazy(first, firstCosts) : at;
   const axis = (n: number): number[] => {
@@ -914,8 +1120,16 @@ export function alignPlanar(
     th[0] <= prm.searchForwardM[1] + 2 * prm.gridStepM &&
     Math.abs(th[1]) <= prm.searchLateralM + 2 * prm.gridStepM &&
     Math.abs(th[2]) <= prm.searchYawRad + 2 * prm.gridStepYawRad;
+  // the refinement's samples: those with weight (the floor, unless upperWeight > 0)
+  const fitting = points.map((pt, l) => {
+    const w = (models[l] as { w: Float32Array }).w;
+    let wAll = 0;
+    for (let i = 0; i < w.length; i++) wAll += w[i] as number;
+    return { ...subsetOf(pt, w), wAll };
+  });
   const fitAt = (l: number, th: Theta) => {
-    const f = refine(targetAt(l), points[l] as Points, (models[l] as { w: Float32Array }).w, th, prm);
+    const fs = fitting[l] as { pts: Points; w: Float32Array; wAll: number };
+    const f = refine(targetAt(l), fs.pts, fs.w, fs.wAll, th, prm);
     return inBox(f.theta) ? f : { theta: th, cost: Infinity };
   };
   // the best few grid minima are refined at the two coarsest levels; the winner goes on up
