@@ -88,17 +88,20 @@ class FrameDecoder(nn.Module):
 # Denoiser
 # ----------------------------------------------------------------------------------------------
 class PlainLayerNorm(nn.Module):
-    """LayerNorm without affine parameters, written out so the ONNX graph needs no empty inputs."""
+    """LayerNorm over the last dimension without affine parameters. It exports as one ONNX
+    LayerNormalization node with a constant unit scale and zero bias (no empty inputs, and ONNX
+    Runtime runs it as one fused kernel; written out as mean / sub / mul / mean / sqrt / div it ran as
+    six unfused nodes)."""
 
-    def __init__(self, eps=1e-6):
+    def __init__(self, dim, eps=1e-6):
         super().__init__()
+        self.dim = dim
         self.eps = eps
 
     def forward(self, x):
-        mu = x.mean(dim=-1, keepdim=True)
-        xc = x - mu
-        var = (xc * xc).mean(dim=-1, keepdim=True)
-        return xc / torch.sqrt(var + self.eps)
+        one = torch.ones(self.dim, dtype=x.dtype, device=x.device)
+        zero = torch.zeros(self.dim, dtype=x.dtype, device=x.device)
+        return F.layer_norm(x, (self.dim,), one, zero, self.eps)
 
 
 def timestep_embedding(t, dim):
@@ -114,22 +117,24 @@ def rope_angles(pos, freqs):
     return pos.unsqueeze(-1) * freqs
 
 
-def apply_rope(x, cos, sin):
-    """x [B, H, T, d]; cos/sin [B, 1, T, d/2]. Rotates pairs (first half, second half)."""
+def apply_rope(x, cos2, sin2):
+    """x [..., T, d]; cos2 = (cos, cos) and sin2 = (−sin, sin) over the d/2 pairs, broadcastable to
+    x. Rotates pairs (first half, second half): (x1·cos − x2·sin, x2·cos + x1·sin), written as
+    x·cos2 + swap(x)·sin2 with swap = the two halves exchanged (one flip of a [.., 2, d/2] view: one
+    ONNX Slice instead of two Slices and a Concat; the same products and sums, so the same numbers)."""
     d2 = x.shape[-1] // 2
-    x1 = x[..., :d2]
-    x2 = x[..., d2:]
-    return torch.cat([x1 * cos - x2 * sin, x1 * sin + x2 * cos], dim=-1)
+    swapped = torch.flip(x.reshape(*x.shape[:-1], 2, d2), dims=[-2]).reshape(x.shape)
+    return x * cos2 + swapped * sin2
 
 
 class Block(nn.Module):
     def __init__(self, dim, heads, mlp_ratio=4.0):
         super().__init__()
         self.heads = heads
-        self.norm1 = PlainLayerNorm()
+        self.norm1 = PlainLayerNorm(dim)
         self.qkv = nn.Linear(dim, 3 * dim)
         self.proj = nn.Linear(dim, dim)
-        self.norm2 = PlainLayerNorm()
+        self.norm2 = PlainLayerNorm(dim)
         hidden = int(dim * mlp_ratio)
         self.fc1 = nn.Linear(dim, hidden)
         self.fc2 = nn.Linear(hidden, dim)
@@ -137,29 +142,32 @@ class Block(nn.Module):
         nn.init.zeros_(self.ada.weight)
         nn.init.zeros_(self.ada.bias)
 
-    def forward(self, x, cond_f, cos, sin):
-        # x [B, T, D] with T = F·n tokens, frame-major; cond_f [B, F, D] per-frame conditioning.
-        # adaLN runs once per FRAME and its output is broadcast to the frame's n tokens: the same
-        # weights and values as running it per token, at 1/n of its FLOPs.
+    def forward(self, x, cond_f, cos2, sin2):
+        # x [B, T, D] with T = F·n tokens, frame-major; cond_f [B, F, D] per-frame conditioning;
+        # cos2, sin2 [B, 1, T, d] the rotary factors (see apply_rope).
+        # adaLN runs once per FRAME and modulates the frame's n tokens by broadcasting over a
+        # [B, F, n, D] view: the same weights and values as running it per token, at 1/n of its
+        # FLOPs, and without materialising the modulation per token (expand + six slices of a
+        # [B, T, 6D] tensor in the graph before).
         B, T, D = x.shape
         Fr = cond_f.shape[1]
         n = T // Fr
-        mods = self.ada(F.silu(cond_f))  # [B, F, 6D]
-        mods = mods.unsqueeze(2).expand(B, Fr, n, 6 * D).reshape(B, T, 6 * D)
-        sh1, sc1, g1, sh2, sc2, g2 = mods.chunk(6, dim=-1)
-        h = self.norm1(x) * (1 + sc1) + sh1
+        mods = self.ada(F.silu(cond_f)).unsqueeze(2)  # [B, F, 1, 6D]
+        sh1, sc1, g1, sh2, sc2, g2 = mods.chunk(6, dim=-1)  # each [B, F, 1, D]
+        x4 = x.reshape(B, Fr, n, D)
+        h = (self.norm1(x4) * (1 + sc1) + sh1).reshape(B, T, D)
         qkv = self.qkv(h).reshape(B, T, 3, self.heads, D // self.heads).permute(2, 0, 3, 1, 4)
         q, k, v = qkv[0], qkv[1], qkv[2]
-        q = apply_rope(q, cos, sin).contiguous()
-        k = apply_rope(k, cos, sin).contiguous()
+        q = apply_rope(q, cos2, sin2).contiguous()
+        k = apply_rope(k, cos2, sin2).contiguous()
         v = v.contiguous()
         att = torch.matmul(q, k.transpose(-1, -2).contiguous()) * (1.0 / math.sqrt(D // self.heads))
         att = torch.softmax(att, dim=-1)
-        o = torch.matmul(att, v).permute(0, 2, 1, 3).reshape(B, T, D)
-        x = x + g1 * self.proj(o)
-        h = self.norm2(x) * (1 + sc2) + sh2
-        x = x + g2 * self.fc2(F.gelu(self.fc1(h)))
-        return x
+        o = torch.matmul(att, v).permute(0, 2, 1, 3).reshape(B, Fr, n, D)
+        x4 = x4 + g1 * self.proj(o)
+        h = self.norm2(x4) * (1 + sc2) + sh2
+        x4 = x4 + g2 * self.fc2(F.gelu(self.fc1(h)))
+        return x4.reshape(B, T, D)
 
 
 class Denoiser(nn.Module):
@@ -176,7 +184,7 @@ class Denoiser(nn.Module):
         self.t_mlp = nn.Sequential(nn.Linear(dim, dim), nn.SiLU(), nn.Linear(dim, dim))
         self.obj = nn.Embedding(vocab, dim)
         self.blocks = nn.ModuleList([Block(dim, heads) for _ in range(depth)])
-        self.norm_out = PlainLayerNorm()
+        self.norm_out = PlainLayerNorm(dim)
         self.ada_out = nn.Linear(dim, 2 * dim)
         self.out = nn.Linear(dim, pdim)
         nn.init.zeros_(self.ada_out.weight)
@@ -225,8 +233,10 @@ class Denoiser(nn.Module):
         ang = torch.cat([rope_angles(tpos, self.t_freqs), rope_angles(ypos, self.s_freqs), rope_angles(xpos, self.s_freqs)], dim=-1)
         cos = torch.cos(ang).unsqueeze(1)
         sin = torch.sin(ang).unsqueeze(1)
+        cos2 = torch.cat([cos, cos], dim=-1)  # [B, 1, T, d]
+        sin2 = torch.cat([-sin, sin], dim=-1)
         for blk in self.blocks[:blocks]:
-            x = blk(x, cond_f, cos, sin)
+            x = blk(x, cond_f, cos2, sin2)
         return x, cond_f
 
     def forward(self, latents, t, index, obj):
@@ -234,11 +244,10 @@ class Denoiser(nn.Module):
         B, Fr = latents.shape[0], latents.shape[1]
         n = self.grid * self.grid
         x, cond_f = self.tokens(latents, t, index, obj)
-        mods = self.ada_out(F.silu(cond_f))  # [B, F, 2D], per frame as in the blocks
-        mods = mods.unsqueeze(2).expand(B, Fr, n, 2 * self.dim).reshape(B, Fr * n, 2 * self.dim)
+        mods = self.ada_out(F.silu(cond_f)).unsqueeze(2)  # [B, F, 1, 2D], per frame as in the blocks
         sh, sc = mods.chunk(2, dim=-1)
-        x = self.out(self.norm_out(x) * (1 + sc) + sh)
-        return self.unpatchify(x, Fr)
+        x = self.out(self.norm_out(x.reshape(B, Fr, n, self.dim)) * (1 + sc) + sh)
+        return self.unpatchify(x.reshape(B, Fr * n, -1), Fr)
 
 
 def count_params(m):

@@ -6,7 +6,7 @@
  * CPU, logged), and implements the core's ImaginationModel port.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync, existsSync } from 'node:fs';
+import { readFileSync, existsSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
@@ -116,6 +116,72 @@ export async function measureOrtMatmul(o: { n: number; threads: number; reps: nu
 
 function cudaAvailable(): boolean {
   return existsSync('/proc/driver/nvidia/version');
+}
+
+/** One denoiser graph timed and profiled by ONNX Runtime (see profileDenoiserGraph). */
+export interface DenoiserGraphProfile {
+  /** Wall ms of one forward: median and fastest of the timed runs (profiling off). */
+  medianMs: number;
+  minMs: number;
+  /** ONNX Runtime's kernel time per forward by operator type (ms), from a second, profiled session. */
+  kernelMsByOp: Record<string, number>;
+  /** Kernels run per forward. */
+  kernelsPerRun: number;
+  /** The profile file read (undefined: none or several in profileDir; kernelMsByOp is then empty). */
+  profile: string | undefined;
+}
+
+/**
+ * Times one denoiser graph FILE at batch × frames on the CPU execution provider (`threads`
+ * intra-op threads; 3 warm-up runs, then `runs` timed ones) with latents of latent = [C, H, W],
+ * t = 0.5, index = the frame number, object 1; then runs it `runs` times again in a session with
+ * ONNX Runtime's profiler on and sums its kernel events by operator type. `profileDir`: an empty
+ * directory for the profile file.
+ */
+export async function profileDenoiserGraph(file: string, o: { batch: number; frames: number; latent: [number, number, number]; threads: number; runs: number; profileDir: string }): Promise<DenoiserGraphProfile> {
+  const L = o.latent[0] * o.latent[1] * o.latent[2];
+  const feeds = {
+    latents: new ort.Tensor('float32', Float32Array.from({ length: o.batch * o.frames * L }, () => Math.random() - 0.5), [o.batch, o.frames, ...o.latent]),
+    t: new ort.Tensor('float32', new Float32Array(o.batch * o.frames).fill(0.5), [o.batch, o.frames]),
+    index: new ort.Tensor('float32', Float32Array.from({ length: o.batch * o.frames }, (_, i) => i % o.frames), [o.batch, o.frames]),
+    object: new ort.Tensor('int64', new BigInt64Array(o.batch).fill(1n), [o.batch]),
+  };
+  const options = { executionProviders: ['cpu'], graphOptimizationLevel: 'all' as const, intraOpNumThreads: o.threads };
+  const timed = await ort.InferenceSession.create(file, options);
+  const ms: number[] = [];
+  try {
+    for (let i = 0; i < 3; i++) await timed.run(feeds);
+    for (let i = 0; i < o.runs; i++) {
+      const t0 = performance.now();
+      await timed.run(feeds);
+      ms.push(performance.now() - t0);
+    }
+  } finally {
+    await timed.release();
+  }
+  ms.sort((a, b) => a - b);
+  const profiled = await ort.InferenceSession.create(file, { ...options, enableProfiling: true, profileFilePrefix: join(o.profileDir, 'denoiser') });
+  try {
+    for (let i = 0; i < o.runs; i++) await profiled.run(feeds);
+  } finally {
+    profiled.endProfiling();
+    await profiled.release();
+  }
+  // ONNX Runtime names the file PROFILEDIR/denoiser_<date and time>.json
+  const written = readdirSync(o.profileDir).filter((f) => f.startsWith('denoiser_') && f.endsWith('.json'));
+  const byOp: Record<string, number> = {};
+  let kernels = 0;
+  const profile = written.length === 1 ? join(o.profileDir, written[0] as string) : undefined;
+  if (profile) {
+    const events = JSON.parse(readFileSync(profile, 'utf8')) as { cat: string; name: string; dur: number; args?: { op_name?: string } }[];
+    for (const e of events) {
+      if (e.cat !== 'Node' || !e.name.endsWith('_kernel_time')) continue;
+      const op = e.args?.op_name ?? '?';
+      byOp[op] = (byOp[op] ?? 0) + e.dur / 1000 / o.runs;
+      kernels++;
+    }
+  }
+  return { medianMs: ms[Math.floor(ms.length / 2)] as number, minMs: ms[0] as number, kernelMsByOp: byOp, kernelsPerRun: kernels / o.runs, profile };
 }
 
 export class OnnxImaginationModel implements ImaginationModel {

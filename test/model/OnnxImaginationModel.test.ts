@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { ModelLoadError } from '../../src/core/errors.js';
 import { parseManifest } from '../../src/core/model/manifest.js';
 import { imagine } from '../../src/core/sampler/imagine.js';
-import { defaultModelDir, OnnxImaginationModel, readManifest, sha256File } from '../../src/model/OnnxImaginationModel.js';
+import { defaultModelDir, OnnxImaginationModel, profileDenoiserGraph, readManifest, sha256File } from '../../src/model/OnnxImaginationModel.js';
 
 interface GoldenTensor {
   shape: number[];
@@ -193,5 +193,19 @@ describe('core/model/manifest validation', () => {
     bad((m) => (m['grounding'].token_grid = 0), /grounding.token_grid must be a positive integer, got 0/);
     bad((m) => delete m['grounding'], /grounding must be an object, got undefined/);
     bad((m) => delete m['files'].grounder, /grounding is given without files.grounder/);
+  });
+});
+
+describe('model/profileDenoiserGraph', () => {
+  it('times the shipped denoiser and sums ONNX Runtime kernel time by operator (MatMul among them)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'v4s-profile-test-'));
+    try {
+      const p = await profileDenoiserGraph(join(defaultModelDir(), 'denoiser.onnx'), { batch: 1, frames: 2, latent: [8, 8, 8], threads: 1, runs: 2, profileDir: dir });
+      assert.ok(p.medianMs > 0 && p.minMs > 0 && p.minMs <= p.medianMs, JSON.stringify(p));
+      assert.ok(p.profile && p.kernelsPerRun > 10, `profile ${p.profile}, ${p.kernelsPerRun} kernels`);
+      assert.ok((p.kernelMsByOp['MatMul'] ?? 0) > 0, JSON.stringify(p.kernelMsByOp));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
