@@ -89,7 +89,8 @@ export interface PlanarAlignParams {
    * the exact position, like every other cost; n ≥ 1 = the nearest entry of a table of A's
    * coarsest level sampled every 1/n pixel (one lookup instead of four per channel; the position
    * is off by at most 1/(2n) pixel). The descents and the refinement always use the exact
-   * bilinear values. Default 4.
+   * bilinear values, and so does a ranking with gridCoarseStep > 1 (its points are computed one
+   * at a time). Default 4.
    */
   gridRankSubpixel: number;
   /**
@@ -597,22 +598,34 @@ function gridCost(a: Target, s: Points, w: Float32Array, trunc: number, table?: 
   let dys = new Float64Array(0);
   let sums = new Float64Array(0);
   let wIns = new Float64Array(0);
+  const growLateral = (ny: number) => {
+    if (dys.length >= ny) return;
+    dys = new Float64Array(ny);
+    sums = new Float64Array(ny);
+    wIns = new Float64Array(ny);
+  };
+  // every sample rotated by dyaw into rx, ry
+  const rotate = (dyaw: number) => {
+    const c = Math.cos(dyaw);
+    const sn = Math.sin(dyaw);
+    for (let i = 0; i < n; i++) {
+      rx[i] = c * (qx[i] as number) - sn * (qy[i] as number);
+      ry[i] = sn * (qx[i] as number) + c * (qy[i] as number);
+    }
+  };
+  // the lateral steps' sums of one (dx, yaw) into the volume
+  const storeLateral = (costs: Float32Array, ix: number, ny: number, nyaw: number, l: number) => {
+    for (let j = 0; j < ny; j++) {
+      const wIn = wIns[j] as number;
+      costs[(ix * ny + j) * nyaw + l] = wIn > 0 && wIn >= MIN_OVERLAP * wAll ? (sums[j] as number) / wIn : Infinity;
+    }
+  };
   const volume: GridCost['volume'] = (dims, xAt, yAt, aAt, costs) => {
     if (table) return volumeFromTable(table, dims, xAt, yAt, aAt, costs);
     const [nx, ny, nyaw] = dims;
-    if (dys.length < ny) {
-      dys = new Float64Array(ny);
-      sums = new Float64Array(ny);
-      wIns = new Float64Array(ny);
-    }
+    growLateral(ny);
     for (let l = 0; l < nyaw; l++) {
-      const dyaw = aAt(l);
-      const c = Math.cos(dyaw);
-      const sn = Math.sin(dyaw);
-      for (let i = 0; i < n; i++) {
-        rx[i] = c * (qx[i] as number) - sn * (qy[i] as number);
-        ry[i] = sn * (qx[i] as number) + c * (qy[i] as number);
-      }
+      rotate(aAt(l));
       for (let ix = 0; ix < nx; ix++) {
         const dx = xAt(ix);
         let m = 0;
@@ -662,10 +675,7 @@ function gridCost(a: Target, s: Points, w: Float32Array, trunc: number, table?: 
             sums[j] = (sums[j] as number) + wi * Math.min(trunc, e / CH);
           }
         }
-        for (let j = 0; j < ny; j++) {
-          const wIn = wIns[j] as number;
-          costs[(ix * ny + j) * nyaw + l] = wIn > 0 && wIn >= MIN_OVERLAP * wAll ? (sums[j] as number) / wIn : Infinity;
-        }
+        storeLateral(costs, ix, ny, nyaw, l);
       }
     }
   };
@@ -677,20 +687,10 @@ function gridCost(a: Target, s: Points, w: Float32Array, trunc: number, table?: 
     const lo = 0.5;
     const hi = sub * (W - 1) + 0.5;
     const third = 1 / CH;
-    if (dys.length < ny) {
-      dys = new Float64Array(ny);
-      sums = new Float64Array(ny);
-      wIns = new Float64Array(ny);
-    }
+    growLateral(ny);
     for (let j = 0; j < ny; j++) dys[j] = yAt(j);
     for (let l = 0; l < nyaw; l++) {
-      const dyaw = aAt(l);
-      const c = Math.cos(dyaw);
-      const sn = Math.sin(dyaw);
-      for (let i = 0; i < n; i++) {
-        rx[i] = c * (qx[i] as number) - sn * (qy[i] as number);
-        ry[i] = sn * (qx[i] as number) + c * (qy[i] as number);
-      }
+      rotate(aAt(l));
       for (let ix = 0; ix < nx; ix++) {
         const dx = xAt(ix);
         sums.fill(0);
@@ -721,10 +721,7 @@ function gridCost(a: Target, s: Points, w: Float32Array, trunc: number, table?: 
             sums[j] = (sums[j] as number) + wi * Math.min(trunc, e * third);
           }
         }
-        for (let j = 0; j < ny; j++) {
-          const wIn = wIns[j] as number;
-          costs[(ix * ny + j) * nyaw + l] = wIn > 0 && wIn >= MIN_OVERLAP * wAll ? (sums[j] as number) / wIn : Infinity;
-        }
+        storeLateral(costs, ix, ny, nyaw, l);
       }
     }
   };
@@ -779,7 +776,7 @@ type Theta = [number, number, number];
 
 /** The Gauss–Newton system of the robust cost at one motion (see normalEquations). */
 interface NormalEquations {
-  /** The mean Cauchy cost as residuals() computes it; Infinity when too little lands. */
+  /** The mean robust cost (see normalEquations); Infinity when too little lands. */
   cost: number;
   /** Upper triangle of JᵀWJ: h00, h01, h02, h11, h12, h22. */
   h: Float64Array;
@@ -788,8 +785,11 @@ interface NormalEquations {
 }
 
 /**
- * In one pass over B's samples with weight > 0: the robust cost at θ (as residuals() computes it,
- * Cauchy loss at δ = `delta`) and the Gauss–Newton system of its IRLS step, with the Jacobian of
+ * In one pass over B's samples with weight > 0: the robust cost at θ — the weighted mean over the
+ * samples that land inside A and off its mask of the Cauchy loss ½δ²·Σ ln(1 + (r/δ)²) over the
+ * channels, Infinity when less than MIN_OVERLAP of the weight lands (samples outside are not
+ * penalised: a penalty would favour small motions, whose views overlap more) — and the
+ * Gauss–Newton system of its IRLS step, with the Jacobian of
  * each residual taken analytically — the bilinear interpolant's gradient in A times the
  * projection's derivative with respect to θ = (dx, dy, dyaw) — and the Cauchy weights
  * wᵢ / (1 + (r/δ)²) per channel. `wAll` = the sum of all samples' weights (for MIN_OVERLAP).
