@@ -54,33 +54,6 @@ def median_ms(fn, reps, warm=2):
     return ts[len(ts) // 2]
 
 
-def count_flops(den, inputs):
-    """FLOPs of one forward: 2 x MACs of Linear layers (hooks) and torch.matmul (patched)."""
-    total = [0]
-
-    def lin_hook(mod, inp, out):
-        x = inp[0]
-        total[0] += 2 * (x.numel() // mod.in_features) * mod.in_features * mod.out_features
-
-    hooks = [m.register_forward_hook(lin_hook) for m in den.modules() if isinstance(m, torch.nn.Linear)]
-    orig = torch.matmul
-
-    def counting_matmul(a, b, *args, **kw):
-        out = orig(a, b, *args, **kw)
-        total[0] += 2 * out.numel() * a.shape[-1]
-        return out
-
-    torch.matmul = counting_matmul
-    try:
-        with torch.no_grad():
-            den(*inputs)
-    finally:
-        torch.matmul = orig
-        for h in hooks:
-            h.remove()
-    return total[0]
-
-
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--model", default=DEFAULT_MODEL_DIR)
@@ -100,6 +73,7 @@ def main():
     try:
         import onnx  # noqa: F401  (load_onnx_initializers needs it)
         from train import load_onnx_initializers, make_denoiser, use_arch
+        from v4s_model import count_flops
     except Exception as e:
         fail(f"cannot import the training code or onnx: {e}")
     manifest = json.load(open(os.path.join(a.model, "manifest.json")))
@@ -141,7 +115,7 @@ def main():
             den(*inputs)
 
     den_ms = median_ms(fwd, a.reps)
-    flops = count_flops(den, inputs)
+    flops = count_flops([den], lambda: den(*inputs))
     out = {
         "torch_version": torch.__version__,
         "python": sys.version.split()[0],

@@ -32,7 +32,7 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from v4s_model import Denoiser, FrameDecoder, FrameEncoder, count_params  # noqa: E402
+from v4s_model import Denoiser, FrameDecoder, FrameEncoder, count_flops, count_params  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_MODEL_DIR = os.path.normpath(os.path.join(HERE, "..", "v4s-small"))
@@ -381,6 +381,25 @@ def box_weight_map(cov, grid, patch, weight):
 ARCH_KEYS = ("dim", "depth", "heads")
 
 
+def train_step_flops(den, ground, a, K, N, dev):
+    """Model FLOPs of one training step, counted once on a one-clip input: 3 × (the forward of
+    a.batch clips of K + N frames, plus the grounding pass over the K context frames of
+    min(a.ground_batch, a.batch) clips when the grounding loss is on) — backward ≈ 2 × forward."""
+    lat = torch.zeros(1, K + N, den.latent_ch, den.latent_hw, den.latent_hw, device=dev)
+    t = torch.zeros(1, K + N, device=dev)
+    idx = torch.arange(K + N, dtype=torch.float32, device=dev).unsqueeze(0)
+    obj = torch.ones(1, dtype=torch.int64, device=dev)
+    fwd = count_flops([den], lambda: den(lat, t, idx, obj))
+    grd = 0
+    if a.ground > 0:
+        grd = count_flops([den, ground], lambda: ground(den.tokens(lat[:, :K], t[:, :K], idx[:, :K], obj, blocks=a.ground_layer + 1)[0]))
+    return 3 * (a.batch * fwd + min(a.ground_batch, a.batch) * grd)
+
+
+def throughput(clips_per_s, flops_per_s):
+    return f"{clips_per_s:.1f} clips/s, {flops_per_s / 1e12:.3f} TFLOP/s"
+
+
 def make_denoiser(vocab):
     return Denoiser(CFG["latent_ch"], 8, CFG["patch"], CFG["dim"], CFG["depth"], CFG["heads"], vocab)
 
@@ -606,9 +625,14 @@ def stage_dit(a):
     live = den.state_dict()
     ema_f = [(ema[k], v) for k, v in live.items() if v.dtype.is_floating_point] if ema is not None else []
     ema_o = [(ema[k], v) for k, v in live.items() if not v.dtype.is_floating_point] if ema is not None else []
+    step_flops = train_step_flops(den, ground, a, K, N, dev)
+    log(f"model FLOPs per step: {step_flops / 1e9:.1f} GFLOP (3 × the forward FLOPs of {a.batch} clips"
+        f"{f' + the grounding pass of up to {a.ground_batch}' if a.ground > 0 else ''}; elementwise work not counted)")
     t_start = time.time()
     t_end = t_start + a.minutes * 60
     t_refresh = t_start + a.refresh_s
+    step0 = last_logged = step
+    samples = 0
     losses = []
     g_stats = []  # (grounding BCE, recall on positive tokens, specificity on empty ones)
     pos_weight = torch.tensor(4.0, device=dev)  # ~8 % of context tokens are positive
@@ -700,22 +724,28 @@ def stage_dit(a):
                 e_.copy_(v_)
         losses.append(flow.detach())
         step += 1
+        samples += B
         if step % 50 == 0:
-            dt = (time.time() - t_last) / 50
+            # per step since the last line (the first interval may be shorter than 50 steps)
+            dt = (time.time() - t_last) / (step - last_logged)
             t_last = time.time()
+            last_logged = step
             ml = float(torch.stack(losses[-50:]).mean())
             losses = losses[-50:]
             gs = ""
             if g_stats:
                 g = np.nanmean(np.array(g_stats[-5:]), axis=0)
                 gs = f" ground {g[0]:.4f} (recall {g[1]:.2f}, empty {g[2]:.2f})"
-            log(f"dit step {step} loss {ml:.4f}{gs} lr {lr:.2e} ({dt:.3f} s/step)")
+            log(f"dit step {step} loss {ml:.4f}{gs} lr {lr:.2e} ({dt:.3f} s/step, {throughput(B / dt, step_flops / dt)})")
             logw.writerow([step, ml, time.time()])
             logf.flush()
         if step % a.save_every == 0:
             save()
     save()
-    log(f"denoiser stopped at step {step}")
+    took = time.time() - t_start
+    done = step - step0
+    log(f"denoiser stopped at step {step}: {done} steps, {samples} clips in {took:.1f} s, "
+        f"{throughput(samples / max(took, 1e-9), done * step_flops / max(took, 1e-9))} (all of the run, checkpoints and data refreshes included)")
 
 
 # ----------------------------------------------------------------------------------------------

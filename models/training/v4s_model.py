@@ -250,5 +250,33 @@ class Denoiser(nn.Module):
         return self.unpatchify(x.reshape(B, Fr * n, -1), Fr)
 
 
+def count_flops(modules, fn):
+    """FLOPs of running fn() once: 2 × the multiply-adds of every nn.Linear inside `modules` (forward
+    hooks) and of torch.matmul (patched while fn runs). Elementwise work is not counted."""
+    total = [0]
+
+    def lin_hook(mod, inp, out):
+        x = inp[0]
+        total[0] += 2 * (x.numel() // mod.in_features) * mod.in_features * mod.out_features
+
+    hooks = [m.register_forward_hook(lin_hook) for root in modules for m in root.modules() if isinstance(m, nn.Linear)]
+    orig = torch.matmul
+
+    def counting_matmul(a, b, *args, **kw):
+        out = orig(a, b, *args, **kw)
+        total[0] += 2 * out.numel() * a.shape[-1]
+        return out
+
+    torch.matmul = counting_matmul
+    try:
+        with torch.no_grad():
+            fn()
+    finally:
+        torch.matmul = orig
+        for h in hooks:
+            h.remove()
+    return total[0]
+
+
 def count_params(m):
     return sum(p.numel() for p in m.parameters())
