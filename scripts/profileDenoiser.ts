@@ -2,14 +2,15 @@
  * Denoiser graphs side by side: wall time of one forward and ONNX Runtime's kernel time by
  * operator type, the graphs alternated round by round (a shared VM's speed drifts).
  *   node dist/scripts/profileDenoiser.js GRAPH.onnx [GRAPH.onnx ...] [--batch B] [--threads N] [--runs R] [--rounds K]
- * Defaults: batch 8 (M = 4 with the CFG pair), 14 frames (the shipped K + N), 2 threads, 20 runs,
- * 2 rounds. Prints per round and graph the median and fastest forward (ms), then per graph the
+ * Defaults: batch 8 (M = 4 with the CFG pair), 2 threads, 20 runs, 2 rounds; the frames (K + N)
+ * and the latent shape are the shipped model's (its manifest). Prints per round and graph the median and fastest forward (ms), then per graph the
  * kernel ms per forward of its last round by operator type.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { profileDenoiserGraph, type DenoiserGraphProfile } from '../src/model/OnnxImaginationModel.js';
+import { specOf } from '../src/core/model/manifest.js';
+import { defaultModelDir, profileDenoiserGraph, readManifest, type DenoiserGraphProfile } from '../src/model/OnnxImaginationModel.js';
 
 const argv = process.argv.slice(2);
 const flag = (name: string, fallback: number): number => {
@@ -25,12 +26,15 @@ const threads = flag('threads', 2);
 const runs = flag('runs', 20);
 const rounds = flag('rounds', 2);
 if (argv.length === 0) throw new Error('expected one or more denoiser .onnx files, found none');
+const spec = specOf(readManifest(defaultModelDir()));
+const frames = spec.contextFrames + spec.targetFrames;
+const latent: [number, number, number] = [spec.latentChannels, spec.latentHeight, spec.latentWidth];
 const last = new Map<string, DenoiserGraphProfile>();
 for (let r = 1; r <= rounds; r++) {
   for (const file of argv) {
     const dir = mkdtempSync(join(tmpdir(), 'v4s-profile-'));
     try {
-      const p = await profileDenoiserGraph(file, { batch, frames: 14, latent: [8, 8, 8], threads, runs, profileDir: dir });
+      const p = await profileDenoiserGraph(file, { batch, frames, latent, threads, runs, profileDir: dir });
       last.set(file, p);
       process.stdout.write(`round ${r}  ${file}: median ${p.medianMs.toFixed(1)} ms, fastest ${p.minMs.toFixed(1)} ms (batch ${batch}, ${threads} threads, ${runs} runs)\n`);
     } finally {

@@ -17,7 +17,7 @@ import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from export import _DenoiserWrapper, _export  # noqa: E402
+from export import export_denoiser  # noqa: E402
 from v4s_model import Denoiser, count_flops, count_params  # noqa: E402
 
 
@@ -46,9 +46,7 @@ def main():
     B = 8
     args = (torch.randn(B, F, lat["channels"], lat["height"], lat["width"]), torch.rand(B, F), torch.arange(F, dtype=torch.float32).repeat(B, 1), torch.ones(B, dtype=torch.int64))
     flops = count_flops([den], lambda: den(*args))
-    dyn = {"latents": {0: "batch", 1: "frames"}, "t": {0: "batch", 1: "frames"}, "index": {0: "batch", 1: "frames"}, "object": {0: "batch"}, "velocity": {0: "batch", 1: "frames"}}
-    with torch.no_grad():
-        _export(_DenoiserWrapper(den), args, a.out, ["latents", "t", "index", "object"], ["velocity"], dyn)
+    export_denoiser(den, args, a.out)
     print(f"dim {a.dim} depth {a.depth} heads {a.heads}: {count_params(den) / 1e6:.2f} M parameters, "
           f"{flops / 1e9:.3f} GFLOP per batch-8 forward of {F} frames; wrote {a.out} ({os.path.getsize(a.out) / 1e6:.1f} MB)")
 

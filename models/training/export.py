@@ -25,6 +25,18 @@ class _DenoiserWrapper(torch.nn.Module):
         return self.den(latents, t, index, object)
 
 
+# the denoiser graph's inputs and output, and the axes left dynamic (batch, frame count)
+DENOISER_INPUTS = ["latents", "t", "index", "object"]
+DENOISER_OUTPUTS = ["velocity"]
+DENOISER_DYNAMIC_AXES = {"latents": {0: "batch", 1: "frames"}, "t": {0: "batch", 1: "frames"}, "index": {0: "batch", 1: "frames"}, "object": {0: "batch"}, "velocity": {0: "batch", 1: "frames"}}
+
+
+def export_denoiser(den, args, path):
+    """Writes the denoiser `den` (eval mode) traced on `args` = (latents, t, index, object) to path."""
+    with torch.no_grad():
+        _export(_DenoiserWrapper(den), args, path, DENOISER_INPUTS, DENOISER_OUTPUTS, DENOISER_DYNAMIC_AXES)
+
+
 def _sha256(path):
     h = hashlib.sha256()
     with open(path, "rb") as f:
@@ -87,9 +99,9 @@ def export_all(a, cfg, load_ae, make_denoiser):
                 "denoiser",
                 _DenoiserWrapper(den),
                 (lat, tt, idx, obj),
-                ["latents", "t", "index", "object"],
-                ["velocity"],
-                {"latents": {0: "batch", 1: "frames"}, "t": {0: "batch", 1: "frames"}, "index": {0: "batch", 1: "frames"}, "object": {0: "batch"}, "velocity": {0: "batch", 1: "frames"}},
+                DENOISER_INPUTS,
+                DENOISER_OUTPUTS,
+                DENOISER_DYNAMIC_AXES,
             ),
         ]
         golden = {}

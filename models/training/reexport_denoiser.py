@@ -22,7 +22,7 @@ import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from export import _DenoiserWrapper, _export, _sha256  # noqa: E402
+from export import DENOISER_INPUTS, _DenoiserWrapper, _sha256, export_denoiser  # noqa: E402
 from train import load_onnx_initializers  # noqa: E402
 from v4s_model import Denoiser  # noqa: E402
 
@@ -53,8 +53,7 @@ def main():
         raise SystemExit(f"{path}: expected {expected} weights named like the denoiser's state_dict, found {n}")
     den.eval()
     golden = json.load(open(os.path.join(a.model, manifest["golden"])))["denoiser"]
-    names = ["latents", "t", "index", "object"]
-    args = tuple(golden_tensor(golden["inputs"][k]) for k in names)
+    args = tuple(golden_tensor(golden["inputs"][k]) for k in DENOISER_INPUTS)
     want = golden_tensor(golden["outputs"]["velocity"])
     with torch.no_grad():
         got = _DenoiserWrapper(den)(*args)
@@ -64,11 +63,9 @@ def main():
         raise SystemExit(f"expected max |Δ| ≤ {a.tolerance:g} against golden.json, found {err:.3g}: the code no longer computes the shipped function")
     if a.dry_run:
         return
-    dyn = {"latents": {0: "batch", 1: "frames"}, "t": {0: "batch", 1: "frames"}, "index": {0: "batch", 1: "frames"}, "object": {0: "batch"}, "velocity": {0: "batch", 1: "frames"}}
     with tempfile.TemporaryDirectory() as tmp:
         out = os.path.join(tmp, "denoiser.onnx")
-        with torch.no_grad():
-            _export(_DenoiserWrapper(den), args, out, names, ["velocity"], dyn)
+        export_denoiser(den, args, out)
         os.replace(out, path)
     manifest["files"]["denoiser"]["sha256"] = _sha256(path)
     json.dump(manifest, open(manifest_path, "w"), indent=2)

@@ -439,6 +439,11 @@ function targetOf(a: Level): Target {
   };
 }
 
+/** A level camera's projection constants: pitch cosine and sine, principal point, focal lengths (px). */
+function lensOf(cam: PinholeCamera): { cp: number; sp: number; cx: number; cy: number; fxc: number; fyc: number } {
+  return { cp: Math.cos(cam.pitchRad), sp: Math.sin(cam.pitchRad), cx: cam.cx, cy: cam.cy, fxc: cam.fx, fyc: cam.fy };
+}
+
 /**
  * Residuals A(warp(θ)) − B per sample and channel into `res` (CH per sample); `ok[i]` = 1 where
  * the warped pixel lies inside A and off A's mask. θ = B's pose in A's body frame. (The
@@ -446,11 +451,9 @@ function targetOf(a: Level): Target {
  */
 function residuals(a: Target, s: Points, dx: number, dy: number, dyaw: number, res: Float32Array, ok: Uint8Array): void {
   const { W, H, cam, i0, i1, i2, mask, masked } = a;
-  const cp = Math.cos(cam.pitchRad);
-  const sp = Math.sin(cam.pitchRad);
+  const { cp, sp, cx, cy, fxc, fyc } = lensOf(cam);
   const c = Math.cos(dyaw);
   const sn = Math.sin(dyaw);
-  const { cx, cy, fx: fxc, fy: fyc } = cam;
   const { qx, qy, qz, v0, v1, v2 } = s;
   for (let i = 0; i < s.n; i++) {
     ok[i] = 0;
@@ -580,9 +583,7 @@ interface GridCost {
  */
 function gridCost(a: Target, s: Points, w: Float32Array, trunc: number, table?: SubpixelTable): GridCost {
   const { W, H, cam, mask, masked } = a;
-  const cp = Math.cos(cam.pitchRad);
-  const sp = Math.sin(cam.pitchRad);
-  const { cx, cy, fx: fxc, fy: fyc } = cam;
+  const { cp, sp, cx, cy, fxc, fyc } = lensOf(cam);
   const { n, qx, qy, qz, v0, v1, v2 } = s;
   let wAll = 0;
   for (let i = 0; i < n; i++) wAll += w[i] as number;
@@ -598,11 +599,14 @@ function gridCost(a: Target, s: Points, w: Float32Array, trunc: number, table?: 
   let dys = new Float64Array(0);
   let sums = new Float64Array(0);
   let wIns = new Float64Array(0);
-  const growLateral = (ny: number) => {
-    if (dys.length >= ny) return;
-    dys = new Float64Array(ny);
-    sums = new Float64Array(ny);
-    wIns = new Float64Array(ny);
+  // the lateral offsets of a volume, once per volume (and room for their sums)
+  const lateralSteps = (ny: number, yAt: (j: number) => number) => {
+    if (dys.length < ny) {
+      dys = new Float64Array(ny);
+      sums = new Float64Array(ny);
+      wIns = new Float64Array(ny);
+    }
+    for (let j = 0; j < ny; j++) dys[j] = yAt(j);
   };
   // every sample rotated by dyaw into rx, ry
   const rotate = (dyaw: number) => {
@@ -623,7 +627,7 @@ function gridCost(a: Target, s: Points, w: Float32Array, trunc: number, table?: 
   const volume: GridCost['volume'] = (dims, xAt, yAt, aAt, costs) => {
     if (table) return volumeFromTable(table, dims, xAt, yAt, aAt, costs);
     const [nx, ny, nyaw] = dims;
-    growLateral(ny);
+    lateralSteps(ny, yAt);
     for (let l = 0; l < nyaw; l++) {
       rotate(aAt(l));
       for (let ix = 0; ix < nx; ix++) {
@@ -647,11 +651,8 @@ function gridCost(a: Target, s: Points, w: Float32Array, trunc: number, table?: 
         }
         // samples outer, lateral steps inner: each sample's values are loaded once; every
         // hypothesis still sums its samples in sample order (the same numbers)
-        for (let j = 0; j < ny; j++) {
-          dys[j] = yAt(j);
-          sums[j] = 0;
-          wIns[j] = 0;
-        }
+        sums.fill(0);
+        wIns.fill(0);
         for (let t = 0; t < m; t++) {
           const i = idx[t] as number;
           const ryi = ry[i] as number;
@@ -687,8 +688,7 @@ function gridCost(a: Target, s: Points, w: Float32Array, trunc: number, table?: 
     const lo = 0.5;
     const hi = sub * (W - 1) + 0.5;
     const third = 1 / CH;
-    growLateral(ny);
-    for (let j = 0; j < ny; j++) dys[j] = yAt(j);
+    lateralSteps(ny, yAt);
     for (let l = 0; l < nyaw; l++) {
       rotate(aAt(l));
       for (let ix = 0; ix < nx; ix++) {
@@ -779,9 +779,9 @@ interface NormalEquations {
   /** The mean robust cost (see normalEquations); Infinity when too little lands. */
   cost: number;
   /** Upper triangle of JᵀWJ: h00, h01, h02, h11, h12, h22. */
-  h: Float64Array;
+  h: [number, number, number, number, number, number];
   /** JᵀWr. */
-  g: Float64Array;
+  g: [number, number, number];
 }
 
 /**
@@ -796,11 +796,9 @@ interface NormalEquations {
  */
 function normalEquations(a: Target, s: Points, w: Float32Array, wAll: number, dx: number, dy: number, dyaw: number, delta: number): NormalEquations {
   const { W, H, cam, i0, i1, i2, mask, masked } = a;
-  const cp = Math.cos(cam.pitchRad);
-  const sp = Math.sin(cam.pitchRad);
+  const { cp, sp, cx, cy, fxc, fyc } = lensOf(cam);
   const c = Math.cos(dyaw);
   const sn = Math.sin(dyaw);
-  const { cx, cy, fx: fxc, fy: fyc } = cam;
   const { qx, qy, qz, v0, v1, v2 } = s;
   const hd = 0.5 * delta * delta;
   const id2 = 1 / (delta * delta);
@@ -870,8 +868,8 @@ function normalEquations(a: Target, s: Points, w: Float32Array, wAll: number, dx
   }
   return {
     cost: wIn > 0 && wIn >= MIN_OVERLAP * wAll ? sum / wIn : Infinity,
-    h: Float64Array.of(h00, h01, h02, h11, h12, h22),
-    g: Float64Array.of(g0, g1, g2),
+    h: [h00, h01, h02, h11, h12, h22],
+    g: [g0, g1, g2],
   };
 }
 
@@ -886,8 +884,8 @@ function refine(a: Target, s: Points, wts: Float32Array, wAll: number, theta: Th
   let cur = normalEquations(a, s, wts, wAll, th[0], th[1], th[2], delta);
   let lambda = 1e-3;
   for (let it = 0; it < prm.iterations && Number.isFinite(cur.cost); it++) {
-    const [h00, h01, h02, h11, h12, h22] = cur.h as unknown as [number, number, number, number, number, number];
-    const [g0, g1, g2] = cur.g as unknown as [number, number, number];
+    const [h00, h01, h02, h11, h12, h22] = cur.h;
+    const [g0, g1, g2] = cur.g;
     let improved = false;
     let small = false;
     for (let tries = 0; tries < 5 && !improved; tries++) {
