@@ -24,7 +24,7 @@ import { fromRgb8, toRgb8 } from './frames.js';
 import { CancelledError, InferenceError, NoValidPathError, ParameterError } from '../errors.js';
 import { normalizeAngle, type Pose2D } from '../geometry.js';
 import type { PinholeCamera } from '../camera.js';
-import type { ContextBuffer, ContextEntry, SamplingPolicy } from '../context/ContextBuffer.js';
+import type { ContextBuffer, ContextEntry, ContextSample, SamplingPolicy } from '../context/ContextBuffer.js';
 import type { GoalEstimate } from '../path/anchor.js';
 import { detectBox } from '../path/box.js';
 import type { OdometryChain } from '../path/vo.js';
@@ -51,6 +51,18 @@ export const DEFAULT_LOOK_DISTANCE_M = 1.5;
 export const CONSENSUS_RADIUS_M = 1.0;
 /** Default weight of that agreement in the choice of a candidate. */
 export const DEFAULT_CONSENSUS_WEIGHT = 0.3;
+
+/**
+ * Step 2's draw, one context per candidate: candidate 0 by `policy`, the others 'uniform' (all
+ * 'contiguous' when `policy` is), candidate m with seed `seed + m` and its name-aware includes
+ * `includes[m]` (none when missing). The training episodes (sim/episodes.ts) draw through it too.
+ */
+export function sampleContexts(buffer: ContextBuffer, k: number, candidates: number, policy: SamplingPolicy, seed: number, includes: readonly (readonly number[])[]): ContextSample[] {
+  return Array.from({ length: candidates }, (_, m) => {
+    const p: SamplingPolicy = policy === 'contiguous' ? 'contiguous' : m === 0 ? policy : 'uniform';
+    return buffer.sample(k, p, { seed: seed + m, include: includes[m] ?? [] });
+  });
+}
 
 export interface NameEvidenceOptions {
   /** Noise levels in (0, 1) at which every candidate is scored. */
@@ -242,10 +254,7 @@ export async function planToObject(deps: PlanDeps, req: PlanRequest, hooks: Plan
     grounding = { keyframes: g.length, showing: showing.length, nameAware, ...(estimate ? { estimate } : {}), goalFrom: 'imagined' };
     if (nameAware) includes = nameAwareIncludes(showing, req.candidates, Math.min(NAME_AWARE_FRAMES, K - 1));
   }
-  const samples = Array.from({ length: req.candidates }, (_, m) => {
-    const policy: SamplingPolicy = req.policy === 'contiguous' ? 'contiguous' : m === 0 ? req.policy : 'uniform';
-    return buffer.sample(K, policy, { seed: req.seed + m, include: includes[m] ?? [] });
-  });
+  const samples = sampleContexts(buffer, K, req.candidates, req.policy, req.seed, includes);
   const tSample = now();
   // 3. encode (once per frame per model)
   hooks.onStage?.('encode');
