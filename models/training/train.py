@@ -15,6 +15,7 @@ initializer name, --init-from), so each working day continues from the last ship
 """
 import argparse
 import contextlib
+import copy
 import csv
 import glob
 import json
@@ -32,7 +33,7 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from v4s_model import Denoiser, FrameDecoder, FrameEncoder, count_flops, count_params  # noqa: E402
+from v4s_model import Block, Denoiser, FrameDecoder, FrameEncoder, count_flops, count_params, fused_attention_available  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_MODEL_DIR = os.path.normpath(os.path.join(HERE, "..", "v4s-small"))
@@ -528,6 +529,99 @@ class StreamedClips:
         return x0, self.idx[ids], self.obj[ids], cov
 
 
+EPISODES_FORMAT = "video4spatial_nav episodes v1"
+
+
+class EpisodePool:
+    """Training clips assembled on the training device from an episode dataset (`dataset --episodes`,
+    read with `dit --frames DATA` when DATA/meta.json says so): every `refresh()` encodes the shards
+    finished since the last one — the keyframe pool and the target frames, each with its mirror
+    image — and keeps on the device:
+      pool    float16 [2, P, C, 8, 8]   keyframe latents (mirror flag first), P over all shards
+      pidx    int64   [P]               their stream indices (exploration frame numbers)
+      target  float16 [2, E, N, C, 8, 8] target latents
+      ctx     int64   [E, D, K]         the node-chosen context draws, as pool rows
+      req     int64   [E]               each episode's request row (the newest context frame)
+      obj     int64   [E]
+      ccov    float16 [2, E, D, K, G·G] / tcov [2, E, N, G·G] box coverage (grounding loss, box weight)
+    A sample draws an episode, one of its D context draws and a mirror flag per clip, so a reused
+    pool still gives new (context, episode) pairs: D × 2 per episode. No clip is held out."""
+
+    def __init__(self, a, enc, K, grid, size, dev, need_cov):
+        self.dir, self.enc, self.K, self.grid, self.size, self.dev, self.need_cov = a.frames, enc, K, grid, size, dev, need_cov
+        self.seen = set()
+        self.pool = self.pidx = self.target = self.ctx = self.req = self.obj = self.ccov = self.tcov = None
+        self.encode_s = 0.0
+        self.worlds = 0
+
+    def count(self):
+        return 0 if self.obj is None else int(self.obj.shape[0])
+
+    def describe(self):
+        d = 0 if self.ctx is None else self.ctx.shape[1]
+        p = 0 if self.pidx is None else self.pidx.shape[0]
+        return f"episodes {self.count()} ({d} context draws each, {p} keyframes, {self.worlds} worlds) from {len(self.seen)} shards of {self.dir} (+ mirror images)"
+
+    def positive_shares(self):
+        return float((self.ccov[0] > 0).float().mean()), float((self.tcov[0] > 0).float().mean())
+
+    @torch.no_grad()
+    def refresh(self):
+        """Encodes the shards finished since the last call; returns how many episodes were added."""
+        done = [d for d in finished_shards(self.dir) if d not in self.seen]
+        if not done:
+            return 0
+        t0 = time.time()
+        added = 0
+        for d in done:
+            ld = lambda n: np.load(os.path.join(d, n + ".npy"))  # noqa: E731
+            pool_frames, tgt_frames = ld("pool_frames"), ld("target_frames")  # [P, H, W, 3], [E, N, H, W, 3]
+            E, N = tgt_frames.shape[:2]
+            base = 0 if self.pidx is None else int(self.pidx.shape[0])
+            pz = encode_clips(self.enc, pool_frames[:, None], self.dev, (0, 1), chunk=4096)  # each [P, 1, C, 8, 8]
+            tz = encode_clips(self.enc, tgt_frames, self.dev, (0, 1), chunk=max(1, 4096 // N))
+            cat = lambda old, new, dim: new if old is None else torch.cat([old, new], dim=dim)  # noqa: E731
+            self.pool = cat(self.pool, torch.stack([z[:, 0] for z in pz]).half(), 1)
+            self.pidx = cat(self.pidx, torch.from_numpy(ld("pool_indices").astype(np.int64)).to(self.dev), 0)
+            self.target = cat(self.target, torch.stack(tz).half(), 1)
+            self.ctx = cat(self.ctx, torch.from_numpy(ld("contexts").astype(np.int64) + base).to(self.dev), 0)
+            self.req = cat(self.req, torch.from_numpy(ld("request_row").astype(np.int64) + base).to(self.dev), 0)
+            self.obj = cat(self.obj, torch.from_numpy(ld("object").astype(np.int64)).to(self.dev), 0)
+            if self.need_cov:
+                cb, tb = ld("context_boxes"), ld("target_boxes")
+                self.ccov = cat(self.ccov, torch.from_numpy(np.stack([box_token_targets(cb, self.grid, self.size, f) for f in (0, 1)])).half().to(self.dev), 1)
+                self.tcov = cat(self.tcov, torch.from_numpy(np.stack([box_token_targets(tb, self.grid, self.size, f) for f in (0, 1)])).half().to(self.dev), 1)
+            self.worlds += len(np.unique(ld("pool_world_seed")))
+            self.seen.add(d)
+            added += E
+        self.encode_s += time.time() - t0
+        return added
+
+    def sample(self, rng, batch, dev):
+        """-> x0 float [B, K+N, C, 8, 8], idx float [B, K+N] (relative to the newest context frame:
+        context <= 0, targets 1..N), obj int64 [B], cov float [B, K+N, G·G] or None; all on `dev`."""
+        E, D = self.ctx.shape[:2]
+        N = self.target.shape[2]
+        ids = torch.from_numpy(rng.integers(E, size=batch)).to(dev)
+        draw = torch.from_numpy(rng.integers(D, size=batch)).to(dev)
+        flip = torch.from_numpy(rng.integers(2, size=batch)).to(dev)
+        rows = self.ctx[ids, draw]  # [B, K]
+        x0 = torch.cat([self.pool[flip[:, None], rows], self.target[flip, ids]], dim=1).float()
+        rel = (self.pidx[rows] - self.pidx[self.req[ids]][:, None]).float()
+        idx = torch.cat([rel, torch.arange(1, N + 1, device=dev, dtype=torch.float32).expand(batch, N)], dim=1)
+        cov = None
+        if self.ccov is not None:
+            cov = torch.cat([self.ccov[flip, ids, draw], self.tcov[flip, ids]], dim=1).float()
+        return x0, idx, self.obj[ids], cov
+
+
+def is_episode_dataset(data_dir):
+    try:
+        return json.load(open(os.path.join(data_dir, "meta.json"))).get("format") == EPISODES_FORMAT
+    except (OSError, ValueError):
+        return False
+
+
 def encoder_for_streaming(a, dev):
     """The frame encoder whose latents the denoiser is trained in: WORK/ae.pt when there is one,
     else the shipped encoder.onnx (its initializers, latent statistics included)."""
@@ -546,6 +640,144 @@ def save_atomic(obj, path):
     os.replace(tmp, path)
 
 
+def state_shards(prefix):
+    """The files of a sharded training state written by save_sharded (PREFIX.0.pt, PREFIX.1.pt, …)."""
+    return sorted(glob.glob(prefix + ".[0-9]*.pt"), key=lambda p: int(p[len(prefix) + 1 : -3]))
+
+
+def save_sharded(flat, meta, prefix, limit_bytes):
+    """Writes a flat {name: tensor} dict as PREFIX.0.pt, PREFIX.1.pt, … of at most about
+    `limit_bytes` each (a machine whose files come back size-limited; a tensor larger than the limit
+    gets a file of its own), `meta` (plain values) in the first, and removes older shards beyond the
+    last. Each file is written whole before it replaces the old one."""
+    files, cur, size = [], {}, 0
+    for k, v in flat.items():
+        nb = v.numel() * v.element_size()
+        if cur and size + nb > limit_bytes:
+            files.append(cur)
+            cur, size = {}, 0
+        cur[k] = v
+        size += nb
+    files.append(cur)
+    for i, part in enumerate(files):
+        save_atomic({"meta": dict(meta, shards=len(files)) if i == 0 else None, "tensors": part}, f"{prefix}.{i}.pt")
+    for old in state_shards(prefix)[len(files):]:
+        os.remove(old)
+    return len(files)
+
+
+def load_sharded(prefix):
+    """-> (meta, {name: tensor}) from save_sharded's files, or (None, None) when there are none;
+    SystemExit when shards are missing (a transfer that came back incomplete)."""
+    paths = state_shards(prefix)
+    if not paths:
+        return None, None
+    parts = [torch.load(p, map_location="cpu") for p in paths]
+    meta = parts[0]["meta"]
+    if meta is None or meta["shards"] != len(parts):
+        raise SystemExit(f"{prefix}.*.pt: expected {meta and meta['shards']} shards, found {len(parts)} ({', '.join(paths)})")
+    flat = {}
+    for p in parts:
+        flat.update(p["tensors"])
+    return meta, flat
+
+
+def training_state(den, ground, opt):
+    """The state that continues a run, flattened for save_sharded: live weights (float32), the
+    grounding head and AdamW's moments (bfloat16: 8 bits of mantissa are plenty for running
+    averages; load_state_dict casts them back to float32). The averaged weights are not in it:
+    they are TAG_dit.pt, written at the same save."""
+    flat = {f"den.{k}": v.detach().cpu() for k, v in den.state_dict().items()}
+    flat.update({f"ground.{k}": v.detach().cpu() for k, v in ground.state_dict().items()})
+    st = opt.state_dict()
+    for i, ps in st["state"].items():
+        for k, v in ps.items():
+            if torch.is_tensor(v):
+                flat[f"opt.{i}.{k}"] = (v.bfloat16() if v.dtype.is_floating_point and v.dim() > 0 else v).detach().cpu()
+            else:
+                flat[f"opt.{i}.{k}"] = torch.tensor(v)
+    groups = [{k: v for k, v in g.items()} for g in st["param_groups"]]
+    return flat, groups
+
+
+def unflatten_training_state(flat, groups):
+    """save_sharded's flat dict back into den / ground state dicts and an optimizer state dict."""
+    pick = lambda pre: {k[len(pre):]: v for k, v in flat.items() if k.startswith(pre)}  # noqa: E731
+    opt_state = {}
+    for k, v in pick("opt.").items():
+        i, name = k.split(".", 1)
+        opt_state.setdefault(int(i), {})[name] = v.float() if v.dtype == torch.bfloat16 else v
+    return pick("den."), pick("ground."), {"state": opt_state, "param_groups": groups}
+
+
+def flow_step_loss(den, ground, a, K, frame_w, pos_weight, x0, idx, obj, cov):
+    """One training step's losses (rectified flow with joint CFG dropout, the box weight and the
+    grounding loss), random draws included, as tensors only — no host syncs, fixed shapes — so that
+    torch.compile can take it whole. -> (loss, flow loss, grounding BCE, grounding logits
+    [Gb, K·n] or None, their targets, the grounding clips' mask [Gb])."""
+    B = x0.shape[0]
+    dev = x0.device
+    amp = torch.autocast("cuda", dtype=torch.bfloat16) if a.amp else contextlib.nullcontext()
+    # rectified flow: x_t = (1 - t) x0 + t eps, v = eps - x0; t ~ logit-normal
+    t = torch.sigmoid(torch.randn(B, device=dev))
+    eps = torch.randn_like(x0)
+    tt = t.view(B, 1, 1, 1, 1)
+    xt = (1 - tt) * x0 + tt * eps
+    # joint CFG dropout: drop the instruction AND replace the context by pure noise (t = 1)
+    drop = torch.rand(B, device=dev) < a.cfg_drop
+    ctx = torch.where(drop.view(B, 1, 1, 1, 1), torch.randn_like(x0[:, :K]), x0[:, :K])
+    inp = torch.cat([ctx, xt[:, K:]], dim=1)
+    tf = torch.cat([drop.float().view(B, 1).expand(B, K), t.view(B, 1).expand(B, x0.shape[1] - K)], dim=1)
+    obj_in = torch.where(drop, torch.zeros_like(obj), obj)
+    with amp:
+        v = den(inp, tf, idx, obj_in)
+    sq = (v.float()[:, K:] - (eps - x0)[:, K:]).pow(2)  # [B, N, C, 8, 8]
+    if a.box_weight > 0:
+        # the named object's tokens in the target frames weigh 1 + box_weight·coverage (its
+        # appearance, copied from memory, is a small share of the frame but decides the goal)
+        w = box_weight_map(cov[:, K:], den.grid, den.patch, a.box_weight)  # [B, N, 1, 8, 8]
+        err = (sq * w).sum(dim=(2, 3, 4)) / (w.sum(dim=(2, 3, 4)) * sq.shape[2])  # [B, N]
+    else:
+        err = sq.mean(dim=(2, 3, 4))  # [B, N]
+    flow = (err * frame_w).mean()
+    if a.ground <= 0:
+        return flow, flow, None, None, None, None
+    # a pass over the CONTEXT ONLY of the first ground_batch clips, up to the head's block (with
+    # target frames in the sequence the head learns to find what the partly denoised targets box,
+    # not what the name says); clips whose instruction was dropped have no object: masked out
+    G = min(a.ground_batch, B)
+    keep = (~drop[:G]).float()
+    with amp:
+        hid, _ = den.tokens(x0[:G, :K], torch.zeros(G, K, device=dev), idx[:G, :K], obj[:G], blocks=a.ground_layer + 1)
+        logit = ground(hid).squeeze(-1).float()  # [G, K·n]
+    tgt = cov[:G, :K].reshape(G, -1)
+    bce = F.binary_cross_entropy_with_logits(logit, tgt, pos_weight=pos_weight, reduction="none").mean(dim=1)
+    g_loss = (bce * keep).sum() / keep.sum().clamp(min=1.0)
+    return flow + a.ground * g_loss, flow, g_loss, logit, tgt, keep
+
+
+def synthetic_batch(den, a, K, N, vocab, dev):
+    """A batch of the training shapes with random contents, for timing (--probe)."""
+    B = a.batch
+    x0 = torch.randn(B, K + N, den.latent_ch, den.latent_hw, den.latent_hw, device=dev)
+    idx = torch.cat([-torch.sort(torch.randint(0, 300, (B, K - 1), device=dev).float(), dim=1, descending=True)[0], torch.zeros(B, 1, device=dev),
+                     torch.arange(1, N + 1, device=dev).float().expand(B, N)], dim=1)
+    obj = torch.randint(1, vocab, (B,), device=dev)
+    cov = (torch.rand(B, K + N, den.grid * den.grid, device=dev) < 0.1).float()
+    return x0, idx, obj, cov
+
+
+def make_optimizer(params, a, dev):
+    """AdamW; on CUDA the fused kernel when this torch has it (one launch for all parameters)."""
+    kw = dict(lr=a.lr, weight_decay=0.01, betas=(0.9, 0.99))
+    if dev.type == "cuda":
+        try:
+            return torch.optim.AdamW(params, fused=True, **kw), "fused AdamW"
+        except (TypeError, RuntimeError):
+            pass
+    return torch.optim.AdamW(params, **kw), "AdamW"
+
+
 def stage_dit(a):
     dev = torch.device(a.device)
     if a.frames:
@@ -557,31 +789,34 @@ def stage_dit(a):
     vocab = len(meta["vocabulary"])
     ck = os.path.join(a.work, "dit.pt")
     s = torch.load(ck, map_location="cpu") if os.path.exists(ck) else None
+    resumed_from = ck if s is not None else None
+    if s is None and a.resume_from:
+        # a snapshot that came back from a lent machine: the whole state (TAG_state.*.pt) when there
+        # is one, else the averaged weights alone (TAG_dit.pt: a new optimiser)
+        prefix = os.path.join(a.resume_from, f"{a.tag}_state")
+        avg_path = os.path.join(a.resume_from, f"{a.tag}_dit.pt")
+        if not os.path.exists(avg_path):
+            raise SystemExit(f"--resume-from {a.resume_from!r}: no {a.tag}_dit.pt there")
+        avg = torch.load(avg_path, map_location="cpu")
+        avg["ema"] = {k: (v.float() if v.dtype.is_floating_point else v) for k, v in avg["ema"].items()}
+        st_meta, flat = load_sharded(prefix)
+        if st_meta is not None:
+            if st_meta["step"] != avg["step"]:
+                raise SystemExit(f"--resume-from {a.resume_from!r}: {a.tag}_state.*.pt is at step {st_meta['step']}, {a.tag}_dit.pt at step {avg['step']} (copied mid-save?)")
+            den_sd, ground_sd, opt_sd = unflatten_training_state(flat, st_meta["opt_groups"])
+            s = {"den": den_sd, "ground": ground_sd, "opt": opt_sd, "ema": avg["ema"], "step": st_meta["step"], "arch": st_meta["arch"], "train_s": st_meta.get("train_s", 0.0)}
+            resumed_from = f"{prefix}.*.pt ({st_meta['shards']} files) and {avg_path}"
+        else:
+            s, resumed_from = avg, avg_path
     use_arch(s.get("arch") if s is not None else new_run_arch(a))
     den = make_denoiser(vocab).to(dev)
     need_cov = a.ground > 0 or a.box_weight > 0
-    if a.frames:
-        clips = StreamedClips(a, encoder_for_streaming(a, dev), K, den.grid, meta["camera"]["width"], dev, need_cov)
-        t_wait = time.time() + a.wait_data * 60
-        while clips.count() < a.min_clips and time.time() < t_wait:
-            if clips.refresh() == 0:
-                time.sleep(2)
-        if clips.count() == 0:
-            raise SystemExit(f"--frames: no finished shard in {a.frames!r} after {a.wait_data} min")
-        log(f"encoded {clips.count()} clips on {dev} in {clips.encode_s:.1f} s")
-    else:
-        clips = EncodedClips(a, K, den.grid, meta["camera"]["width"], need_cov)
-    if need_cov:
-        ctx_pos, tgt_pos = clips.positive_shares()
-        if a.ground > 0:
-            log(f"grounding loss: weight {a.ground}, tokens after block {a.ground_layer}; {ctx_pos:.3f} of context tokens positive")
-        if a.box_weight > 0:
-            log(f"flow loss weighted 1 + {a.box_weight} x box coverage on the target frames; {tgt_pos:.3f} of target tokens covered")
     # grounding head (training only, never exported): from the tokens after block --ground-layer,
     # predict which context tokens show the NAMED object (the dataset's box of the target)
     ground = torch.nn.Linear(CFG["dim"], 1).to(dev)
-    opt = torch.optim.AdamW(list(den.parameters()) + list(ground.parameters()), lr=a.lr, weight_decay=0.01, betas=(0.9, 0.99))
+    opt, opt_name = make_optimizer(list(den.parameters()) + list(ground.parameters()), a, dev)
     step = 0
+    train_s0 = 0.0  # training seconds of earlier runs (the --schedule-minutes clock)
     ema = None
     if s is not None and "den" not in s:
         # a --snapshot file (TAG_dit.pt): continue from its averaged weights with a new optimiser
@@ -589,7 +824,8 @@ def stage_dit(a):
         if "ground" in s:
             ground.load_state_dict(s["ground"])
         step = s["step"]
-        log(f"continuing from the averaged weights of the snapshot {ck} at step {step} (new optimiser)")
+        train_s0 = float(s.get("train_s", 0.0))
+        log(f"continuing from the averaged weights of the snapshot {resumed_from} at step {step} (new optimiser)")
     elif s is not None:
         den.load_state_dict(s["den"])
         if "ground" in s:
@@ -600,9 +836,10 @@ def stage_dit(a):
             st["state"] = s["opt"]["state"]
             opt.load_state_dict(st)
         step = s["step"]
+        train_s0 = float(s.get("train_s", 0.0))
         if a.ema > 0 and "ema" in s:
             ema = {k: v.to(dev) for k, v in s["ema"].items()}
-        log(f"resumed denoiser from {ck} at step {step}{' (with its EMA)' if ema is not None else ''}")
+        log(f"resumed denoiser from {resumed_from} at step {step}, {train_s0:.0f} s trained{' (with its EMA)' if ema is not None else ''}")
     elif a.scratch:
         log("denoiser from scratch (--scratch)")
     else:
@@ -611,13 +848,59 @@ def stage_dit(a):
             step = shipped_steps(a.init_from, "denoiser_steps")
         log(f"denoiser initialised from shipped ONNX ({n} tensors, step {step})" if n else "denoiser from scratch")
     arch = {k: CFG[k] for k in ARCH_KEYS}
-    log(f"denoiser {arch} params {count_params(den)}; {clips.describe()}; K={K} N={N}; batch {a.batch} on {dev}{' (bf16 autocast)' if a.amp else ''}")
-    rng = np.random.default_rng(1000 + step)
-    logf = open(os.path.join(a.work, "dit_log.csv"), "a", newline="")
-    logw = csv.writer(logf)
     frame_w = torch.ones(N)
     frame_w[-2:] = 2.0  # the last frames (the goal view) matter most
     frame_w = (frame_w / frame_w.mean()).to(dev)
+    pos_weight = torch.tensor(4.0, device=dev)  # ~8 % of context tokens are positive
+    step_flops = train_step_flops(den, ground, a, K, N, dev)
+    log(f"denoiser {arch} params {count_params(den)}; {opt_name}; model FLOPs per step: {step_flops / 1e9:.1f} GFLOP (3 × the forward FLOPs of {a.batch} clips"
+        f"{f' + the grounding pass of {min(a.ground_batch, a.batch)}' if a.ground > 0 else ''}; elementwise work not counted)")
+
+    def run_step(loss_fn, batch, lr):
+        loss, flow, g_loss, logit, tgt, keep = loss_fn(den, ground, a, K, frame_w, pos_weight, *batch)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(den.parameters(), 1.0)
+        for g in opt.param_groups:
+            g["lr"] = lr
+        opt.step()
+        return flow, g_loss, logit, tgt, keep
+
+    # 1. the ways to run a step (bf16 autocast, fused attention, a compiled step), timed on random
+    # batches of the training shapes before the data is in, when --probe asks; the fastest is used
+    loss_fn = flow_step_loss
+    if a.sdpa and fused_attention_available():
+        Block.fused_attention = True
+    if a.probe > 0:
+        loss_fn = probe_variants(a, den, ground, opt, run_step, K, N, vocab, dev, step_flops)
+    else:
+        log(f"step: {'bf16 autocast' if a.amp else 'float32'}, attention {'fused (SDPA)' if Block.fused_attention else 'MatMul / Softmax / MatMul'}, {'compiled' if a.compile else 'eager'}")
+        if a.compile:
+            loss_fn = torch.compile(flow_step_loss)
+    # 2. the data
+    if a.frames:
+        source = EpisodePool if meta.get("format") == EPISODES_FORMAT else StreamedClips
+        clips = source(a, encoder_for_streaming(a, dev), K, den.grid, meta["camera"]["width"], dev, need_cov)
+        t_wait = time.time() + a.wait_data * 60
+        while clips.count() < a.min_clips and time.time() < t_wait:
+            if clips.refresh() == 0:
+                time.sleep(2)
+        if clips.count() == 0:
+            raise SystemExit(f"--frames: no finished shard in {a.frames!r} after {a.wait_data} min")
+        log(f"encoded in {clips.encode_s:.1f} s on {dev}: {clips.describe()}")
+    else:
+        clips = EncodedClips(a, K, den.grid, meta["camera"]["width"], need_cov)
+    if need_cov:
+        ctx_pos, tgt_pos = clips.positive_shares()
+        if a.ground > 0:
+            log(f"grounding loss: weight {a.ground}, tokens after block {a.ground_layer}; {ctx_pos:.3f} of context tokens positive")
+        if a.box_weight > 0:
+            log(f"flow loss weighted 1 + {a.box_weight} x box coverage on the target frames; {tgt_pos:.3f} of target tokens covered")
+    log(f"{clips.describe()}; K={K} N={N}; batch {a.batch} on {dev}")
+    # 3. train
+    rng = np.random.default_rng(1000 + step)
+    logf = open(os.path.join(a.work, "dit_log.csv"), "a", newline="")
+    logw = csv.writer(logf)
     if a.ema > 0 and ema is None:
         ema = {k: v.detach().clone() for k, v in den.state_dict().items()}
     # the moving average, as lists of (average, live tensor), made once: state_dict tensors share the
@@ -625,21 +908,33 @@ def stage_dit(a):
     live = den.state_dict()
     ema_f = [(ema[k], v) for k, v in live.items() if v.dtype.is_floating_point] if ema is not None else []
     ema_o = [(ema[k], v) for k, v in live.items() if not v.dtype.is_floating_point] if ema is not None else []
-    step_flops = train_step_flops(den, ground, a, K, N, dev)
-    log(f"model FLOPs per step: {step_flops / 1e9:.1f} GFLOP (3 × the forward FLOPs of {a.batch} clips"
-        f"{f' + the grounding pass of up to {a.ground_batch}' if a.ground > 0 else ''}; elementwise work not counted)")
     t_start = time.time()
     t_end = t_start + a.minutes * 60
+    if a.until > 0:
+        t_end = min(t_end, a.until)
+    if a.anneal_until:
+        # the cosine ends with this run: over the training time of the earlier runs and this one's
+        a.schedule_minutes = (train_s0 + t_end - t_start) / 60
+        log(f"learning rate: cosine to 0 over {a.schedule_minutes:.2f} training minutes ({train_s0 / 60:.2f} of them before this run), ending at {time.strftime('%H:%M:%S', time.localtime(t_end))}")
     t_refresh = t_start + a.refresh_s
     step0 = last_logged = step
     samples = 0
     losses = []
     g_stats = []  # (grounding BCE, recall on positive tokens, specificity on empty ones)
-    pos_weight = torch.tensor(4.0, device=dev)  # ~8 % of context tokens are positive
-    amp = torch.autocast("cuda", dtype=torch.bfloat16) if a.amp else contextlib.nullcontext()
+
+    def trained_s():
+        return train_s0 + (time.time() - t_start)
+
+    def lr_now():
+        lr = a.lr * min(1.0, (step + 1) / a.warmup)
+        if a.schedule_minutes > 0:  # cosine over the training time of all runs together
+            lr *= 0.5 * (1 + math.cos(math.pi * min(1.0, trained_s() / (a.schedule_minutes * 60))))
+        elif a.anneal:  # cosine over this run's time budget
+            lr *= 0.5 * (1 + math.cos(math.pi * min(1.0, (time.time() - t_start) / max(1e-9, t_end - t_start))))
+        return lr
 
     def save():
-        st = {"den": den.state_dict(), "opt": opt.state_dict(), "step": step, "arch": arch}
+        st = {"den": den.state_dict(), "opt": opt.state_dict(), "step": step, "arch": arch, "train_s": trained_s()}
         extra = {}
         if a.ground > 0:
             extra.update(ground=ground.state_dict(), ground_layer=a.ground_layer, ground_weight=a.ground)
@@ -655,66 +950,43 @@ def stage_dit(a):
             cpu = lambda d: {k: v.detach().cpu() for k, v in d.items()}  # noqa: E731
             half = lambda d: {k: (v.half() if v.dtype.is_floating_point else v) for k, v in d.items()}  # noqa: E731
             avg = cpu(ema if ema is not None else den.state_dict())
-            save_atomic({"ema": half(avg) if a.snapshot_half else avg, "step": step, "arch": arch, **extra}, os.path.join(a.snapshot, f"{a.tag}_dit.pt"))
+            save_atomic({"ema": half(avg) if a.snapshot_half else avg, "step": step, "arch": arch, "train_s": trained_s(), **extra}, os.path.join(a.snapshot, f"{a.tag}_dit.pt"))
             if a.snapshot_live:
                 save_atomic({"den": half(cpu(den.state_dict())), "step": step}, os.path.join(a.snapshot, f"{a.tag}_live.pt"))
+            files = [f"{a.tag}_dit.pt"]
+            if a.snapshot_state:
+                flat, groups = training_state(den, ground, opt)
+                n = save_sharded(flat, {"step": step, "arch": arch, "train_s": trained_s(), "opt_groups": groups}, os.path.join(a.snapshot, f"{a.tag}_state"), a.shard_mib * 2**20)
+                files += [f"{a.tag}_state.{i}.pt" for i in range(n)]
+                log(f"state at step {step} in {n} files of <= {a.shard_mib} MiB: {a.snapshot}/{a.tag}_state.*.pt")
+            # written last: a copier takes the files it names and checks the step did not move meanwhile
+            tmp = os.path.join(a.snapshot, f"{a.tag}_snapshot.json.tmp")
+            json.dump({"step": step, "train_s": trained_s(), "files": files}, open(tmp, "w"))
+            os.replace(tmp, os.path.join(a.snapshot, f"{a.tag}_snapshot.json"))
 
-    t_last = time.time()
+    t_last = t_saved = time.time()
     while time.time() < t_end and step < a.max_steps:
         if a.frames and time.time() > t_refresh:
             added = clips.refresh()
             if added:
                 log(f"added {added} clips: {clips.describe()}")
             t_refresh = time.time() + a.refresh_s
-        x0, idx, obj, cov = clips.sample(rng, a.batch, dev)
-        B = x0.shape[0]
-        # rectified flow: x_t = (1 - t) x0 + t eps, v = eps - x0; t ~ logit-normal
-        t = torch.sigmoid(torch.randn(B, device=dev) * 1.0)
-        eps = torch.randn_like(x0)
-        tt = t.view(B, 1, 1, 1, 1)
-        xt = (1 - tt) * x0 + tt * eps
-        inp = xt.clone()
-        inp[:, :K] = x0[:, :K]
-        tf = torch.zeros(B, K + N, device=dev)
-        tf[:, K:] = t.view(B, 1)
-        # joint CFG dropout: drop the instruction AND replace the context by pure noise (t = 1)
-        drop = torch.rand(B, device=dev) < a.cfg_drop
-        inp[:, :K] = torch.where(drop.view(B, 1, 1, 1, 1), torch.randn_like(inp[:, :K]), inp[:, :K])
-        tf[:, :K] = torch.where(drop.view(B, 1), torch.ones_like(tf[:, :K]), tf[:, :K])
-        obj = torch.where(drop, torch.zeros_like(obj), obj)
-        with amp:
-            v = den(inp, tf, idx, obj)
-        sq = (v.float()[:, K:] - (eps - x0)[:, K:]).pow(2)  # [B, N, C, 8, 8]
-        if a.box_weight > 0:
-            # the named object's tokens in the target frames weigh 1 + box_weight·coverage (its
-            # appearance, copied from memory, is a small share of the frame but decides the goal)
-            w = box_weight_map(cov[:, K:], den.grid, den.patch, a.box_weight)  # [B, N, 1, 8, 8]
-            err = (sq * w).sum(dim=(2, 3, 4)) / (w.sum(dim=(2, 3, 4)) * sq.shape[2])  # [B, N]
-        else:
-            err = sq.mean(dim=(2, 3, 4))  # [B, N]
-        flow = (err * frame_w).mean()
-        loss = flow
-        sel = (~drop).nonzero().squeeze(1)[: a.ground_batch] if a.ground > 0 else []  # dropped samples have no object
-        if len(sel) > 0:
-            # a pass over the CONTEXT ONLY, up to the head's block: with target frames in the sequence
-            # the head learns to find what the (partly denoised) targets box, not what the name says
-            G = len(sel)
-            with amp:
-                hid, _ = den.tokens(x0[sel, :K], torch.zeros(G, K, device=dev), idx[sel, :K], obj[sel], blocks=a.ground_layer + 1)
-                logit = ground(hid).squeeze(-1).float()  # [G, K·n]
-            tgt = cov[sel, :K].reshape(G, -1)
-            g_loss = F.binary_cross_entropy_with_logits(logit, tgt, pos_weight=pos_weight)
-            loss = flow + a.ground * g_loss
-            if step % 10 == 0:  # the statistics sync with the device: sample them
-                with torch.no_grad():
-                    g_stats.append((g_loss.item(), *ground_rates(logit, tgt)))
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(den.parameters(), 1.0)
-        lr = scheduled_lr(a, step, a.warmup, t_start, t_end)
-        for g in opt.param_groups:
-            g["lr"] = lr
-        opt.step()
+        if a.stop_file and step % 50 == 0 and os.path.exists(a.stop_file):
+            # an earlier stop asked for while the run goes on (a device lease running short)
+            try:
+                stop_at = float(open(a.stop_file).read().strip())
+            except ValueError as e:
+                raise SystemExit(f"--stop-file {a.stop_file!r}: expected seconds since the epoch, found {open(a.stop_file).read()[:40]!r}") from e
+            if stop_at < t_end:
+                t_end = stop_at
+                log(f"stop asked for in {a.stop_file}: the run ends at {time.strftime('%H:%M:%S', time.localtime(t_end))}")
+        batch = clips.sample(rng, a.batch, dev)
+        lr = lr_now()
+        flow, g_loss, logit, tgt, keep = run_step(loss_fn, batch, lr)
+        if g_loss is not None and step % 10 == 0:  # the statistics sync with the device: sample them
+            with torch.no_grad():
+                m = keep > 0
+                g_stats.append((g_loss.item(), *ground_rates(logit[m], tgt[m])))
         with torch.no_grad():
             if ema_f:
                 e, v_ = zip(*ema_f)
@@ -724,7 +996,7 @@ def stage_dit(a):
                 e_.copy_(v_)
         losses.append(flow.detach())
         step += 1
-        samples += B
+        samples += a.batch
         if step % 50 == 0:
             # per step since the last line (the first interval may be shorter than 50 steps)
             dt = (time.time() - t_last) / (step - last_logged)
@@ -736,16 +1008,94 @@ def stage_dit(a):
             if g_stats:
                 g = np.nanmean(np.array(g_stats[-5:]), axis=0)
                 gs = f" ground {g[0]:.4f} (recall {g[1]:.2f}, empty {g[2]:.2f})"
-            log(f"dit step {step} loss {ml:.4f}{gs} lr {lr:.2e} ({dt:.3f} s/step, {throughput(B / dt, step_flops / dt)})")
+            log(f"dit step {step} loss {ml:.4f}{gs} lr {lr:.2e} ({dt:.3f} s/step, {throughput(a.batch / dt, step_flops / dt)})")
             logw.writerow([step, ml, time.time()])
             logf.flush()
-        if step % a.save_every == 0:
+        if step % a.save_every == 0 or (a.save_every_s > 0 and time.time() > t_saved + a.save_every_s):
             save()
+            t_saved = time.time()
     save()
     took = time.time() - t_start
     done = step - step0
     log(f"denoiser stopped at step {step}: {done} steps, {samples} clips in {took:.1f} s, "
-        f"{throughput(samples / max(took, 1e-9), done * step_flops / max(took, 1e-9))} (all of the run, checkpoints and data refreshes included)")
+        f"{throughput(samples / max(took, 1e-9), done * step_flops / max(took, 1e-9))} (all of the run, checkpoints and data refreshes included); "
+        f"{trained_s():.0f} s trained in all runs")
+    if a.frames:
+        n = clips.count()
+        log(f"data: {clips.describe()}; {samples} clip samples this run = {samples / max(n, 1):.1f} per {'episode' if isinstance(clips, EpisodePool) else 'clip'} held at the end")
+
+
+def probe_variants(a, den, ground, opt, run_step, K, N, vocab, dev, step_flops):
+    """Times the ways to run a training step on random batches of the training shapes (--probe
+    seconds each, after warm-up steps): float32 (TF32 products on CUDA), bf16 autocast, bf16 with
+    fused attention (SDPA), and that step compiled (torch.compile, when --compile). Prints clips/s
+    and TFLOP/s of each, keeps the fastest (Block.fused_attention and a.amp set accordingly), and
+    puts the weights, the head and the optimiser back as they were. -> the loss function to use."""
+    saved = ({k: v.detach().clone() for k, v in den.state_dict().items()}, {k: v.detach().clone() for k, v in ground.state_dict().items()}, copy.deepcopy(opt.state_dict()))
+    batch = synthetic_batch(den, a, K, N, vocab, dev)
+    cuda = dev.type == "cuda"
+    sync = torch.cuda.synchronize if cuda else (lambda: None)
+    variants = [("float32", False, False, False)]
+    if cuda:
+        variants.append(("bf16", True, False, False))
+    if fused_attention_available():
+        variants.append(("bf16 + SDPA" if cuda else "SDPA", cuda, True, False))
+    else:
+        log("probe: this torch has no scaled_dot_product_attention; SDPA not tried")
+    results = []
+    for name, amp, sdpa, _ in variants:
+        a.amp, Block.fused_attention = amp, sdpa
+        try:
+            t0 = time.time()
+            for _ in range(3):
+                run_step(flow_step_loss, batch, 0.0)
+            sync()
+            warm = time.time() - t0
+            n, t0 = 0, time.time()
+            while time.time() - t0 < a.probe or n < 3:
+                run_step(flow_step_loss, batch, 0.0)
+                n += 1
+            sync()
+            dt = (time.time() - t0) / n
+            results.append((dt, name, amp, sdpa, False))
+            log(f"probe {name}: {dt * 1000:.1f} ms/step, {throughput(a.batch / dt, step_flops / dt)} ({n} steps; 3 warm-up steps {warm:.1f} s)")
+        except Exception as e:  # noqa: BLE001 - a variant this machine cannot run is reported and skipped
+            log(f"probe {name}: failed ({type(e).__name__}: {str(e)[:200]})")
+    if not results:
+        raise SystemExit("probe: no way to run a training step worked")
+    best = min(results)
+    fn = flow_step_loss
+    if a.compile:
+        if not hasattr(torch, "compile"):
+            log("probe: this torch has no torch.compile; not tried")
+        else:
+            _, name, amp, sdpa, _ = best
+            a.amp, Block.fused_attention = amp, sdpa
+            try:
+                cfn = torch.compile(flow_step_loss)
+                t0 = time.time()
+                for _ in range(3):
+                    run_step(cfn, batch, 0.0)
+                sync()
+                warm = time.time() - t0
+                n, t0 = 0, time.time()
+                while time.time() - t0 < a.probe or n < 3:
+                    run_step(cfn, batch, 0.0)
+                    n += 1
+                sync()
+                dt = (time.time() - t0) / n
+                log(f"probe {name} compiled: {dt * 1000:.1f} ms/step, {throughput(a.batch / dt, step_flops / dt)} ({n} steps; compile + 3 warm-up steps {warm:.1f} s)")
+                if dt < best[0]:
+                    best, fn = (dt, name + " compiled", amp, sdpa, True), cfn
+            except Exception as e:  # noqa: BLE001
+                log(f"probe {name} compiled: failed ({type(e).__name__}: {str(e)[:200]})")
+    dt, name, amp, sdpa, _ = best
+    a.amp, Block.fused_attention = amp, sdpa
+    den.load_state_dict(saved[0])
+    ground.load_state_dict(saved[1])
+    opt.load_state_dict(saved[2])
+    log(f"probe: training with {name} ({dt * 1000:.1f} ms/step, {throughput(a.batch / dt, step_flops / dt)} on random batches)")
+    return fn
 
 
 # ----------------------------------------------------------------------------------------------
@@ -784,10 +1134,21 @@ def main():
     p.add_argument("--warmup", type=int, default=500, help="dit: learning-rate warm-up steps")
     p.add_argument("--amp", action="store_true", help="dit on cuda: bfloat16 autocast")
     p.add_argument("--save-every", type=int, default=500, help="dit: steps between checkpoints")
+    p.add_argument("--save-every-s", type=float, default=0, help="dit: also save when this many seconds passed since the last save (0 = by --save-every alone)")
     p.add_argument("--snapshot", default="", help="dit: also write TAG_dit.pt (the averaged weights, what export needs) to this directory at each checkpoint")
     p.add_argument("--tag", default="dit", help="dit --snapshot: file name prefix")
     p.add_argument("--snapshot-half", action="store_true", help="dit --snapshot: store the averaged weights in float16 (a 4.8 M-parameter denoiser is 19 MB in float32)")
     p.add_argument("--snapshot-live", action="store_true", help="dit --snapshot: also write TAG_live.pt, the live weights in float16")
+    p.add_argument("--until", type=float, default=0, help="dit: stop at this wall-clock time (seconds since the epoch) if --minutes has not ended the run before")
+    p.add_argument("--schedule-minutes", type=float, default=0, help="dit: cosine learning-rate decay to 0 over this many minutes of training counted over all runs (checkpoints carry the clock); 0 = --anneal's per-run decay or none")
+    p.add_argument("--stop-file", default="", help="dit: a file that, once it exists, holds an earlier stop time (seconds since the epoch); read every 50 steps")
+    p.add_argument("--anneal-until", action="store_true", help="dit: --schedule-minutes = the training time of earlier runs + this run's (to --until or --minutes): the cosine reaches 0 when this run stops")
+    p.add_argument("--resume-from", default="", help="dit, without WORK/dit.pt: continue from a snapshot directory (TAG_state.*.pt: weights, average and optimiser; else TAG_dit.pt: the average, a new optimiser)")
+    p.add_argument("--snapshot-state", action="store_true", help="dit --snapshot: also write the whole training state as TAG_state.N.pt files of <= --shard-mib each")
+    p.add_argument("--shard-mib", type=float, default=15.0, help="dit --snapshot-state: largest file, MiB")
+    p.add_argument("--probe", type=float, default=0, help="dit: time each way of running a step (float32, bf16, fused attention, compiled) for this many seconds on random batches first, and train with the fastest")
+    p.add_argument("--sdpa", action="store_true", help="dit: attention through F.scaled_dot_product_attention (torch >= 2; --probe decides by itself)")
+    p.add_argument("--compile", action="store_true", help="dit: torch.compile the training step's forward and losses (with --probe: timed, used when faster)")
     p.add_argument("--max-clips", type=int, default=0, help="encode: at most this many clips (0 = all)")
     p.add_argument("--no-flip", action="store_true", help="encode: skip the mirrored copy of each clip")
     a = p.parse_args()

@@ -127,7 +127,17 @@ def apply_rope(x, cos2, sin2):
     return x * cos2 + swapped * sin2
 
 
+def fused_attention_available():
+    """Whether this torch has F.scaled_dot_product_attention (torch >= 2.0; Debian's 1.13 has not)."""
+    return hasattr(F, "scaled_dot_product_attention")
+
+
 class Block(nn.Module):
+    # Training on a GPU may set this (train.py --sdpa): attention through one fused kernel
+    # (F.scaled_dot_product_attention: the same softmax(q·kᵀ/√d)·v without the [B, H, T, T] score
+    # tensor in memory). Export leaves it False: the ONNX graph keeps MatMul / Softmax / MatMul.
+    fused_attention = False
+
     def __init__(self, dim, heads, mlp_ratio=4.0):
         super().__init__()
         self.heads = heads
@@ -161,9 +171,14 @@ class Block(nn.Module):
         q = apply_rope(q, cos2, sin2).contiguous()
         k = apply_rope(k, cos2, sin2).contiguous()
         v = v.contiguous()
-        att = torch.matmul(q, k.transpose(-1, -2).contiguous()) * (1.0 / math.sqrt(D // self.heads))
-        att = torch.softmax(att, dim=-1)
-        o = torch.matmul(att, v).permute(0, 2, 1, 3).reshape(B, Fr, n, D)
+        if Block.fused_attention:
+            # under bf16 autocast q and k leave the rotary product in float32 while v is bfloat16
+            o = F.scaled_dot_product_attention(q.to(v.dtype), k.to(v.dtype), v)
+        else:
+            att = torch.matmul(q, k.transpose(-1, -2).contiguous()) * (1.0 / math.sqrt(D // self.heads))
+            att = torch.softmax(att, dim=-1)
+            o = torch.matmul(att, v)
+        o = o.permute(0, 2, 1, 3).reshape(B, Fr, n, D)
         x4 = x4 + g1 * self.proj(o)
         h = self.norm2(x4) * (1 + sc2) + sh2
         x4 = x4 + g2 * self.fc2(F.gelu(self.fc1(h)))
@@ -268,11 +283,13 @@ def count_flops(modules, fn):
         return out
 
     torch.matmul = counting_matmul
+    fused, Block.fused_attention = Block.fused_attention, False  # count the attention's two products too
     try:
         with torch.no_grad():
             fn()
     finally:
         torch.matmul = orig
+        Block.fused_attention = fused
         for h in hooks:
             h.remove()
     return total[0]

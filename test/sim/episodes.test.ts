@@ -1,9 +1,11 @@
 /** Training episodes with node-chosen contexts (sim/episodes.ts) and their shard writer. */
 import { strict as assert } from 'node:assert';
 import { createHash } from 'node:crypto';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { ContextBuffer } from '../../src/core/context/ContextBuffer.js';
 import { sampleContexts } from '../../src/core/planner/planToObject.js';
 import { episodeMeta, writeEpisodeShard } from '../../src/cli/commands/dataset.js';
@@ -11,6 +13,13 @@ import { buildEpisodes, DEFAULT_EPISODE_OPTIONS, drawsPerEpisode, episodePlanSee
 import { explorationStampNs } from '../../src/sim/scenario.js';
 
 const md5 = (b: Uint8Array) => createHash('md5').update(b).digest('hex');
+const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+
+function runCli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [CLI, ...args], (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }));
+  });
+}
 
 /** The shape a .npy file's header declares. */
 function npyShape(path: string): number[] {
@@ -117,6 +126,24 @@ describe('sim/episodes', function () {
       const meta = episodeMeta(opts, [20001, 20002]);
       assert.equal(meta.format, 'video4spatial_nav episodes v1');
       assert.equal(meta.draws, D);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('dataset --episodes writes meta.json and a finished shard; a bad flag is refused with its value', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'v4s-episodes-cli-'));
+    try {
+      const ok = await runCli(['dataset', '--episodes', '--seeds', '20001', '--episodes-per-world', '2', '--plans', '1', '--out', dir]);
+      assert.equal(ok.code, 0, ok.stderr);
+      assert.match(ok.stdout, /^shard_20001-20001: 2 episodes, \d+ keyframes so far/);
+      const meta = JSON.parse(readFileSync(join(dir, 'meta.json'), 'utf8')) as { format: string; draws: number; k: number };
+      assert.equal(meta.format, 'video4spatial_nav episodes v1');
+      assert.equal(meta.draws, 4);
+      assert.deepEqual(npyShape(join(dir, 'shard_20001-20001', 'contexts.npy')), [2, 4, meta.k]);
+      const bad = await runCli(['dataset', '--episodes', '--seeds', '20001', '--grounder-recall', '1.5', '--out', dir]);
+      assert.equal(bad.code, 2);
+      assert.match(bad.stderr, /--grounder-recall must be <= 1, got 1.5/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
