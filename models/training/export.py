@@ -26,6 +26,8 @@ class _DenoiserWrapper(torch.nn.Module):
 
 
 # the denoiser graph's inputs and output, and the axes left dynamic (batch, frame count)
+# export --fp16-weights: weights of at least this many values are stored as float16 (fp16_weights.py)
+FP16_MIN_SIZE = 256
 DENOISER_INPUTS = ["latents", "t", "index", "object"]
 DENOISER_OUTPUTS = ["velocity"]
 DENOISER_DYNAMIC_AXES = {"latents": {0: "batch", 1: "frames"}, "t": {0: "batch", 1: "frames"}, "index": {0: "batch", 1: "frames"}, "object": {0: "batch"}, "velocity": {0: "batch", 1: "frames"}}
@@ -78,6 +80,16 @@ def export_all(a, cfg, load_ae, make_denoiser):
     # the exponential moving average of the weights when training kept one (smoother samples)
     den.load_state_dict(s["ema"] if "ema" in s else s["den"])
     den.eval()
+    fp16_names = None
+    if getattr(a, "fp16_weights", False):
+        # round the weights the graph will store as float16 here too, so that the golden outputs
+        # below are the float16-stored graph's own (the forward stays float32 in both)
+        fp16_names = set()
+        with torch.no_grad():
+            for k, v in den.state_dict().items():
+                if v.dtype == torch.float32 and v.numel() >= FP16_MIN_SIZE:
+                    v.copy_(v.half().float())
+                    fp16_names.add("den." + k)
     dit_steps = int(s["step"])
     ae_ck = torch.load(os.path.join(a.work, "ae.pt"), map_location="cpu")
     dec_steps = int(ae_ck.get("dec_steps", 0))  # decoder-only fine-tuning (train.py dec) after the AE
@@ -108,6 +120,17 @@ def export_all(a, cfg, load_ae, make_denoiser):
         for name, mod, args, ins, outs, dyn in specs:
             path = os.path.join(out, f"{name}.onnx")
             _export(mod, args, path, ins, outs, dyn)
+            if name == "denoiser" and fp16_names is not None:
+                import onnx
+                from fp16_weights import store_fp16
+
+                m = onnx.load(path)
+                done, _ = store_fp16(m, FP16_MIN_SIZE, fp16_names)
+                missing = fp16_names - set(done)
+                if missing:
+                    raise SystemExit(f"export --fp16-weights: {len(missing)} rounded weights are not initializers of {path} (e.g. {sorted(missing)[0]})")
+                onnx.checker.check_model(m)
+                onnx.save(m, path)
             y = mod(*args)
             golden[name] = {
                 "inputs": {n: {"shape": list(v.shape), "dtype": "int64" if v.dtype == torch.int64 else "float32", "data": (v.tolist() if v.dtype == torch.int64 else _b64(v.numpy()))} for n, v in zip(ins, args)},
@@ -143,6 +166,7 @@ def export_all(a, cfg, load_ae, make_denoiser):
             "decoder": {"path": "decoder.onnx", "inputs": [{"name": "latents", "type": "float32", "shape": ["batch"] + lat_shape}], "outputs": [{"name": "frames", "type": "float32", "shape": ["batch", 3, H, W]}]},
             "denoiser": {
                 "path": "denoiser.onnx",
+                **({"weights": "float16 behind Cast (weights of >= %d values)" % FP16_MIN_SIZE} if fp16_names is not None else {}),
                 "inputs": [
                     {"name": "latents", "type": "float32", "shape": ["batch", "frames"] + lat_shape},
                     {"name": "t", "type": "float32", "shape": ["batch", "frames"]},

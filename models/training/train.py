@@ -84,7 +84,9 @@ def shipped_steps(model_dir, key):
 
 
 def load_onnx_initializers(module, path, prefix=""):
-    """Copies ONNX initializers named like the module's state_dict keys into the module."""
+    """Copies ONNX initializers named like the module's state_dict keys into the module (a weight
+    stored as float16 behind a Cast, NAME_fp16 — fp16_weights.py, export --fp16-weights — counts
+    as NAME, widened to float32)."""
     if not os.path.exists(path):
         return 0
     import onnx
@@ -95,8 +97,10 @@ def load_onnx_initializers(module, path, prefix=""):
     n = 0
     for init in model.graph.initializer:
         name = init.name[len(prefix):] if init.name.startswith(prefix) else init.name
+        if name.endswith("_fp16") and name[: -len("_fp16")] in sd:
+            name = name[: -len("_fp16")]
         if name in sd and tuple(sd[name].shape) == tuple(init.dims):
-            sd[name].copy_(torch.from_numpy(numpy_helper.to_array(init).copy()))
+            sd[name].copy_(torch.from_numpy(numpy_helper.to_array(init).astype(np.float32)))
             n += 1
     module.load_state_dict(sd)
     return n
@@ -1149,6 +1153,7 @@ def main():
     p.add_argument("--probe", type=float, default=0, help="dit: time each way of running a step (float32, bf16, fused attention, compiled) for this many seconds on random batches first, and train with the fastest")
     p.add_argument("--sdpa", action="store_true", help="dit: attention through F.scaled_dot_product_attention (torch >= 2; --probe decides by itself)")
     p.add_argument("--compile", action="store_true", help="dit: torch.compile the training step's forward and losses (with --probe: timed, used when faster)")
+    p.add_argument("--fp16-weights", action="store_true", help="export: store the denoiser's weights (>= 256 values) as float16 behind Casts (half the file; golden.json from the rounded weights)")
     p.add_argument("--max-clips", type=int, default=0, help="encode: at most this many clips (0 = all)")
     p.add_argument("--no-flip", action="store_true", help="encode: skip the mirrored copy of each clip")
     a = p.parse_args()
