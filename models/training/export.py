@@ -160,7 +160,9 @@ def export_all(a, cfg, load_ae, make_denoiser):
         "vocabulary": vocab,
         "box_color": meta["box_color"],
         "instruction": "go to the <object> and centre it in the frame",
-        "sampler": old.get("sampler", {"steps": 8, "shift": 1.0, "guidance_scale": 3.0, "candidates": 4}),
+        # a distilled student (distill.py) samples in its own steps without guidance
+        "sampler": (dict(old.get("sampler", {"shift": 1.0, "candidates": 4}), steps=s["distill"]["student_steps"], guidance_scale=1.0) if "distill" in s
+                    else old.get("sampler", {"steps": 8, "shift": 1.0, "guidance_scale": 3.0, "candidates": 4})),
         "files": {
             "encoder": {"path": "encoder.onnx", "inputs": [{"name": "frames", "type": "float32", "shape": ["batch", 3, H, W]}], "outputs": [{"name": "latents", "type": "float32", "shape": ["batch"] + lat_shape}]},
             "decoder": {"path": "decoder.onnx", "inputs": [{"name": "latents", "type": "float32", "shape": ["batch"] + lat_shape}], "outputs": [{"name": "frames", "type": "float32", "shape": ["batch", 3, H, W]}]},
@@ -188,6 +190,7 @@ def export_all(a, cfg, load_ae, make_denoiser):
             # the training-only grounding head (train.py dit --ground); it is not in any graph
             **({"grounding_loss": {"layer": s["ground_layer"], "weight": s["ground_weight"]}} if "ground" in s else {}),
             **({"box_loss_weight": s["box_weight"]} if "box_weight" in s else {}),
+            **({"distillation": s["distill"]} if "distill" in s else {}),
             # adaln "frame": the exported graph computes adaLN once per frame (v4s_model.Block)
             "architecture": {**cfg, "adaln": "frame"},
             "exported_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -196,6 +199,12 @@ def export_all(a, cfg, load_ae, make_denoiser):
     }
     for key in ("encoder", "decoder", "denoiser"):
         manifest["files"][key]["sha256"] = _sha256(os.path.join(out, manifest["files"][key]["path"]))
+    # a grounder already in OUT stays (its graph holds its own copy of the blocks it was trained on,
+    # and grounding.denoiser_sha256 says which denoiser that was): grounder.py --write replaces it
+    g_old = old.get("files", {}).get("grounder")
+    if g_old and "grounding" in old and os.path.exists(os.path.join(out, g_old["path"])):
+        manifest["files"]["grounder"] = g_old
+        manifest["grounding"] = old["grounding"]
     manifest["golden_sha256"] = _sha256(os.path.join(out, "golden.json"))
     json.dump(manifest, open(manifest_path, "w"), indent=2)
     open(manifest_path, "a").write("\n")

@@ -1046,21 +1046,26 @@ def probe_variants(a, den, ground, opt, run_step, K, N, vocab, dev, step_flops):
         variants.append(("bf16 + SDPA" if cuda else "SDPA", cuda, True, False))
     else:
         log("probe: this torch has no scaled_dot_product_attention; SDPA not tried")
+
+    def timed(fn):
+        """-> (s per step, steps timed, s for the 3 warm-up steps: a compile included) at lr 0."""
+        t0 = time.time()
+        for _ in range(3):
+            run_step(fn, batch, 0.0)
+        sync()
+        warm = time.time() - t0
+        n, t0 = 0, time.time()
+        while time.time() - t0 < a.probe or n < 3:
+            run_step(fn, batch, 0.0)
+            n += 1
+        sync()
+        return (time.time() - t0) / n, n, warm
+
     results = []
     for name, amp, sdpa, _ in variants:
         a.amp, Block.fused_attention = amp, sdpa
         try:
-            t0 = time.time()
-            for _ in range(3):
-                run_step(flow_step_loss, batch, 0.0)
-            sync()
-            warm = time.time() - t0
-            n, t0 = 0, time.time()
-            while time.time() - t0 < a.probe or n < 3:
-                run_step(flow_step_loss, batch, 0.0)
-                n += 1
-            sync()
-            dt = (time.time() - t0) / n
+            dt, n, warm = timed(flow_step_loss)
             results.append((dt, name, amp, sdpa, False))
             log(f"probe {name}: {dt * 1000:.1f} ms/step, {throughput(a.batch / dt, step_flops / dt)} ({n} steps; 3 warm-up steps {warm:.1f} s)")
         except Exception as e:  # noqa: BLE001 - a variant this machine cannot run is reported and skipped
@@ -1077,17 +1082,7 @@ def probe_variants(a, den, ground, opt, run_step, K, N, vocab, dev, step_flops):
             a.amp, Block.fused_attention = amp, sdpa
             try:
                 cfn = torch.compile(flow_step_loss)
-                t0 = time.time()
-                for _ in range(3):
-                    run_step(cfn, batch, 0.0)
-                sync()
-                warm = time.time() - t0
-                n, t0 = 0, time.time()
-                while time.time() - t0 < a.probe or n < 3:
-                    run_step(cfn, batch, 0.0)
-                    n += 1
-                sync()
-                dt = (time.time() - t0) / n
+                dt, n, warm = timed(cfn)
                 log(f"probe {name} compiled: {dt * 1000:.1f} ms/step, {throughput(a.batch / dt, step_flops / dt)} ({n} steps; compile + 3 warm-up steps {warm:.1f} s)")
                 if dt < best[0]:
                     best, fn = (dt, name + " compiled", amp, sdpa, True), cfn
@@ -1147,7 +1142,7 @@ def main():
     p.add_argument("--schedule-minutes", type=float, default=0, help="dit: cosine learning-rate decay to 0 over this many minutes of training counted over all runs (checkpoints carry the clock); 0 = --anneal's per-run decay or none")
     p.add_argument("--stop-file", default="", help="dit: a file that, once it exists, holds an earlier stop time (seconds since the epoch); read every 50 steps")
     p.add_argument("--anneal-until", action="store_true", help="dit: --schedule-minutes = the training time of earlier runs + this run's (to --until or --minutes): the cosine reaches 0 when this run stops")
-    p.add_argument("--resume-from", default="", help="dit, without WORK/dit.pt: continue from a snapshot directory (TAG_state.*.pt: weights, average and optimiser; else TAG_dit.pt: the average, a new optimiser)")
+    p.add_argument("--resume-from", default="", help="dit, without WORK/dit.pt: continue from a snapshot directory: TAG_dit.pt (the average) with TAG_state.*.pt (live weights, optimiser) when they are there, else from the average with a new optimiser")
     p.add_argument("--snapshot-state", action="store_true", help="dit --snapshot: also write the whole training state as TAG_state.N.pt files of <= --shard-mib each")
     p.add_argument("--shard-mib", type=float, default=15.0, help="dit --snapshot-state: largest file, MiB")
     p.add_argument("--probe", type=float, default=0, help="dit: time each way of running a step (float32, bf16, fused attention, compiled) for this many seconds on random batches first, and train with the fastest")

@@ -128,6 +128,13 @@ export function episodeMeta(opts: EpisodeOptions, seeds: number[]): Record<strin
     candidates: opts.candidates,
     grounder_recall: opts.grounderRecall,
     episodes_per_world: opts.episodesPerWorld,
+    ...sharedMeta(opts, seeds),
+  };
+}
+
+/** What the meta.json of clips and of episodes share: camera, timing, names, colours, seeds. */
+function sharedMeta(opts: { camera: PinholeCamera; boxThickness: number; supersample: number }, seeds: number[]): Record<string, unknown> {
+  return {
     camera: opts.camera,
     frame_dt_s: EXPLORE_DT,
     vocabulary: ['<null>', ...CATEGORIES],
@@ -144,15 +151,8 @@ export function datasetMeta(opts: ClipOptions, seeds: number[]): Record<string, 
     format: 'video4spatial_nav clips v1',
     k: opts.k,
     n: opts.n,
-    camera: opts.camera,
-    frame_dt_s: EXPLORE_DT,
-    vocabulary: ['<null>', ...CATEGORIES],
-    palette: PALETTE,
-    box_color: BOX_COLOR,
-    box_thickness_px: opts.boxThickness,
-    supersample: opts.supersample,
     clips_per_world: opts.clipsPerWorld,
-    seeds: [seeds[0], seeds[seeds.length - 1]],
+    ...sharedMeta(opts, seeds),
   };
 }
 
