@@ -19,16 +19,17 @@
 # in float16, the grounding head: what `train.py export` needs), ONE_state.N.pt (live weights,
 # AdamW moments: what --resume-from continues exactly), ONE_snapshot.json (which files, which step).
 #
-# Usage (from the repository root; dist/ built, and a Node.js 20 binary: NODE, else .carry/node.xz
-# as written by models/training/gpu_carry.sh):
+# Usage (from the repository root; dist/src built, and a Node.js 20 binary: NODE, else .carry/node.xz
+# as written by models/training/gpu_carry.sh; carry ["dist/src", ".carry"]):
 #   models/training/gpu_one.sh start OUT     call 1
 #   models/training/gpu_one.sh finish OUT    call 2 (STOP_IN=S: stop the trainer S seconds from now,
 #                                            when the lease has less left than planned)
 # env (start): SEEDS (A-B: 80000-119999), GEN_PROCS (14), TRAIN_FOR_S (seconds from the start of call 1 to STOP_AT:
 #   750), RETURN_AFTER (seconds of call 1: 560), DIM DEPTH HEADS (192 7 4), BATCH (1024), LR (5e-4),
 #   WARMUP (1000), GROUND_BATCH (128), PROBE (seconds per variant: 4; 0 = none), COMPILE (1),
-#   MIN_EPISODES (400), SAVE_S (90), INIT (a snapshot directory to continue from: ONE_dit.pt and
-#   ONE_state.*.pt), DEVICE (cuda), PY (python3), NODE, BASE (/tmp/v4s_one: data, work, logs there).
+#   MIN_EPISODES (400), SAVE_S (90), INIT (a snapshot directory to continue from: ONE_dit.pt, with
+#   ONE_state.*.pt to continue exactly; .carry/init from gpu_carry.sh SNAPSHOT_DIR), DEVICE (cuda),
+#   PY (python3), NODE, BASE (/tmp/v4s_one: data, work, logs there).
 # OUT gets at most 7 files: ONE.log, data.log, ONE_snapshot.json, ONE_dit.pt, ONE_state.{0,1,2}.pt
 # (a width-192, 7-block denoiser: 9.7 + 38.7 MB; each file <= 15 MiB).
 set -uo pipefail
@@ -93,7 +94,7 @@ if [ "$MODE" = start ]; then
     "$PY" -c 'import lzma, shutil, sys; shutil.copyfileobj(lzma.open(sys.argv[1]), open(sys.argv[2], "wb"))' .carry/node.xz /tmp/node && chmod +x /tmp/node
     NODE=/tmp/node
   fi
-  [ -f dist/src/cli/main.js ] || { say "no dist/ (build it and carry it)"; exit 2; }
+  [ -f dist/src/cli/main.js ] || { say "no dist/src (build it and carry it)"; exit 2; }
   say "start: $(nvidia-smi -L 2>/dev/null | head -1); node $("$NODE" --version); $("$PY" -c 'import torch; print("torch", torch.__version__, "cuda", torch.cuda.is_available())')"
   say "trainer stops at $(date -d @"$STOP_AT" +%H:%M:%S) ($((STOP_AT - T0)) s after the start); this call returns at $(date -d @"$RETURN_AT" +%H:%M:%S)"
   SEEDS=${SEEDS:-80000-119999}  # more than 14 writers finish in 13 minutes: they are stopped with the trainer

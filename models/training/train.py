@@ -916,10 +916,17 @@ def stage_dit(a):
     t_end = t_start + a.minutes * 60
     if a.until > 0:
         t_end = min(t_end, a.until)
+    # the schedule's origin: this optimiser's first step. A run that resumed the optimiser continues
+    # its warm-up and cosine; one with a new optimiser (from scratch, the shipped graph or a
+    # snapshot's average) warms up again and starts a new cosine.
+    fresh_opt = s is None or "den" not in s
+    sched_s0 = 0.0 if fresh_opt else train_s0
+    opt_step0 = step if fresh_opt else 0
     if a.anneal_until:
-        # the cosine ends with this run: over the training time of the earlier runs and this one's
-        a.schedule_minutes = (train_s0 + t_end - t_start) / 60
-        log(f"learning rate: cosine to 0 over {a.schedule_minutes:.2f} training minutes ({train_s0 / 60:.2f} of them before this run), ending at {time.strftime('%H:%M:%S', time.localtime(t_end))}")
+        # the cosine ends with this run: over the training time of the earlier runs of this
+        # optimiser and this one's
+        a.schedule_minutes = (sched_s0 + t_end - t_start) / 60
+        log(f"learning rate: cosine to 0 over {a.schedule_minutes:.2f} training minutes ({sched_s0 / 60:.2f} of them before this run), ending at {time.strftime('%H:%M:%S', time.localtime(t_end))}")
     t_refresh = t_start + a.refresh_s
     step0 = last_logged = step
     samples = 0
@@ -930,9 +937,9 @@ def stage_dit(a):
         return train_s0 + (time.time() - t_start)
 
     def lr_now():
-        lr = a.lr * min(1.0, (step + 1) / a.warmup)
-        if a.schedule_minutes > 0:  # cosine over the training time of all runs together
-            lr *= 0.5 * (1 + math.cos(math.pi * min(1.0, trained_s() / (a.schedule_minutes * 60))))
+        lr = a.lr * min(1.0, (step - opt_step0 + 1) / a.warmup)
+        if a.schedule_minutes > 0:  # cosine over the training time of this optimiser's runs together
+            lr *= 0.5 * (1 + math.cos(math.pi * min(1.0, (sched_s0 + time.time() - t_start) / (a.schedule_minutes * 60))))
         elif a.anneal:  # cosine over this run's time budget
             lr *= 0.5 * (1 + math.cos(math.pi * min(1.0, (time.time() - t_start) / max(1e-9, t_end - t_start))))
         return lr
@@ -1130,7 +1137,7 @@ def main():
     p.add_argument("--depth", type=int, default=0, help="dit, new runs: denoiser blocks (default CFG's 6)")
     p.add_argument("--heads", type=int, default=0, help="dit, new runs: attention heads (default CFG's 4)")
     p.add_argument("--scratch", action="store_true", help="dit, new runs: random initial weights instead of the shipped ONNX")
-    p.add_argument("--warmup", type=int, default=500, help="dit: learning-rate warm-up steps")
+    p.add_argument("--warmup", type=int, default=500, help="dit: learning-rate warm-up steps (of this optimiser: a new one warms up again)")
     p.add_argument("--amp", action="store_true", help="dit on cuda: bfloat16 autocast")
     p.add_argument("--save-every", type=int, default=500, help="dit: steps between checkpoints")
     p.add_argument("--save-every-s", type=float, default=0, help="dit: also save when this many seconds passed since the last save (0 = by --save-every alone)")
@@ -1139,9 +1146,9 @@ def main():
     p.add_argument("--snapshot-half", action="store_true", help="dit --snapshot: store the averaged weights in float16 (a 4.8 M-parameter denoiser is 19 MB in float32)")
     p.add_argument("--snapshot-live", action="store_true", help="dit --snapshot: also write TAG_live.pt, the live weights in float16")
     p.add_argument("--until", type=float, default=0, help="dit: stop at this wall-clock time (seconds since the epoch) if --minutes has not ended the run before")
-    p.add_argument("--schedule-minutes", type=float, default=0, help="dit: cosine learning-rate decay to 0 over this many minutes of training counted over all runs (checkpoints carry the clock); 0 = --anneal's per-run decay or none")
+    p.add_argument("--schedule-minutes", type=float, default=0, help="dit: cosine learning-rate decay to 0 over this many minutes of training counted over the runs of one optimiser (checkpoints carry the clock; a new optimiser starts it again); 0 = --anneal's per-run decay or none")
     p.add_argument("--stop-file", default="", help="dit: a file that, once it exists, holds an earlier stop time (seconds since the epoch); read every 50 steps")
-    p.add_argument("--anneal-until", action="store_true", help="dit: --schedule-minutes = the training time of earlier runs + this run's (to --until or --minutes): the cosine reaches 0 when this run stops")
+    p.add_argument("--anneal-until", action="store_true", help="dit: --schedule-minutes = the training time of this optimiser's earlier runs + this run's (to --until or --minutes): the cosine reaches 0 when this run stops")
     p.add_argument("--resume-from", default="", help="dit, without WORK/dit.pt: continue from a snapshot directory: TAG_dit.pt (the average) with TAG_state.*.pt (live weights, optimiser) when they are there, else from the average with a new optimiser")
     p.add_argument("--snapshot-state", action="store_true", help="dit --snapshot: also write the whole training state as TAG_state.N.pt files of <= --shard-mib each")
     p.add_argument("--shard-mib", type=float, default=15.0, help="dit --snapshot-state: largest file, MiB")
