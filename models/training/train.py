@@ -474,6 +474,12 @@ class EncodedClips:
         return x0, idx, obj, cov
 
 
+def grow(old, new, dim):
+    """`new` appended to `old` along `dim` (`new` itself when there is nothing yet): the device
+    tensors of a clip source growing shard by shard."""
+    return new if old is None else torch.cat([old, new], dim=dim)
+
+
 class StreamedClips:
     """Training clips encoded on the training device straight from a dataset directory's frames
     (`dit --frames DATA`), for a GPU machine where the dataset is written beside the training run:
@@ -515,12 +521,11 @@ class StreamedClips:
             if self.need_cov:
                 covs.append(torch.from_numpy(np.stack([box_token_targets(boxes, self.grid, self.size, f) for f in (0, 1)])).half())
             self.seen.add(d)
-        add = lambda old, new, dim: new if old is None else torch.cat([old, new], dim=dim)  # noqa: E731
-        self.lat = add(self.lat, torch.cat(lats, dim=1), 1)
-        self.idx = add(self.idx, torch.cat(idxs).to(self.dev), 0)
-        self.obj = add(self.obj, torch.cat(objs).to(self.dev), 0)
+        self.lat = grow(self.lat, torch.cat(lats, dim=1), 1)
+        self.idx = grow(self.idx, torch.cat(idxs).to(self.dev), 0)
+        self.obj = grow(self.obj, torch.cat(objs).to(self.dev), 0)
         if self.need_cov:
-            self.cov = add(self.cov, torch.cat(covs, dim=1).to(self.dev), 1)
+            self.cov = grow(self.cov, torch.cat(covs, dim=1).to(self.dev), 1)
         self.encode_s += time.time() - t0
         return sum(o.shape[0] for o in objs)
 
@@ -584,17 +589,17 @@ class EpisodePool:
             base = 0 if self.pidx is None else int(self.pidx.shape[0])
             pz = encode_clips(self.enc, pool_frames[:, None], self.dev, (0, 1), chunk=4096)  # each [P, 1, C, 8, 8]
             tz = encode_clips(self.enc, tgt_frames, self.dev, (0, 1), chunk=max(1, 4096 // N))
-            cat = lambda old, new, dim: new if old is None else torch.cat([old, new], dim=dim)  # noqa: E731
-            self.pool = cat(self.pool, torch.stack([z[:, 0] for z in pz]).half(), 1)
-            self.pidx = cat(self.pidx, torch.from_numpy(ld("pool_indices").astype(np.int64)).to(self.dev), 0)
-            self.target = cat(self.target, torch.stack(tz).half(), 1)
-            self.ctx = cat(self.ctx, torch.from_numpy(ld("contexts").astype(np.int64) + base).to(self.dev), 0)
-            self.req = cat(self.req, torch.from_numpy(ld("request_row").astype(np.int64) + base).to(self.dev), 0)
-            self.obj = cat(self.obj, torch.from_numpy(ld("object").astype(np.int64)).to(self.dev), 0)
+            rows = lambda n, offset=0: torch.from_numpy(ld(n).astype(np.int64) + offset).to(self.dev)  # noqa: E731
+            cover = lambda boxes: torch.from_numpy(np.stack([box_token_targets(boxes, self.grid, self.size, f) for f in (0, 1)])).half().to(self.dev)  # noqa: E731
+            self.pool = grow(self.pool, torch.stack([z[:, 0] for z in pz]).half(), 1)
+            self.pidx = grow(self.pidx, rows("pool_indices"), 0)
+            self.target = grow(self.target, torch.stack(tz).half(), 1)
+            self.ctx = grow(self.ctx, rows("contexts", base), 0)
+            self.req = grow(self.req, rows("request_row", base), 0)
+            self.obj = grow(self.obj, rows("object"), 0)
             if self.need_cov:
-                cb, tb = ld("context_boxes"), ld("target_boxes")
-                self.ccov = cat(self.ccov, torch.from_numpy(np.stack([box_token_targets(cb, self.grid, self.size, f) for f in (0, 1)])).half().to(self.dev), 1)
-                self.tcov = cat(self.tcov, torch.from_numpy(np.stack([box_token_targets(tb, self.grid, self.size, f) for f in (0, 1)])).half().to(self.dev), 1)
+                self.ccov = grow(self.ccov, cover(ld("context_boxes")), 1)
+                self.tcov = grow(self.tcov, cover(ld("target_boxes")), 1)
             self.worlds += len(np.unique(ld("pool_world_seed")))
             self.seen.add(d)
             added += E
@@ -617,13 +622,6 @@ class EpisodePool:
         if self.ccov is not None:
             cov = torch.cat([self.ccov[flip, ids, draw], self.tcov[flip, ids]], dim=1).float()
         return x0, idx, self.obj[ids], cov
-
-
-def is_episode_dataset(data_dir):
-    try:
-        return json.load(open(os.path.join(data_dir, "meta.json"))).get("format") == EPISODES_FORMAT
-    except (OSError, ValueError):
-        return False
 
 
 def encoder_for_streaming(a, dev):
@@ -700,8 +698,7 @@ def training_state(den, ground, opt):
                 flat[f"opt.{i}.{k}"] = (v.bfloat16() if v.dtype.is_floating_point and v.dim() > 0 else v).detach().cpu()
             else:
                 flat[f"opt.{i}.{k}"] = torch.tensor(v)
-    groups = [{k: v for k, v in g.items()} for g in st["param_groups"]]
-    return flat, groups
+    return flat, st["param_groups"]
 
 
 def unflatten_training_state(flat, groups):
@@ -820,7 +817,7 @@ def stage_dit(a):
     ground = torch.nn.Linear(CFG["dim"], 1).to(dev)
     opt, opt_name = make_optimizer(list(den.parameters()) + list(ground.parameters()), a, dev)
     step = 0
-    train_s0 = 0.0  # training seconds of earlier runs (the --schedule-minutes clock)
+    train_s0 = float(s.get("train_s", 0.0)) if s is not None else 0.0  # training seconds of earlier runs
     ema = None
     if s is not None and "den" not in s:
         # a --snapshot file (TAG_dit.pt): continue from its averaged weights with a new optimiser
@@ -828,7 +825,6 @@ def stage_dit(a):
         if "ground" in s:
             ground.load_state_dict(s["ground"])
         step = s["step"]
-        train_s0 = float(s.get("train_s", 0.0))
         log(f"continuing from the averaged weights of the snapshot {resumed_from} at step {step} (new optimiser)")
     elif s is not None:
         den.load_state_dict(s["den"])
@@ -840,7 +836,6 @@ def stage_dit(a):
             st["state"] = s["opt"]["state"]
             opt.load_state_dict(st)
         step = s["step"]
-        train_s0 = float(s.get("train_s", 0.0))
         if a.ema > 0 and "ema" in s:
             ema = {k: v.to(dev) for k, v in s["ema"].items()}
         log(f"resumed denoiser from {resumed_from} at step {step}, {train_s0:.0f} s trained{' (with its EMA)' if ema is not None else ''}")
@@ -1046,11 +1041,11 @@ def probe_variants(a, den, ground, opt, run_step, K, N, vocab, dev, step_flops):
     batch = synthetic_batch(den, a, K, N, vocab, dev)
     cuda = dev.type == "cuda"
     sync = torch.cuda.synchronize if cuda else (lambda: None)
-    variants = [("float32", False, False, False)]
+    variants = [("float32", False, False)]
     if cuda:
-        variants.append(("bf16", True, False, False))
+        variants.append(("bf16", True, False))
     if fused_attention_available():
-        variants.append(("bf16 + SDPA" if cuda else "SDPA", cuda, True, False))
+        variants.append(("bf16 + SDPA" if cuda else "SDPA", cuda, True))
     else:
         log("probe: this torch has no scaled_dot_product_attention; SDPA not tried")
 
@@ -1069,11 +1064,11 @@ def probe_variants(a, den, ground, opt, run_step, K, N, vocab, dev, step_flops):
         return (time.time() - t0) / n, n, warm
 
     results = []
-    for name, amp, sdpa, _ in variants:
+    for name, amp, sdpa in variants:
         a.amp, Block.fused_attention = amp, sdpa
         try:
             dt, n, warm = timed(flow_step_loss)
-            results.append((dt, name, amp, sdpa, False))
+            results.append((dt, name, amp, sdpa))
             log(f"probe {name}: {dt * 1000:.1f} ms/step, {throughput(a.batch / dt, step_flops / dt)} ({n} steps; 3 warm-up steps {warm:.1f} s)")
         except Exception as e:  # noqa: BLE001 - a variant this machine cannot run is reported and skipped
             log(f"probe {name}: failed ({type(e).__name__}: {str(e)[:200]})")
@@ -1085,17 +1080,17 @@ def probe_variants(a, den, ground, opt, run_step, K, N, vocab, dev, step_flops):
         if not hasattr(torch, "compile"):
             log("probe: this torch has no torch.compile; not tried")
         else:
-            _, name, amp, sdpa, _ = best
+            _, name, amp, sdpa = best
             a.amp, Block.fused_attention = amp, sdpa
             try:
                 cfn = torch.compile(flow_step_loss)
                 dt, n, warm = timed(cfn)
                 log(f"probe {name} compiled: {dt * 1000:.1f} ms/step, {throughput(a.batch / dt, step_flops / dt)} ({n} steps; compile + 3 warm-up steps {warm:.1f} s)")
                 if dt < best[0]:
-                    best, fn = (dt, name + " compiled", amp, sdpa, True), cfn
+                    best, fn = (dt, name + " compiled", amp, sdpa), cfn
             except Exception as e:  # noqa: BLE001
                 log(f"probe {name} compiled: failed ({type(e).__name__}: {str(e)[:200]})")
-    dt, name, amp, sdpa, _ = best
+    dt, name, amp, sdpa = best
     a.amp, Block.fused_attention = amp, sdpa
     den.load_state_dict(saved[0])
     ground.load_state_dict(saved[1])

@@ -138,11 +138,12 @@ export function buildEpisodes(seed: number, opts: EpisodeOptions = DEFAULT_EPISO
   const vis = visibilityTable(world, exploration);
   const cost = clearanceCost(world.grid);
   const keyIdx = explorationKeyframes(exploration);
+  const keyPose = keyIdx.map((i) => exploration[i] as Pose2D);
   const P = keyIdx.length;
   const poolFrames = new Uint8Array(P * frameBytes);
   const poolBoxes: Map<number, ObjectBox>[] = [];
-  keyIdx.forEach((i, s) => {
-    const r = render(world, exploration[i] as Pose2D, camera, { supersample: opts.supersample });
+  keyPose.forEach((pose, s) => {
+    const r = render(world, pose, camera, { supersample: opts.supersample });
     poolFrames.set(r.rgb, s * frameBytes);
     poolBoxes.push(r.objects);
   });
@@ -151,7 +152,7 @@ export function buildEpisodes(seed: number, opts: EpisodeOptions = DEFAULT_EPISO
     poolSize: P,
     poolFrames,
     poolIndices: new Int32Array(keyIdx),
-    poolPoses: new Float64Array(keyIdx.flatMap((i) => [(exploration[i] as Pose2D).x, (exploration[i] as Pose2D).y, (exploration[i] as Pose2D).yaw])),
+    poolPoses: new Float64Array(keyPose.flatMap((p) => [p.x, p.y, p.yaw])),
     episodes: [],
   };
   // requests: keyframes late enough to have K of them and 30 % of the exploration behind
@@ -159,11 +160,13 @@ export function buildEpisodes(seed: number, opts: EpisodeOptions = DEFAULT_EPISO
   const requestSlots = keyIdx.map((_, s) => s).filter((s) => s >= K - 1 && (keyIdx[s] as number) >= tMin);
   if (requestSlots.length === 0) return out;
   const D = drawsPerEpisode(opts);
+  /** Visible pixels of object `id` in pool slot `s` (the 32×32 visibility render). */
+  const seenIn = (s: number, id: number) => ((vis[keyIdx[s] as number] as Uint16Array)[id] as number);
+  const slotOf = new Map(keyIdx.map((i, s) => [i, s]));
   const used = new Set<string>();
   for (let attempt = 0; attempt < opts.episodesPerWorld * 6 && out.episodes.length < opts.episodesPerWorld; attempt++) {
     const slot = rng.pick(requestSlots);
     const t = keyIdx[slot] as number;
-    const seenIn = (s: number, id: number) => ((vis[keyIdx[s] as number] as Uint16Array)[id] as number);
     // the object must be out of view now and seen by some earlier KEYFRAME (what memory holds)
     const elig = eligibleTargets(world, vis, t).filter((o) => {
       for (let s = 0; s < slot; s++) if (seenIn(s, o.id) >= SEEN_MIN_PIXELS) return true;
@@ -179,16 +182,15 @@ export function buildEpisodes(seed: number, opts: EpisodeOptions = DEFAULT_EPISO
     // the node's buffer at the request: every keyframe up to and including the request's
     const buffer = new ContextBuffer({ width: W, height: H }); // default capacity: no world's pool fills it
     for (let s = 0; s <= slot; s++) {
-      buffer.add({ index: keyIdx[s] as number, stampNs: explorationStampNs(keyIdx[s] as number), pose: exploration[keyIdx[s] as number] as Pose2D, pixels: poolFrames.subarray(s * frameBytes, (s + 1) * frameBytes) });
+      buffer.add({ index: keyIdx[s] as number, stampNs: explorationStampNs(keyIdx[s] as number), pose: keyPose[s] as Pose2D, pixels: poolFrames.subarray(s * frameBytes, (s + 1) * frameBytes) });
     }
-    const slotOf = new Map(keyIdx.slice(0, slot + 1).map((i, s) => [i, s]));
     const contexts = new Int32Array(D * K);
     const contextBoxes = new Float32Array(D * K * 4).fill(-1);
     for (let j = 0; j < opts.plans; j++) {
       const showing: KeyframeGrounding[] = [];
       for (let s = 0; s <= slot; s++) {
         const px = seenIn(s, target.id);
-        if (px >= SEEN_MIN_PIXELS && rng.next() < opts.grounderRecall) showing.push(groundingStandIn(keyIdx[s] as number, exploration[keyIdx[s] as number] as Pose2D, px, rng));
+        if (px >= SEEN_MIN_PIXELS && rng.next() < opts.grounderRecall) showing.push(groundingStandIn(keyIdx[s] as number, keyPose[s] as Pose2D, px, rng));
       }
       const includes = nameAwareIncludes(showing, opts.candidates, Math.min(NAME_AWARE_FRAMES, K - 1));
       const planSeed = episodePlanSeed(seed, out.episodes.length, j);

@@ -82,7 +82,7 @@ export function writeEpisodeShard(dir: string, worlds: EpisodeWorld[], opts: Epi
   const D = drawsPerEpisode(opts);
   const { width: W, height: H } = opts.camera;
   const P = worlds.reduce((s, w) => s + w.poolSize, 0);
-  const eps = worlds.flatMap((w, i) => w.episodes.map((e) => ({ e, w: worlds[i] as EpisodeWorld })));
+  const eps = worlds.flatMap((w) => w.episodes.map((e) => ({ e, w })));
   const E = eps.length;
   const rowBase = new Map<EpisodeWorld, number>();
   let base = 0;
