@@ -71,12 +71,21 @@ def _export(module, args, path, in_names, out_names, dyn):
 def export_all(a, cfg, load_ae, make_denoiser):
     out = a.out
     os.makedirs(out, exist_ok=True)
-    meta = json.load(open(os.path.join(a.work, "data_meta.json")))
+    s = torch.load(os.path.join(a.work, "dit.pt"), map_location="cpu")
+    # the dataset's meta: WORK/data_meta.json (written by train.py), else the one a snapshot carries
+    # (train.py dit on episodes records it with the seeds of the worlds it trained on)
+    meta_path = os.path.join(a.work, "data_meta.json")
+    if os.path.exists(meta_path):
+        meta = json.load(open(meta_path))
+    elif "data_meta" in s:
+        meta = s["data_meta"]
+        print(f"dataset meta from the snapshot: worlds {meta['seeds'][0]}-{meta['seeds'][1]} ({meta.get('worlds', '?')} of them)")
+    else:
+        raise SystemExit(f"export: no {meta_path} and no data_meta in {os.path.join(a.work, 'dit.pt')} (copy a dataset's meta.json there)")
     K, N = meta["k"], meta["n"]
     vocab = meta["vocabulary"]
     enc, dec = load_ae(a.work, torch.device("cpu"))
     den = make_denoiser(len(vocab))
-    s = torch.load(os.path.join(a.work, "dit.pt"), map_location="cpu")
     # the exponential moving average of the weights when training kept one (smoother samples)
     den.load_state_dict(s["ema"] if "ema" in s else s["den"])
     den.eval()

@@ -562,6 +562,7 @@ class EpisodePool:
         self.pool = self.pidx = self.target = self.ctx = self.req = self.obj = self.ccov = self.tcov = None
         self.encode_s = 0.0
         self.worlds = 0
+        self.world_seeds = set()  # recorded with the snapshot (what the manifest's data_seeds says)
 
     def count(self):
         return 0 if self.obj is None else int(self.obj.shape[0])
@@ -600,7 +601,9 @@ class EpisodePool:
             if self.need_cov:
                 self.ccov = grow(self.ccov, cover(ld("context_boxes")), 1)
                 self.tcov = grow(self.tcov, cover(ld("target_boxes")), 1)
-            self.worlds += len(np.unique(ld("pool_world_seed")))
+            seeds = np.unique(ld("pool_world_seed"))
+            self.worlds += len(seeds)
+            self.world_seeds.update(int(x) for x in seeds)
             self.seen.add(d)
             added += E
         self.encode_s += time.time() - t0
@@ -946,6 +949,11 @@ def stage_dit(a):
             extra.update(ground=ground.state_dict(), ground_layer=a.ground_layer, ground_weight=a.ground)
         if a.box_weight > 0:
             extra["box_weight"] = a.box_weight
+        if getattr(clips, "world_seeds", None):
+            # the dataset's contract (camera, K, N, vocabulary) and the worlds this run trained on, so
+            # a snapshot that came back alone can be exported (export reads it without data_meta.json)
+            ws = clips.world_seeds
+            extra["data_meta"] = dict(meta, seeds=[min(ws), max(ws)], worlds=len(ws))
         st.update(extra)
         if ema is not None:
             st["ema"] = ema

@@ -77,7 +77,7 @@ interface Leg {
 export type Planner = typeof planToObject;
 
 export interface NodeOptions {
-  /** Parameters already declared on this graph (e.g. read before loading the model). */
+  /** Parameters already declared on this graph (e.g. read before loading the model); default: declared here, the sampler's defaults from `manifest.sampler`. */
   params?: NodeParameters;
   nav2Action?: string;
   nav2Distro?: RosDistro;
@@ -246,7 +246,7 @@ export class Video4SpatialNode {
     readonly manifest: ModelManifest,
     readonly options: NodeOptions = {},
   ) {
-    this.params = options.params ?? NodeParameters.declare(graph.parameters, graph.logger);
+    this.params = options.params ?? NodeParameters.declare(graph.parameters, graph.logger, manifest.sampler);
     const p = this.params.values;
     this.modelId = `${manifest.name}:${manifest.files.denoiser.sha256.slice(0, 12)}`;
     this.planner = options.planner ?? planToObject;

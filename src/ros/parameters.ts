@@ -8,12 +8,19 @@
  * launch/params/video4spatial_nav.yaml and the table in docs/ros.md list the same names and
  * defaults (tests check both).
  *
+ * The sampler's parameters (`steps`, `guidance_scale`, `shift`, `candidates`: `fromModel`) take
+ * their default from the model's manifest (`sampler.*`), so a model trained for another sampler
+ * (e.g. distilled to 4 steps without guidance) runs as trained unless the user sets them; their
+ * `default` is the shipped model's value, used when no manifest is given. The YAML lists them
+ * commented out.
+ *
  * To add a parameter: one entry in NODE_PARAMETERS (its TypeScript type follows from `kind`),
  * one line in the YAML, one row in docs/ros.md.
  */
 import yaml from 'js-yaml';
 import { BehaviorSubject, type Observable } from 'rxjs';
 import { ParameterError } from '../core/errors.js';
+import type { SamplerDefaults } from '../core/model/manifest.js';
 import type { Logger, ParameterChange, ParameterKind, ParameterPort, ParameterValue, SetParametersResult } from './Graph.js';
 import { ROS_DISTROS } from './messages/index.js';
 
@@ -32,6 +39,11 @@ export interface ParameterSpec {
   format?: 'topic' | 'frame' | 'frame_or_empty' | 'path';
   /** Changeable at runtime; otherwise read-only after start-up. */
   dynamic: boolean;
+  /**
+   * The default comes from the model's manifest, `sampler.<fromModel>`; `default` is then the
+   * shipped model's value (used when no manifest is given).
+   */
+  fromModel?: keyof SamplerDefaults;
 }
 
 const MIB = 1024 * 1024;
@@ -66,14 +78,14 @@ export const NODE_PARAMETERS = [
   { name: 'extraction_threads', kind: 'integer', default: 0, min: 0, max: 16, dynamic: false,
     description: 'Worker threads for path extraction (box, odometry, anchoring per candidate); 0 = the cores, at most 4; 1 = in the planning thread' },
   // ── sampling ──
-  { name: 'steps', kind: 'integer', default: 8, min: 1, max: 1000, dynamic: true,
-    description: 'Flow-matching denoising steps per plan' },
-  { name: 'guidance_scale', kind: 'double', default: 3.0, min: 0.0, max: 30.0, dynamic: true,
-    description: 'Joint classifier-free guidance scale w (1 = no guidance)' },
-  { name: 'shift', kind: 'double', default: 1.0, min: 0.05, max: 20.0, dynamic: true,
-    description: 'Flow-matching timestep shift (1 = linear schedule)' },
-  { name: 'candidates', kind: 'integer', default: 4, min: 1, max: 64, dynamic: true,
-    description: 'Best-of-M: videos imagined per plan, in one batch' },
+  { name: 'steps', kind: 'integer', default: 8, min: 1, max: 1000, dynamic: true, fromModel: 'steps',
+    description: "Flow-matching denoising steps per plan; default: the model's sampler.steps" },
+  { name: 'guidance_scale', kind: 'double', default: 3.0, min: 0.0, max: 30.0, dynamic: true, fromModel: 'guidance_scale',
+    description: "Joint classifier-free guidance scale w (1 = no guidance); default: the model's sampler.guidance_scale" },
+  { name: 'shift', kind: 'double', default: 1.0, min: 0.05, max: 20.0, dynamic: true, fromModel: 'shift',
+    description: "Flow-matching timestep shift (1 = linear schedule); default: the model's sampler.shift" },
+  { name: 'candidates', kind: 'integer', default: 4, min: 1, max: 64, dynamic: true, fromModel: 'candidates',
+    description: "Best-of-M: videos imagined per plan, in one batch; default: the model's sampler.candidates" },
   { name: 'seed', kind: 'integer', default: 0, min: 0, max: 2147483647, dynamic: true,
     description: 'Seed of the sampler noise (same seed + same context = same plan)' },
   // ── context memory ──
@@ -292,12 +304,29 @@ export class NodeParameters {
    * Declares NODE_PARAMETERS on `port`, corrects bad start-up values (wrong type or out of range
    * → the default; inconsistent combinations → see `inconsistencies`), writes the corrected values
    * back to the port, and registers the runtime update check.
+   *
+   * `model`: the model's sampler settings (its manifest's `sampler`), or a function that gives them
+   * for the `model_dir` value (called once, after `model_dir` is declared; undefined → the shipped
+   * model's values). They are the declared defaults of the `fromModel` parameters; an override from
+   * the params file or the launch file still wins. A model value outside a parameter's range is
+   * reported and the shipped value used.
    */
-  static declare(port: ParameterPort, logger: Logger): NodeParameters {
+  static declare(port: ParameterPort, logger: Logger, model?: SamplerDefaults | ((modelDir: string) => SamplerDefaults | undefined)): NodeParameters {
     const specs: readonly ParameterSpec[] = NODE_PARAMETERS;
     const values: Record<string, ParameterValue> = {};
     const corrected = new Set<string>();
-    for (const spec of specs) {
+    let sampler: SamplerDefaults | undefined | null = typeof model === 'function' ? null : model;
+    for (const base of specs) {
+      let spec = base;
+      if (base.fromModel !== undefined) {
+        if (sampler === null) sampler = (model as (dir: string) => SamplerDefaults | undefined)(String(values['model_dir'] ?? ''));
+        const fromModel = sampler?.[base.fromModel];
+        if (fromModel !== undefined) {
+          const why = checkValue(base, fromModel);
+          if (why === undefined) spec = { ...base, default: fromModel };
+          else logger.warn(`the model's sampler.${base.fromModel}: ${why}; using ${JSON.stringify(base.default)}`);
+        }
+      }
       const raw = port.declare({
         name: spec.name,
         kind: spec.kind,

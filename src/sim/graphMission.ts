@@ -83,6 +83,8 @@ export interface GraphMissionOptions {
   candidates: number;
   steps: number;
   guidance: number;
+  /** Flow-matching timestep shift (default: the manifest's sampler.shift). */
+  shift?: number;
   seed: number;
   ablation: Ablation;
   /** Seconds of simulated time the goal may take (0 = no limit). */
@@ -150,6 +152,7 @@ export async function runGraphMission(sc: Scenario, model: ImaginationModel, man
       candidates: opts.candidates,
       steps: opts.steps,
       guidance_scale: opts.guidance,
+      shift: opts.shift ?? manifest.sampler.shift,
       seed: opts.seed,
       context_policy: ablationSampling(opts.ablation).policy,
       context_frames: ablationSampling(opts.ablation).contextFrames,

@@ -11,7 +11,11 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import yaml from 'js-yaml';
 import { ParameterError } from '../../src/core/errors.js';
-import { InProcessGraph, InProcessParameters } from '../../src/ros/InProcessGraph.js';
+import { SimClock } from '../../src/ros/clock.js';
+import { InProcessBus, InProcessGraph, InProcessParameters } from '../../src/ros/InProcessGraph.js';
+import { Video4SpatialNode } from '../../src/ros/Video4SpatialNode.js';
+import { SILENT_LOGGER } from '../../src/sim/graphMission.js';
+import { GreyImagination, MANIFEST } from './harness.js';
 import { createMemoryLogger } from '../../src/ros/logger.js';
 import {
   NODE_PARAMETERS,
@@ -108,6 +112,74 @@ describe('ros/parameters declaration', () => {
     // The node's parameter service holds the corrected values too (what `ros2 param get` shows).
     assert.equal(graph.parameters.get('steps'), 8);
     assert.equal(graph.parameters.get('execution_provider'), 'auto');
+  });
+
+  describe("the sampler's defaults from the model (manifest sampler.*)", () => {
+    const STUDENT = { steps: 4, guidance_scale: 1, shift: 2.5, candidates: 6 };
+    const declareWith = (model: Parameters<typeof NodeParameters.declare>[2], overrides: Record<string, unknown> = {}) => {
+      const { logger, memory } = createMemoryLogger('video4spatial_nav');
+      const graph = new InProcessGraph({ name: 'video4spatial_nav', parameters: overrides, logger, busOptions: { logger } });
+      return { graph, params: NodeParameters.declare(graph.parameters, logger, model), memory };
+    };
+
+    it("takes the model's steps, guidance, shift and candidates when nothing overrides them", () => {
+      const { graph, params, memory } = declareWith(STUDENT);
+      assert.deepEqual([params.get('steps'), params.get('guidance_scale'), params.get('shift'), params.get('candidates')], [4, 1, 2.5, 6]);
+      assert.equal(graph.parameters.get('steps'), 4, 'the parameter service holds the model value (ros2 param get)');
+      assert.equal(params.get('seed'), 0, 'other parameters keep their own defaults');
+      assert.deepEqual(memory.at('warn'), []);
+      assert.deepEqual(
+        NODE_PARAMETERS.filter((p) => 'fromModel' in p).map((p) => [p.name, (p as { fromModel?: string }).fromModel]),
+        [['steps', 'steps'], ['guidance_scale', 'guidance_scale'], ['shift', 'shift'], ['candidates', 'candidates']],
+      );
+    });
+
+    it('lets an override from a params file or a launch argument win over the model', () => {
+      const { params } = declareWith(STUDENT, { steps: 8, guidance_scale: 3.0 });
+      assert.deepEqual([params.get('steps'), params.get('guidance_scale'), params.get('shift'), params.get('candidates')], [8, 3, 2.5, 6]);
+    });
+
+    it("replaces a bad override by the model's value, not the shipped one", () => {
+      const { params, memory } = declareWith(STUDENT, { steps: 0 });
+      assert.equal(params.get('steps'), 4);
+      assert.match(memory.at('warn').join('\n'), /parameter 'steps' = 0: below the minimum 1; using the default 4/);
+    });
+
+    it("warns about a model value outside a parameter's range and uses the shipped value", () => {
+      const { params, memory } = declareWith({ ...STUDENT, steps: 5000, shift: 0 });
+      assert.equal(params.get('steps'), 8);
+      assert.equal(params.get('shift'), 1);
+      assert.equal(params.get('guidance_scale'), 1);
+      const w = memory.at('warn').join('\n');
+      assert.match(w, /the model's sampler\.steps: parameter 'steps' = 5000: above the maximum 1000; using 8/);
+      assert.match(w, /the model's sampler\.shift: parameter 'shift' = 0: below the minimum 0\.05; using 1/);
+    });
+
+    it("a node on a model's manifest runs that model's sampler; a params file's value still wins", async () => {
+      const make = (parameters: Record<string, unknown>) => {
+        const bus = new InProcessBus({ clock: new SimClock(1_000_000_000n), logger: SILENT_LOGGER });
+        const graph = bus.node({ name: 'video4spatial_nav', parameters, logger: SILENT_LOGGER });
+        return new Video4SpatialNode(graph, new GreyImagination(), { ...MANIFEST, sampler: STUDENT });
+      };
+      const node = make({});
+      assert.deepEqual([node.params.get('steps'), node.params.get('guidance_scale'), node.params.get('shift'), node.params.get('candidates')], [4, 1, 2.5, 6]);
+      const pinned = make({ steps: 8, candidates: 4 });
+      assert.deepEqual([pinned.params.get('steps'), pinned.params.get('guidance_scale'), pinned.params.get('candidates')], [8, 1, 4]);
+      node.close();
+      pinned.close();
+    });
+
+    it('asks a function for the settings once, with the model_dir value, after model_dir is declared', () => {
+      const asked: string[] = [];
+      const { params } = declareWith((dir) => {
+        asked.push(dir);
+        return dir === '/models/student' ? STUDENT : undefined;
+      }, { model_dir: '/models/student' });
+      assert.deepEqual(asked, ['/models/student']);
+      assert.equal(params.get('steps'), 4);
+      const none = declareWith(() => undefined);
+      assert.deepEqual([none.params.get('steps'), none.params.get('candidates')], [8, 4], 'no manifest: the shipped values');
+    });
   });
 
   it('corrects inconsistent combinations with a warning naming both parameters', () => {
@@ -267,16 +339,30 @@ describe('ros/InProcessParameters', () => {
 describe('launch/params/video4spatial_nav.yaml', () => {
   const text = readFileSync(PARAMS_YAML, 'utf8');
 
-  it('lists exactly the declared parameters, with their defaults', () => {
+  /** The parameters whose default is the model's (listed commented out, `# name: value`). */
+  const fromModel = new Set(NODE_PARAMETERS.filter((p) => 'fromModel' in p).map((p) => p.name as string));
+  /** The line index of a parameter in the file: `name: value`, or `# name: value` for fromModel ones. */
+  const lineOf = (lines: string[], name: string): number => lines.findIndex((l) => l.trim().startsWith(fromModel.has(name) ? `# ${name}:` : `${name}:`));
+
+  it("lists exactly the declared parameters, with their defaults; the model's sampler ones commented out", () => {
     const values = parseParamsFile(text, 'video4spatial_nav', PARAMS_YAML);
-    assert.deepEqual(Object.keys(values), parameterNames());
-    for (const spec of NODE_PARAMETERS) assert.deepEqual(values[spec.name], spec.default, spec.name);
+    assert.deepEqual(Object.keys(values), parameterNames().filter((n) => !fromModel.has(n)));
+    for (const spec of NODE_PARAMETERS) if (!fromModel.has(spec.name)) assert.deepEqual(values[spec.name], spec.default, spec.name);
+    // uncommented, each line is what the shipped model's manifest gives
+    const lines = text.split('\n');
+    for (const name of fromModel) {
+      const i = lineOf(lines, name);
+      assert.ok(i > 0, `${name} is in the file, commented out`);
+      const uncommented = (yaml.load((lines[i] ?? '').replace('# ', '')) as Record<string, unknown>)[name];
+      assert.deepEqual(uncommented, NODE_PARAMETERS.find((p) => p.name === name)?.default, name);
+    }
+    assert.equal(fromModel.size, 4);
   });
 
   it('has a comment line above every parameter, doubles written with a decimal point', () => {
     const lines = text.split('\n');
     for (const spec of NODE_PARAMETERS) {
-      const i = lines.findIndex((l) => l.trim().startsWith(`${spec.name}:`));
+      const i = lineOf(lines, spec.name);
       assert.ok(i > 0, `${spec.name} is in the file`);
       assert.match(lines[i - 1] ?? '', /^\s+# \S/, `${spec.name} has a comment`);
       if (spec.kind === 'double') assert.match(lines[i] ?? '', /:\s-?\d+\.\d+$/, `${spec.name} is written as a double`);
@@ -294,7 +380,7 @@ describe('launch/params/video4spatial_nav.yaml', () => {
     assert.deepEqual(keys, ['/**']);
     assert.deepEqual(ignoredParamsKeys(text, 'video4spatial_nav'), []);
     // The same parameters reach the node under another name (launch name:=…) too.
-    assert.deepEqual(Object.keys(parseParamsFile(text, 'v4s_front')), parameterNames());
+    assert.deepEqual(Object.keys(parseParamsFile(text, 'v4s_front')), Object.keys(parseParamsFile(text, 'video4spatial_nav')));
   });
 
   it('leaves use_sim_time to the launch file (-p use_sim_time:=…)', () => {
@@ -304,7 +390,7 @@ describe('launch/params/video4spatial_nav.yaml', () => {
   it('every comment states the constraints and [dynamic] exactly for the runtime parameters', () => {
     const lines = text.split('\n');
     for (const spec of NODE_PARAMETERS) {
-      const i = lines.findIndex((l) => l.trim().startsWith(`${spec.name}:`));
+      const i = lineOf(lines, spec.name);
       const comment = lines[i - 1] ?? '';
       const c = constraintsText(spec);
       if (c !== '') assert.ok(comment.toLowerCase().includes(c.toLowerCase()), `${spec.name}: comment names "${c}": ${comment}`);
@@ -343,7 +429,9 @@ describe('docs/ros.md parameter table', () => {
     for (const spec of NODE_PARAMETERS) {
       const row = rows.find((r) => r.name === spec.name);
       assert.ok(row, `${spec.name} has a row`);
-      assert.deepEqual(cellValue(row.def), spec.default, `${spec.name}: default in docs/ros.md is ${row.def}, code says ${JSON.stringify(spec.default)}`);
+      // the model's sampler parameters: "the model's (`8`)", the shipped model's value in brackets
+      const def = 'fromModel' in spec ? (/^the model's \((`.*`)\)$/.exec(row.def)?.[1] ?? `not "the model's (…)": ${row.def}`) : row.def;
+      assert.deepEqual(cellValue(def), spec.default, `${spec.name}: default in docs/ros.md is ${row.def}, code says ${JSON.stringify(spec.default)}`);
       assert.equal(row.type, spec.kind, `${spec.name}: type`);
       assert.equal(row.constraints, constraintsText(spec) || '–', `${spec.name}: constraints`);
       assert.equal(row.runtime, spec.dynamic ? 'yes' : 'no', `${spec.name}: runtime`);

@@ -1,5 +1,5 @@
 /**
- * `video4spatial-nav eval --seeds A-B [--candidates M] [--steps S] [--guidance W]
+ * `video4spatial-nav eval --seeds A-B [--candidates M] [--steps S] [--guidance W] [--shift S]
  *   [--ablation none|no-context|other-world|contiguous|first-frame-only] [--open-loop] [--closed-loop]
  *   [--model DIR] [--json FILE] [--extraction-threads N] [--name-evidence W [--name-evidence-levels a,b]]
  *   [--progress | --quiet]` (progress on stderr: src/cli/progress.ts)
@@ -211,7 +211,7 @@ export function openLoopNote(s: OpenLoopSample): string {
 const HELP = commandHelp({
   name: 'eval',
   summary: 'open-loop (SD, IF, IF(SD<0.2)) and closed-loop (success, SPL) evaluation on any seeds',
-  synopsis: ['eval --seeds A-B [--open-loop] [--closed-loop] [--candidates M] [--steps S] [--guidance W] [--ablation A] [--model DIR] [--json FILE] [--extraction-threads N] [--name-evidence W [--name-evidence-levels a,b]] [--progress | --quiet]'],
+  synopsis: ['eval --seeds A-B [--open-loop] [--closed-loop] [--candidates M] [--steps S] [--guidance W] [--shift S] [--ablation A] [--model DIR] [--json FILE] [--extraction-threads N] [--name-evidence W [--name-evidence-levels a,b]] [--progress | --quiet]'],
   description:
     "Open loop: the paper's metrics (SD, IF, IF(SD<0.2), colour match, per-frame agreement) against the simulator's ground truth. " +
     "Closed loop: the demo's mission per seed through the node; success and SPL from the ground truth. Without --open-loop or --closed-loop, both run.",
@@ -222,6 +222,7 @@ const HELP = commandHelp({
     { name: 'candidates', value: 'M', default: "the model's sampler.candidates", help: 'imagined candidates per plan, 1-16' },
     { name: 'steps', value: 'S', default: "the model's sampler.steps", help: 'denoising steps, 1-100' },
     { name: 'guidance', value: 'W', default: "the model's sampler.guidance_scale", help: 'classifier-free guidance scale, 0-20' },
+    { name: 'shift', value: 'S', default: "the model's sampler.shift", help: 'flow-matching timestep shift, 0.05-20 (1 = uniform times; > 1 more steps at high noise)' },
     { name: 'ablation', value: 'A', default: 'none', help: `one of ${ABLATIONS.join(', ')}` },
     { name: 'model', value: 'DIR', default: 'the shipped model', help: 'model directory' },
     { name: 'json', value: 'FILE', help: 'also write the results to FILE' },
@@ -255,7 +256,7 @@ export const command: CliCommand = {
       candidates: flagNumber(args, 'candidates', m.sampler.candidates, { integer: true, min: 1, max: 16 }),
       steps: flagNumber(args, 'steps', m.sampler.steps, { integer: true, min: 1, max: 100 }),
       guidance: flagNumber(args, 'guidance', m.sampler.guidance_scale, { min: 0, max: 20 }),
-      shift: m.sampler.shift,
+      shift: flagNumber(args, 'shift', m.sampler.shift, { min: 0.05, max: 20 }),
       nameEvidence: nameEvidenceFlags(flagString(args, 'name-evidence'), flagString(args, 'name-evidence-levels')) ?? null,
       ablation,
       model: m.name,
@@ -364,6 +365,7 @@ export const command: CliCommand = {
           candidates: cfg.candidates,
           steps: cfg.steps,
           guidance: cfg.guidance,
+          shift: cfg.shift,
           seed: sc.seed,
           ablation,
           timeBudgetS: EPISODE_SIM_LIMIT_S,
@@ -394,7 +396,7 @@ export const command: CliCommand = {
     const ol = out['open_loop'] as Record<string, number> | undefined;
     const cl = out['closed_loop'] as Record<string, number> | undefined;
     const or = out['oracle'] as Record<string, number> | undefined;
-    const lines = [`eval seeds ${seedsText}, model ${m.name}, M=${cfg.candidates}, steps=${cfg.steps}, w=${cfg.guidance}, ablation=${ablation}`];
+    const lines = [`eval seeds ${seedsText}, model ${m.name}, M=${cfg.candidates}, steps=${cfg.steps}, w=${cfg.guidance}, shift=${cfg.shift}, ablation=${ablation}`];
     if (ol) {
       lines.push(`open loop   n=${ol['n']}  SD=${ol['sd']}  box=${ol['box_rate']}  IF=${ol['if']}  IF(SD<0.2)=${ol['if_sd_lt_0_2']}  IF(SD<0.1)=${ol['if_sd_lt_0_1']}  plan ${ol['mean_plan_s']} s`);
       lines.push(`every candidate as one sample: IF(SD<0.2)=${ol['candidate_if_sd_lt_0_2']} of ${ol['candidates_judged']}; contexts holding a true view of the target: ${ol['context_holds_target'] ?? 'n/a'}`);

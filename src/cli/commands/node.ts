@@ -15,7 +15,7 @@ import { commandHelp, type CliCommand } from '../command.js';
 import { createRclnodejsGraph } from '../../ros/rclnodejsGraph.js';
 import type { Logger } from '../../ros/Graph.js';
 import { NodeParameters } from '../../ros/parameters.js';
-import { defaultModelDir, OnnxImaginationModel, type ExecutionProviderChoice } from '../../model/OnnxImaginationModel.js';
+import { defaultModelDir, OnnxImaginationModel, readManifest, type ExecutionProviderChoice } from '../../model/OnnxImaginationModel.js';
 import { Video4SpatialNode } from '../../ros/Video4SpatialNode.js';
 import { createExtractor } from '../../planner/ExtractionPool.js';
 
@@ -81,7 +81,15 @@ export const command: CliCommand = {
   }),
   async run() {
     const graph = await createRclnodejsGraph({ name: 'video4spatial_nav' });
-    const params = NodeParameters.declare(graph.parameters, graph.logger);
+    // the sampler's defaults are the model's (manifest.json); a manifest that cannot be read is
+    // reported by the model's load just below
+    const params = NodeParameters.declare(graph.parameters, graph.logger, (dir) => {
+      try {
+        return readManifest(dir || defaultModelDir()).sampler;
+      } catch {
+        return undefined;
+      }
+    });
     const v = params.values;
     const model = await OnnxImaginationModel.load(v.model_dir || defaultModelDir(), {
       executionProvider: v.execution_provider as ExecutionProviderChoice,

@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# After a lent GPU (issue 21), on this CPU: the snapshot that came back → a model directory with
+# its own grounder, checked against its golden numbers and timed and evaluated beside the shipped
+# model, every number printed with the command that printed it (for the model card).
+#
+#   models/training/gpu_after.sh OUT DIR
+#
+# OUT: what gpu_one.sh returned (ONE_dit.pt is used: the averaged weights, the grounding head and
+# the dataset's meta with the seeds of the worlds trained on). DIR: the new model directory (made;
+# the shipped models/v4s-small is never written). Steps, in order (each prints a "== N." header):
+#   1. the autoencoder kept as shipped (train.py ae --minutes 0), the snapshot as WORK/dit.pt
+#   2. export with the weights stored as float16 (train.py export --fp16-weights; the 30 MB)
+#   3. grounding data (dataset --grounding, once: GR/train, GR/val are reused when present)
+#   4. the grounder retrained on the new denoiser's frozen blocks (grounder.py --write)
+#   5. the golden check and the speed (benchModel.js; profileDenoiser.js against the shipped file:
+#      batch 8, 2 threads, the 100 ms budget)
+#   6. the open loop on the choice blocks, every candidate counted (eval --open-loop), and the
+#      other-world control on the first block
+# env: BASE (/tmp/v4s_after), PY (/usr/bin/python3), NODE (node), GR (/tmp/gr), GR_TRAIN
+#   (70000-70299), GR_VAL (71000-71099), GR_EPOCHS (12), CHOOSE ("200-299 400-499"; "" = no
+#   evaluation), PROFILE_ROUNDS (2).
+# Choosing between weights, the closed loop and the report on a fresh block follow by hand
+# (MODEL_CARD.md, *The next lent GPU*): they decide what ships.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+OUT=${1:?usage: gpu_after.sh OUT DIR}
+DIR=${2:?usage: gpu_after.sh OUT DIR}
+BASE=${BASE:-/tmp/v4s_after}
+PY=${PY:-/usr/bin/python3}
+NODE=${NODE:-node}
+GR=${GR:-/tmp/gr}
+CHOOSE=${CHOOSE-200-299 400-499}
+W=$BASE/work
+step() { echo; echo "== $* ($(date +%H:%M:%S))"; }
+run() { echo "\$ $*"; "$@"; }
+
+[ -f "$OUT/ONE_dit.pt" ] || { echo "gpu_after.sh: no $OUT/ONE_dit.pt (what gpu_one.sh returns)" >&2; exit 2; }
+[ -f dist/src/cli/main.js ] || { echo "gpu_after.sh: no dist/ (npx tsc -p tsconfig.json)" >&2; exit 2; }
+case "$(cd "$(dirname "$DIR")" 2>/dev/null && pwd)/$(basename "$DIR")" in
+  "$(pwd)/models/v4s-small") echo "gpu_after.sh: DIR must not be the shipped model directory" >&2; exit 2 ;;
+esac
+[ -f "$OUT/ONE_snapshot.json" ] && echo "snapshot: $(cat "$OUT/ONE_snapshot.json")"
+rm -rf "$W" && mkdir -p "$W" "$DIR"
+
+step "1. the shipped autoencoder, the snapshot's denoiser"
+run "$PY" models/training/train.py ae --minutes 0 --work "$W"
+cp "$OUT/ONE_dit.pt" "$W/dit.pt"
+
+step "2. export (weights stored as float16)"
+run "$PY" models/training/train.py export --work "$W" --out "$DIR" --fp16-weights
+
+step "3. grounding data"
+for part in train val; do
+  seeds=${GR_TRAIN:-70000-70299}; [ $part = val ] && seeds=${GR_VAL:-71000-71099}
+  if [ -f "$GR/$part/meta.json" ]; then echo "$GR/$part: present, reused"
+  else run "$NODE" dist/src/cli/main.js dataset --grounding --seeds "$seeds" --out "$GR/$part"; fi
+done
+
+step "4. the grounder on the new denoiser"
+run "$PY" models/training/grounder.py --train "$GR/train" --val "$GR/val" --cache "$BASE/gcache" \
+  --head mlp --hidden 128 --epochs "${GR_EPOCHS:-12}" --model "$DIR" --write
+
+step "5. golden check and speed"
+run "$NODE" dist/scripts/benchModel.js --model "$DIR" --threads 2
+run "$NODE" dist/scripts/profileDenoiser.js models/v4s-small/denoiser.onnx "$DIR/denoiser.onnx" --rounds "${PROFILE_ROUNDS:-2}"
+ls -l "$DIR"
+echo "model files: $(du -cb "$DIR"/*.onnx | tail -1 | cut -f1) bytes (committed model files: at most 30 MB in all)"
+
+step "6. open loop (every candidate counted) and the other-world control"
+first=1
+for S in $CHOOSE; do
+  run "$NODE" dist/src/cli/main.js eval --seeds "$S" --open-loop --model "$DIR" --quiet --json "$BASE/ol_$S.json"
+  if [ $first = 1 ]; then
+    run "$NODE" dist/src/cli/main.js eval --seeds "$S" --open-loop --model "$DIR" --ablation other-world --quiet --json "$BASE/ow_$S.json"
+    first=0
+  fi
+done
+step "done: $DIR (json in $BASE)"
