@@ -618,7 +618,7 @@ export class Video4SpatialNode {
         const policy = v().context_policy as SamplingPolicy;
         const plan = await this.planOnce(
           { model: this.model, modelId: this.modelId, camera: cameraOf(this.manifest), frameDtS: this.manifest.frame_dt_s, buffer: this.ingest.buffer, ...(this.options.extractor ? { extractor: this.options.extractor } : {}) },
-          { object: h.goal.object_name, candidates: v().candidates, steps: v().steps, shift: v().shift, guidance: v().guidance_scale, seed: v().seed + plans, policy, contextFrames: v().context_frames, nameAware: v().name_aware_context, memoryGoal: v().memory_goal, lookDistanceM: v().look_distance_m, lookFrom: LOOK_FROM_AFTER_ABORTS[Math.min(nav2AbortsInARow, LOOK_FROM_AFTER_ABORTS.length - 1)], excluded },
+          { object: h.goal.object_name, candidates: v().candidates, steps: v().steps, shift: v().shift, guidance: v().guidance_scale, guidanceMinT: v().guidance_min_t, seed: v().seed + plans, policy, contextFrames: v().context_frames, nameAware: v().name_aware_context, memoryGoal: v().memory_goal, lookDistanceM: v().look_distance_m, lookFrom: LOOK_FROM_AFTER_ABORTS[Math.min(nav2AbortsInARow, LOOK_FROM_AFTER_ABORTS.length - 1)], excluded },
           { onStep: (s) => feedback('denoising', s), isCancelled: () => h.isCancelRequested(), onStage: (s) => feedback(s) },
         );
         planTimeS += (performance.now() - tp) / 1000;

@@ -8,7 +8,7 @@
  * launch/params/video4spatial_nav.yaml and the table in docs/ros.md list the same names and
  * defaults (tests check both).
  *
- * The sampler's parameters (`steps`, `guidance_scale`, `shift`, `candidates`: `fromModel`) take
+ * The sampler's parameters (`steps`, `guidance_scale`, `guidance_min_t`, `shift`, `candidates`: `fromModel`) take
  * their default from the model's manifest (`sampler.*`), so a model trained for another sampler
  * (e.g. distilled to 4 steps without guidance) runs as trained unless the user sets them; their
  * `default` is the shipped model's value, used when no manifest is given. The YAML lists them
@@ -82,6 +82,8 @@ export const NODE_PARAMETERS = [
     description: "Flow-matching denoising steps per plan; default: the model's sampler.steps" },
   { name: 'guidance_scale', kind: 'double', default: 3.0, min: 0.0, max: 30.0, dynamic: true, fromModel: 'guidance_scale',
     description: "Joint classifier-free guidance scale w (1 = no guidance); default: the model's sampler.guidance_scale" },
+  { name: 'guidance_min_t', kind: 'double', default: 0.0, min: 0.0, max: 1.0, dynamic: true, fromModel: 'guidance_min_t',
+    description: "Guidance only at the denoising steps whose noise level t >= this (t = 1 is pure noise); later steps run the conditional branch alone, half the denoiser batch. 0 = every step; default: the model's sampler.guidance_min_t (absent: 0)" },
   { name: 'shift', kind: 'double', default: 1.0, min: 0.05, max: 20.0, dynamic: true, fromModel: 'shift',
     description: "Flow-matching timestep shift (1 = linear schedule); default: the model's sampler.shift" },
   { name: 'candidates', kind: 'integer', default: 4, min: 1, max: 64, dynamic: true, fromModel: 'candidates',

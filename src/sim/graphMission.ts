@@ -85,6 +85,8 @@ export interface GraphMissionOptions {
   guidance: number;
   /** Flow-matching timestep shift (default: the manifest's sampler.shift). */
   shift?: number;
+  /** Guidance only at steps with t >= this (default: the manifest's sampler.guidance_min_t, else 0). */
+  guidanceMinT?: number;
   seed: number;
   ablation: Ablation;
   /** Seconds of simulated time the goal may take (0 = no limit). */
@@ -153,6 +155,7 @@ export async function runGraphMission(sc: Scenario, model: ImaginationModel, man
       steps: opts.steps,
       guidance_scale: opts.guidance,
       shift: opts.shift ?? manifest.sampler.shift,
+      guidance_min_t: opts.guidanceMinT ?? manifest.sampler.guidance_min_t ?? 0,
       seed: opts.seed,
       context_policy: ablationSampling(opts.ablation).policy,
       context_frames: ablationSampling(opts.ablation).contextFrames,

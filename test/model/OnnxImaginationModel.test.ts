@@ -171,6 +171,11 @@ describe('core/model/manifest validation', () => {
     assert.throws(() => parseManifest(m, 'x/manifest.json'), (e: unknown) => e instanceof ModelLoadError && re.test(e.message));
   };
   it('accepts the shipped manifest', () => assert.equal(parseManifest(good(), 'm').name, 'v4s-small'));
+  it('reads the optional sampler.guidance_min_t', () => {
+    const m = good();
+    m['sampler'].guidance_min_t = 0.5;
+    assert.equal(parseManifest(m, 'm').sampler.guidance_min_t, 0.5);
+  });
   it('rejects each bad field with the field and the value', () => {
     bad((m) => (m['frame'].width = 0), /x\/manifest.json: frame.width must be a positive integer, got 0/);
     bad((m) => (m['format_version'] = 2), /format_version must be format version 1, got 2/);
@@ -180,6 +185,8 @@ describe('core/model/manifest validation', () => {
     bad((m) => (m['vocabulary'] = ['<null>', 'a', 'a']), /duplicate names/);
     bad((m) => (m['box_color'] = [300, 0, 0]), /box_color must be \[r, g, b\]/);
     bad((m) => (m['sampler'].steps = 1.5), /sampler.steps must be a positive integer, got 1.5/);
+    bad((m) => (m['sampler'].guidance_min_t = 1.5), /sampler.guidance_min_t must be a number in \[0, 1\], got 1.5/);
+    bad((m) => (m['sampler'].guidance_min_t = '0.5'), /sampler.guidance_min_t must be a number in \[0, 1\], got "0.5"/);
     bad((m) => (m['files'].encoder.sha256 = 'abc'), /files.encoder.sha256 must be 64 lowercase hex digits, got "abc"/);
     bad((m) => (m['files'].encoder.path = '../x.onnx'), /must be a relative path inside the model directory/);
     bad((m) => (m['files'].decoder.outputs = [{ name: 'y', type: 'float32', shape: [1] }]), /files.decoder.outputs lacks the tensor "frames"/);

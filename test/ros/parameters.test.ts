@@ -64,7 +64,7 @@ describe('ros/parameters declaration', () => {
   it('has the agreed list of names', () => {
     assert.deepEqual(parameterNames(), [
       'image_topic', 'compressed', 'camera_info_topic', 'global_frame', 'robot_frame', 'camera_frame', 'model_dir',
-      'execution_provider', 'device_id', 'intra_op_threads', 'intra_op_spinning', 'extraction_threads', 'steps', 'guidance_scale', 'shift', 'candidates', 'seed',
+      'execution_provider', 'device_id', 'intra_op_threads', 'intra_op_spinning', 'extraction_threads', 'steps', 'guidance_scale', 'guidance_min_t', 'shift', 'candidates', 'seed',
       'context_frames', 'context_policy', 'buffer_max_frames', 'buffer_max_bytes', 'keyframe_min_translation_m',
       'keyframe_min_rotation_rad', 'keyframe_max_interval_s', 'camera_stale_s', 'max_stamp_ahead_s', 'camera_wait_s', 'waypoint_spacing_m',
       'max_plan_distance_m', 'arrival_distance_m', 'arrival_object_distance_m', 'name_aware_context', 'verify_arrival', 'verify_max_bearing_deg', 'exclusion_radius_m', 'memory_goal', 'look_distance_m', 'look_around', 'look_around_when_not_seen', 'verify_near', 'replan_period_s', 'plan_while_driving', 'execute_default', 'nav2_action', 'nav2_distro',
@@ -115,7 +115,7 @@ describe('ros/parameters declaration', () => {
   });
 
   describe("the sampler's defaults from the model (manifest sampler.*)", () => {
-    const STUDENT = { steps: 4, guidance_scale: 1, shift: 2.5, candidates: 6 };
+    const STUDENT = { steps: 4, guidance_scale: 1, shift: 2.5, candidates: 6, guidance_min_t: 0.5 };
     const declareWith = (model: Parameters<typeof NodeParameters.declare>[2], overrides: Record<string, unknown> = {}) => {
       const { logger, memory } = createMemoryLogger('video4spatial_nav');
       const graph = new InProcessGraph({ name: 'video4spatial_nav', parameters: overrides, logger, busOptions: { logger } });
@@ -126,11 +126,13 @@ describe('ros/parameters declaration', () => {
       const { graph, params, memory } = declareWith(STUDENT);
       assert.deepEqual([params.get('steps'), params.get('guidance_scale'), params.get('shift'), params.get('candidates')], [4, 1, 2.5, 6]);
       assert.equal(graph.parameters.get('steps'), 4, 'the parameter service holds the model value (ros2 param get)');
+      assert.equal(params.get('guidance_min_t'), 0.5);
+      assert.equal(declareWith({ steps: 8, guidance_scale: 3, shift: 1, candidates: 4 }).params.get('guidance_min_t'), 0, 'a manifest without it: every step guided');
       assert.equal(params.get('seed'), 0, 'other parameters keep their own defaults');
       assert.deepEqual(memory.at('warn'), []);
       assert.deepEqual(
         NODE_PARAMETERS.filter((p) => 'fromModel' in p).map((p) => [p.name, (p as { fromModel?: string }).fromModel]),
-        [['steps', 'steps'], ['guidance_scale', 'guidance_scale'], ['shift', 'shift'], ['candidates', 'candidates']],
+        [['steps', 'steps'], ['guidance_scale', 'guidance_scale'], ['guidance_min_t', 'guidance_min_t'], ['shift', 'shift'], ['candidates', 'candidates']],
       );
     });
 
@@ -356,7 +358,7 @@ describe('launch/params/video4spatial_nav.yaml', () => {
       const uncommented = (yaml.load((lines[i] ?? '').replace('# ', '')) as Record<string, unknown>)[name];
       assert.deepEqual(uncommented, NODE_PARAMETERS.find((p) => p.name === name)?.default, name);
     }
-    assert.equal(fromModel.size, 4);
+    assert.equal(fromModel.size, 5);
   });
 
   it('has a comment line above every parameter, doubles written with a decimal point', () => {

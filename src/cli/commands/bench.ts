@@ -105,7 +105,7 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
       buffer.dropLatents(); // cold encode: every sampled frame is encoded
       const plan = await planToObject(
         { model, modelId, camera, frameDtS: m.frame_dt_s, buffer, ...(extractor ? { extractor } : {}) },
-        { object: sc.target.category, candidates: M, steps: m.sampler.steps, shift: m.sampler.shift, guidance: m.sampler.guidance_scale, seed: BENCH_SEED + r, policy: 'pose_diverse' },
+        { object: sc.target.category, candidates: M, steps: m.sampler.steps, shift: m.sampler.shift, guidance: m.sampler.guidance_scale, ...(m.sampler.guidance_min_t !== undefined ? { guidanceMinT: m.sampler.guidance_min_t } : {}), seed: BENCH_SEED + r, policy: 'pose_diverse' },
       );
       runs.push(stagesOf(plan.timings));
     }

@@ -1,5 +1,5 @@
 /**
- * `video4spatial-nav eval --seeds A-B [--candidates M] [--steps S] [--guidance W] [--shift S]
+ * `video4spatial-nav eval --seeds A-B [--candidates M] [--steps S] [--guidance W] [--guidance-min-t T] [--shift S]
  *   [--ablation none|no-context|other-world|contiguous|first-frame-only] [--open-loop] [--closed-loop]
  *   [--model DIR] [--json FILE] [--extraction-threads N] [--name-evidence W [--name-evidence-levels a,b]]
  *   [--progress | --quiet]` (progress on stderr: src/cli/progress.ts)
@@ -211,7 +211,7 @@ export function openLoopNote(s: OpenLoopSample): string {
 const HELP = commandHelp({
   name: 'eval',
   summary: 'open-loop (SD, IF, IF(SD<0.2)) and closed-loop (success, SPL) evaluation on any seeds',
-  synopsis: ['eval --seeds A-B [--open-loop] [--closed-loop] [--candidates M] [--steps S] [--guidance W] [--shift S] [--ablation A] [--model DIR] [--json FILE] [--extraction-threads N] [--name-evidence W [--name-evidence-levels a,b]] [--progress | --quiet]'],
+  synopsis: ['eval --seeds A-B [--open-loop] [--closed-loop] [--candidates M] [--steps S] [--guidance W] [--guidance-min-t T] [--shift S] [--ablation A] [--model DIR] [--json FILE] [--extraction-threads N] [--name-evidence W [--name-evidence-levels a,b]] [--progress | --quiet]'],
   description:
     "Open loop: the paper's metrics (SD, IF, IF(SD<0.2), colour match, per-frame agreement) against the simulator's ground truth. " +
     "Closed loop: the demo's mission per seed through the node; success and SPL from the ground truth. Without --open-loop or --closed-loop, both run.",
@@ -222,6 +222,7 @@ const HELP = commandHelp({
     { name: 'candidates', value: 'M', default: "the model's sampler.candidates", help: 'imagined candidates per plan, 1-16' },
     { name: 'steps', value: 'S', default: "the model's sampler.steps", help: 'denoising steps, 1-100' },
     { name: 'guidance', value: 'W', default: "the model's sampler.guidance_scale", help: 'classifier-free guidance scale, 0-20' },
+    { name: 'guidance-min-t', value: 'T', default: "the model's sampler.guidance_min_t, else 0", help: 'guidance only at the steps whose noise level t >= T, 0-1 (0 = every step)' },
     { name: 'shift', value: 'S', default: "the model's sampler.shift", help: 'flow-matching timestep shift, 0.05-20 (1 = uniform times; > 1 more steps at high noise)' },
     { name: 'ablation', value: 'A', default: 'none', help: `one of ${ABLATIONS.join(', ')}` },
     { name: 'model', value: 'DIR', default: 'the shipped model', help: 'model directory' },
@@ -256,6 +257,7 @@ export const command: CliCommand = {
       candidates: flagNumber(args, 'candidates', m.sampler.candidates, { integer: true, min: 1, max: 16 }),
       steps: flagNumber(args, 'steps', m.sampler.steps, { integer: true, min: 1, max: 100 }),
       guidance: flagNumber(args, 'guidance', m.sampler.guidance_scale, { min: 0, max: 20 }),
+      guidanceMinT: flagNumber(args, 'guidance-min-t', m.sampler.guidance_min_t ?? 0, { min: 0, max: 1 }),
       shift: flagNumber(args, 'shift', m.sampler.shift, { min: 0.05, max: 20 }),
       nameEvidence: nameEvidenceFlags(flagString(args, 'name-evidence'), flagString(args, 'name-evidence-levels')) ?? null,
       ablation,
@@ -277,7 +279,7 @@ export const command: CliCommand = {
         try {
           const plan = await planToObject(
             { model, modelId, camera, frameDtS: m.frame_dt_s, buffer, ...(extraction.extractor ? { extractor: extraction.extractor } : {}) },
-            { object: sc.target.category, candidates: cfg.candidates, steps: cfg.steps, shift: cfg.shift, guidance: cfg.guidance, seed: sc.seed, policy, contextFrames, nameAware: ablationGrounding(ablation).nameAware, memoryGoal: ablationGrounding(ablation).memoryGoal, ...(cfg.nameEvidence ? { nameEvidence: cfg.nameEvidence } : {}) },
+            { object: sc.target.category, candidates: cfg.candidates, steps: cfg.steps, shift: cfg.shift, guidance: cfg.guidance, guidanceMinT: cfg.guidanceMinT, seed: sc.seed, policy, contextFrames, nameAware: ablationGrounding(ablation).nameAware, memoryGoal: ablationGrounding(ablation).memoryGoal, ...(cfg.nameEvidence ? { nameEvidence: cfg.nameEvidence } : {}) },
           );
           const planS = (performance.now() - ts) / 1000;
           const c = plan.candidates[plan.chosen];
@@ -365,6 +367,7 @@ export const command: CliCommand = {
           candidates: cfg.candidates,
           steps: cfg.steps,
           guidance: cfg.guidance,
+          guidanceMinT: cfg.guidanceMinT,
           shift: cfg.shift,
           seed: sc.seed,
           ablation,
@@ -396,7 +399,7 @@ export const command: CliCommand = {
     const ol = out['open_loop'] as Record<string, number> | undefined;
     const cl = out['closed_loop'] as Record<string, number> | undefined;
     const or = out['oracle'] as Record<string, number> | undefined;
-    const lines = [`eval seeds ${seedsText}, model ${m.name}, M=${cfg.candidates}, steps=${cfg.steps}, w=${cfg.guidance}, shift=${cfg.shift}, ablation=${ablation}`];
+    const lines = [`eval seeds ${seedsText}, model ${m.name}, M=${cfg.candidates}, steps=${cfg.steps}, w=${cfg.guidance}${cfg.guidanceMinT > 0 ? ` (t >= ${cfg.guidanceMinT})` : ''}, shift=${cfg.shift}, ablation=${ablation}`];
     if (ol) {
       lines.push(`open loop   n=${ol['n']}  SD=${ol['sd']}  box=${ol['box_rate']}  IF=${ol['if']}  IF(SD<0.2)=${ol['if_sd_lt_0_2']}  IF(SD<0.1)=${ol['if_sd_lt_0_1']}  plan ${ol['mean_plan_s']} s`);
       lines.push(`every candidate as one sample: IF(SD<0.2)=${ol['candidate_if_sd_lt_0_2']} of ${ol['candidates_judged']}; contexts holding a true view of the target: ${ol['context_holds_target'] ?? 'n/a'}`);

@@ -26,6 +26,8 @@ export interface SamplerDefaults {
   shift: number;
   guidance_scale: number;
   candidates: number;
+  /** Guidance only at the steps whose time t ≥ this, in [0, 1] (imagine's guidanceMinT); absent: every step. */
+  guidance_min_t?: number;
 }
 
 export interface ModelManifest {
@@ -167,6 +169,7 @@ export function parseManifest(json: unknown, source: string): ModelManifest {
     shift: num(sO, 'shift', source, 'sampler.', pos, 'a positive number'),
     guidance_scale: num(sO, 'guidance_scale', source, 'sampler.', (n) => Number.isFinite(n) && n >= 0, 'a number >= 0'),
     candidates: num(sO, 'candidates', source, 'sampler.', posInt, 'a positive integer'),
+    ...(sO['guidance_min_t'] !== undefined ? { guidance_min_t: num(sO, 'guidance_min_t', source, 'sampler.', (n) => n >= 0 && n <= 1, 'a number in [0, 1]') } : {}),
   };
   const fO = obj(m['files'], source, 'files');
   const files: ModelManifest['files'] = { encoder: fileSpec(fO['encoder'], source, 'encoder'), decoder: fileSpec(fO['decoder'], source, 'decoder'), denoiser: fileSpec(fO['denoiser'], source, 'denoiser') };

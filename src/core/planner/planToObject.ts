@@ -79,6 +79,8 @@ export interface PlanRequest {
   steps: number;
   shift: number;
   guidance: number;
+  /** Guidance only at the steps whose time t ≥ this (imagine's guidanceMinT); omitted: every step. */
+  guidanceMinT?: number;
   seed: number;
   /** Policy of candidate 0; the others use 'uniform' with seed + m (or all 'contiguous'). */
   policy: SamplingPolicy;
@@ -275,7 +277,7 @@ export async function planToObject(deps: PlanDeps, req: PlanRequest, hooks: Plan
   hooks.onStage?.('denoise');
   const im = await imagine(
     model,
-    { contexts, object: objectIndex, candidates: req.candidates, steps: req.steps, shift: req.shift, guidance: req.guidance, seed: req.seed },
+    { contexts, object: objectIndex, candidates: req.candidates, steps: req.steps, shift: req.shift, guidance: req.guidance, ...(req.guidanceMinT !== undefined ? { guidanceMinT: req.guidanceMinT } : {}), seed: req.seed },
     { ...(hooks.onStep ? { onStep: hooks.onStep } : {}), ...(hooks.isCancelled ? { isCancelled: hooks.isCancelled } : {}), now },
   );
   hooks.onStage?.('decode');

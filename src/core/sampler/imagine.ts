@@ -5,7 +5,9 @@
  *
  * Joint classifier-free guidance (Video4Spatial): the unconditional branch drops the instruction
  * (object 0) AND replaces the context latents by pure noise (their time t = 1);
- * v = v_uncond + w·(v_cond − v_uncond).
+ * v = v_uncond + w·(v_cond − v_uncond). With `guidanceMinT` > 0, guidance is applied only at the
+ * steps whose time t ≥ guidanceMinT (the noisy ones, where the layout is decided); the later steps
+ * run the conditional branch alone, M sequences instead of 2M (a guidance interval).
  */
 import { CancelledError, InferenceError } from '../errors.js';
 import { Rng } from '../rng.js';
@@ -29,6 +31,11 @@ export interface ImagineRequest {
   steps: number;
   shift: number;
   guidance: number;
+  /**
+   * Guidance only at the steps whose time t ≥ this, in [0, 1] (t = 1 is pure noise); the others run
+   * the conditional branch alone. 0 or omitted: every step guided.
+   */
+  guidanceMinT?: number;
   seed: number;
 }
 
@@ -71,6 +78,8 @@ export function checkImagineRequest(model: ImaginationModel, r: ImagineRequest):
     throw new RangeError(`object index must be in [1, ${spec.vocabulary.length - 1}] (vocabulary: ${spec.vocabulary.slice(1).join(', ')}), got ${r.object}`);
   }
   if (!Number.isFinite(r.guidance) || r.guidance < 0) throw new RangeError(`guidance scale must be a finite number >= 0, got ${r.guidance}`);
+  const gMin = r.guidanceMinT ?? 0;
+  if (!Number.isFinite(gMin) || gMin < 0 || gMin > 1) throw new RangeError(`guidanceMinT must be a number in [0, 1], got ${r.guidanceMinT}`);
   if (r.contexts.length !== 1 && r.contexts.length !== r.candidates) {
     throw new RangeError(`contexts must have 1 entry or one per candidate (${r.candidates}), got ${r.contexts.length}`);
   }
@@ -144,21 +153,25 @@ export async function imagine(model: ImaginationModel, r: ImagineRequest, hooks:
     if (hooks.isCancelled?.()) throw new CancelledError(`cancelled before denoising step ${s + 1}/${r.steps}`);
     const ts = now();
     const t = times[s] as number;
-    for (let b = 0; b < B; b++) {
+    // a guided step runs both branches (2M sequences), an unguided one the conditional M
+    const guided = useCfg && t >= (r.guidanceMinT ?? 0);
+    const Bs = guided ? B : M;
+    for (let b = 0; b < Bs; b++) {
       const m = b % M;
       lat.set(x.subarray(m * N * L, (m + 1) * N * L), (b * Fr + K) * L);
       for (let f = K; f < Fr; f++) tArr[b * Fr + f] = t;
     }
-    const v = await model.denoise(lat, tArr, idx, obj, B, Fr);
-    if (v.length !== B * Fr * L) throw new InferenceError(`denoiser returned ${v.length} values, expected ${B}*${Fr}*${L} = ${B * Fr * L}`, 'bad_output_shape');
+    // the conditional sequences come first, so an unguided step passes the first M of each array
+    const v = Bs === B ? await model.denoise(lat, tArr, idx, obj, B, Fr) : await model.denoise(lat.slice(0, Bs * Fr * L), tArr.slice(0, Bs * Fr), idx.slice(0, Bs * Fr), obj.slice(0, Bs), Bs, Fr);
+    if (v.length !== Bs * Fr * L) throw new InferenceError(`denoiser returned ${v.length} values, expected ${Bs}*${Fr}*${L} = ${Bs * Fr * L}`, 'bad_output_shape');
     checkFinite(v, 'denoiser');
     const vc = new Float32Array(M * N * L);
-    const vu = new Float32Array(useCfg ? M * N * L : 0);
+    const vu = new Float32Array(guided ? M * N * L : 0);
     for (let m = 0; m < M; m++) {
       vc.set(v.subarray((m * Fr + K) * L, (m * Fr + Fr) * L), m * N * L);
-      if (useCfg) vu.set(v.subarray(((M + m) * Fr + K) * L, ((M + m) * Fr + Fr) * L), m * N * L);
+      if (guided) vu.set(v.subarray(((M + m) * Fr + K) * L, ((M + m) * Fr + Fr) * L), m * N * L);
     }
-    x = eulerStep(x, useCfg ? guide(vc, vu, r.guidance) : vc, t, times[s + 1] as number);
+    x = eulerStep(x, guided ? guide(vc, vu, r.guidance) : vc, t, times[s + 1] as number);
     perStepMs.push(now() - ts);
     hooks.onStep?.(s + 1, r.steps);
   }

@@ -127,6 +127,26 @@ describe('core/sampler', () => {
     assert.equal(m.calls[0]?.batch, 2);
   });
 
+  it('guidance interval: guided steps while t >= guidanceMinT, then the conditional branch alone (golden numbers)', async () => {
+    // times 1, 0.5, 0. Guided v = x − 3, conditional v = x − c·obj = x − 1. All guided: x0 = (x1 + 9)/4.
+    // Guided at t = 1 only: x½ = x1/2 + 3/2, x0 = x½/2 + 1/2 = (x1 + 5)/4: exactly 1 below, same noise.
+    const full = await imagine(new AffineModel(0.5), request());
+    const m = new AffineModel(0.5);
+    const gi = await imagine(m, request({ guidanceMinT: 0.75 }));
+    assert.equal(gi.latents.length, full.latents.length);
+    for (let i = 0; i < gi.latents.length; i++) assert.ok(Math.abs((full.latents[i] as number) - (gi.latents[i] as number) - 1) < 1e-5, `value ${i}`);
+    assert.deepEqual(m.calls.map((c) => c.batch), [4, 2], 'both branches at t = 1, the conditional two candidates at t = 0.5');
+    assert.deepEqual(m.calls[1]?.object, [2n, 2n]);
+    assert.deepEqual(m.calls[1]?.t.slice(0, 5), [0, 0, 0, 0.5, 0.5], 'real context at t = 0, targets at the step time');
+    // 0 (and omitted) guide every step; 1 guides the first step only (t = 1 exactly)
+    assert.deepEqual(Array.from((await imagine(new AffineModel(0.5), request({ guidanceMinT: 0 }))).latents), Array.from(full.latents));
+    assert.deepEqual(Array.from((await imagine(new AffineModel(0.5), request({ guidanceMinT: 1 }))).latents), Array.from(gi.latents));
+    // guidance 1 has no unconditional branch at any step
+    const g1 = new AffineModel(0.5);
+    await imagine(g1, request({ guidance: 1, guidanceMinT: 0.75 }));
+    assert.deepEqual(g1.calls.map((c) => c.batch), [2, 2]);
+  });
+
   it('is deterministic per seed and differs across seeds', async () => {
     const a = await imagine(new AffineModel(), request({ seed: 1 }));
     const b = await imagine(new AffineModel(), request({ seed: 1 }));
@@ -162,6 +182,8 @@ describe('core/sampler', () => {
       /same number of frames \(3\)/,
     );
     await assert.rejects(imagine(m, request({ steps: 0 })), /steps must be an integer >= 1, got 0/);
+    await assert.rejects(imagine(m, request({ guidanceMinT: 1.5 })), /guidanceMinT must be a number in \[0, 1\], got 1.5/);
+    await assert.rejects(imagine(m, request({ guidanceMinT: NaN })), /guidanceMinT must be a number in \[0, 1\], got NaN/);
   });
 
   it('reports a model returning NaN or the wrong shape as an InferenceError', async () => {
