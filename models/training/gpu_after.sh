@@ -9,7 +9,9 @@
 # the dataset's meta with the seeds of the worlds trained on). DIR: the new model directory (made;
 # the shipped models/v4s-small is never written). Steps, in order (each prints a "== N." header):
 #   1. the autoencoder kept as shipped (train.py ae --minutes 0), the snapshot as WORK/dit.pt
-#   2. export with the weights stored as float16 (train.py export --fp16-weights; the 30 MB)
+#   2. export with the weights stored as float16 (train.py export --fp16-weights; the 30 MB), with
+#      the shipped model's sampler (sampler.* of models/v4s-small/manifest.json: steps, guidance,
+#      guidance interval, shift), so the two are compared under the same sampler
 #   3. grounding data (dataset --grounding, once: GR/train, GR/val are reused when present)
 #   4. the grounder retrained on the new denoiser's frozen blocks (grounder.py --write)
 #   5. the golden check and the speed (benchModel.js; profileDenoiser.js against the shipped file:
@@ -48,6 +50,14 @@ cp "$OUT/ONE_dit.pt" "$W/dit.pt"
 
 step "2. export (weights stored as float16)"
 run "$PY" models/training/train.py export --work "$W" --out "$DIR" --fp16-weights
+"$PY" - "$DIR/manifest.json" models/v4s-small/manifest.json <<'PYEOF'
+import json, sys
+new, shipped = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+new["sampler"] = shipped["sampler"]
+json.dump(new, open(sys.argv[1], "w"), indent=2)
+open(sys.argv[1], "a").write("\n")
+print("sampler as shipped:", json.dumps(new["sampler"]))
+PYEOF
 
 step "3. grounding data"
 for part in train val; do

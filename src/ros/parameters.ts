@@ -44,6 +44,8 @@ export interface ParameterSpec {
    * shipped model's value (used when no manifest is given).
    */
   fromModel?: keyof SamplerDefaults;
+  /** With `fromModel`: the value when a model's sampler lacks that (optional) key. */
+  ifModelLacks?: ParameterValue;
 }
 
 const MIB = 1024 * 1024;
@@ -82,9 +84,9 @@ export const NODE_PARAMETERS = [
     description: "Flow-matching denoising steps per plan; default: the model's sampler.steps" },
   { name: 'guidance_scale', kind: 'double', default: 3.0, min: 0.0, max: 30.0, dynamic: true, fromModel: 'guidance_scale',
     description: "Joint classifier-free guidance scale w (1 = no guidance); default: the model's sampler.guidance_scale" },
-  { name: 'guidance_min_t', kind: 'double', default: 0.0, min: 0.0, max: 1.0, dynamic: true, fromModel: 'guidance_min_t',
+  { name: 'guidance_min_t', kind: 'double', default: 0.7, min: 0.0, max: 1.0, dynamic: true, fromModel: 'guidance_min_t', ifModelLacks: 0.0,
     description: "Guidance only at the denoising steps whose noise level t >= this (t = 1 is pure noise); later steps run the conditional branch alone, half the denoiser batch. 0 = every step; default: the model's sampler.guidance_min_t (absent: 0)" },
-  { name: 'shift', kind: 'double', default: 1.0, min: 0.05, max: 20.0, dynamic: true, fromModel: 'shift',
+  { name: 'shift', kind: 'double', default: 3.0, min: 0.05, max: 20.0, dynamic: true, fromModel: 'shift',
     description: "Flow-matching timestep shift (1 = linear schedule); default: the model's sampler.shift" },
   { name: 'candidates', kind: 'integer', default: 4, min: 1, max: 64, dynamic: true, fromModel: 'candidates',
     description: "Best-of-M: videos imagined per plan, in one batch; default: the model's sampler.candidates" },
@@ -322,7 +324,7 @@ export class NodeParameters {
       let spec = base;
       if (base.fromModel !== undefined) {
         if (sampler === null) sampler = (model as (dir: string) => SamplerDefaults | undefined)(String(values['model_dir'] ?? ''));
-        const fromModel = sampler?.[base.fromModel];
+        const fromModel = sampler ? (sampler[base.fromModel] ?? base.ifModelLacks) : undefined;
         if (fromModel !== undefined) {
           const why = checkValue(base, fromModel);
           if (why === undefined) spec = { ...base, default: fromModel };

@@ -150,11 +150,11 @@ describe('ros/parameters declaration', () => {
     it("warns about a model value outside a parameter's range and uses the shipped value", () => {
       const { params, memory } = declareWith({ ...STUDENT, steps: 5000, shift: 0 });
       assert.equal(params.get('steps'), 8);
-      assert.equal(params.get('shift'), 1);
+      assert.equal(params.get('shift'), 3);
       assert.equal(params.get('guidance_scale'), 1);
       const w = memory.at('warn').join('\n');
       assert.match(w, /the model's sampler\.steps: parameter 'steps' = 5000: above the maximum 1000; using 8/);
-      assert.match(w, /the model's sampler\.shift: parameter 'shift' = 0: below the minimum 0\.05; using 1/);
+      assert.match(w, /the model's sampler\.shift: parameter 'shift' = 0: below the minimum 0\.05; using 3/);
     });
 
     it("a node on a model's manifest runs that model's sampler; a params file's value still wins", async () => {
@@ -180,7 +180,7 @@ describe('ros/parameters declaration', () => {
       assert.deepEqual(asked, ['/models/student']);
       assert.equal(params.get('steps'), 4);
       const none = declareWith(() => undefined);
-      assert.deepEqual([none.params.get('steps'), none.params.get('candidates')], [8, 4], 'no manifest: the shipped values');
+      assert.deepEqual([none.params.get('steps'), none.params.get('candidates'), none.params.get('shift'), none.params.get('guidance_min_t')], [8, 4, 3, 0.7], 'no manifest: the shipped values');
     });
   });
 
