@@ -68,6 +68,12 @@ def _export(module, args, path, in_names, out_names, dyn):
     onnx.checker.check_model(onnx.load(path))
 
 
+def shipped_sampler():
+    """The shipped model's sampler (models/v4s-small/manifest.json): a new export's default."""
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "v4s-small", "manifest.json")
+    return dict(json.load(open(path))["sampler"])
+
+
 def export_all(a, cfg, load_ae, make_denoiser):
     out = a.out
     os.makedirs(out, exist_ok=True)
@@ -169,9 +175,11 @@ def export_all(a, cfg, load_ae, make_denoiser):
         "vocabulary": vocab,
         "box_color": meta["box_color"],
         "instruction": "go to the <object> and centre it in the frame",
-        # a distilled student (distill.py) samples in its own steps without guidance
-        "sampler": (dict(old.get("sampler", {"shift": 1.0, "candidates": 4}), steps=s["distill"]["student_steps"], guidance_scale=1.0) if "distill" in s
-                    else old.get("sampler", {"steps": 8, "shift": 1.0, "guidance_scale": 3.0, "candidates": 4})),
+        # the sampler: OUT's own when it has a manifest, else the shipped model's (the node and eval
+        # follow the manifest); a distilled student (distill.py) samples in its own steps without
+        # guidance (so no guidance interval either)
+        "sampler": (dict({k: v for k, v in old.get("sampler", shipped_sampler()).items() if k != "guidance_min_t"}, steps=s["distill"]["student_steps"], guidance_scale=1.0) if "distill" in s
+                    else old.get("sampler", shipped_sampler())),
         "files": {
             "encoder": {"path": "encoder.onnx", "inputs": [{"name": "frames", "type": "float32", "shape": ["batch", 3, H, W]}], "outputs": [{"name": "latents", "type": "float32", "shape": ["batch"] + lat_shape}]},
             "decoder": {"path": "decoder.onnx", "inputs": [{"name": "latents", "type": "float32", "shape": ["batch"] + lat_shape}], "outputs": [{"name": "frames", "type": "float32", "shape": ["batch", 3, H, W]}]},

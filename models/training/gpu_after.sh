@@ -7,12 +7,14 @@
 #
 # OUT: what gpu_one.sh returned (ONE_dit.pt is used: the averaged weights, the grounding head and
 # the dataset's meta with the seeds of the worlds trained on). DIR: the new model directory (made;
-# the shipped models/v4s-small is never written). Steps, in order (each prints a "== N." header):
+# the shipped models/v4s-small is never written; a non-empty DIR is refused). Steps, in order
+# (each prints a "== N." header):
 #   1. the autoencoder kept as shipped (train.py ae --minutes 0), the snapshot as WORK/dit.pt
-#   2. export with the weights stored as float16 (train.py export --fp16-weights; the 30 MB), with
-#      the shipped model's sampler (sampler.* of models/v4s-small/manifest.json: steps, guidance,
-#      guidance interval, shift), so the two are compared under the same sampler
-#   3. grounding data (dataset --grounding, once: GR/train, GR/val are reused when present)
+#   2. export with the weights stored as float16 (train.py export --fp16-weights; the 30 MB); a
+#      new export takes the shipped model's sampler (sampler.* of models/v4s-small/manifest.json),
+#      so the two are compared under the same sampler
+#   3. grounding data (dataset --grounding, once: GR/train, GR/val are reused when a run of the
+#      same seeds finished there)
 #   4. the grounder retrained on the new denoiser's frozen blocks (grounder.py --write)
 #   5. the golden check and the speed (benchModel.js; profileDenoiser.js against the shipped file:
 #      batch 8, 2 threads, the 100 ms budget)
@@ -24,9 +26,10 @@
 # Choosing between weights, the closed loop and the report on a fresh block follow by hand
 # (MODEL_CARD.md, *The next lent GPU*): they decide what ships.
 set -euo pipefail
+# the arguments as the caller meant them (relative to the caller's directory), then the repository
+OUT=$(realpath -m -- "${1:?usage: gpu_after.sh OUT DIR}")
+DIR=$(realpath -m -- "${2:?usage: gpu_after.sh OUT DIR}")
 cd "$(dirname "$0")/../.."
-OUT=${1:?usage: gpu_after.sh OUT DIR}
-DIR=${2:?usage: gpu_after.sh OUT DIR}
 BASE=${BASE:-/tmp/v4s_after}
 PY=${PY:-/usr/bin/python3}
 NODE=${NODE:-node}
@@ -38,9 +41,9 @@ run() { echo "\$ $*"; "$@"; }
 
 [ -f "$OUT/ONE_dit.pt" ] || { echo "gpu_after.sh: no $OUT/ONE_dit.pt (what gpu_one.sh returns)" >&2; exit 2; }
 [ -f dist/src/cli/main.js ] || { echo "gpu_after.sh: no dist/ (npx tsc -p tsconfig.json)" >&2; exit 2; }
-case "$(cd "$(dirname "$DIR")" 2>/dev/null && pwd)/$(basename "$DIR")" in
-  "$(pwd)/models/v4s-small") echo "gpu_after.sh: DIR must not be the shipped model directory" >&2; exit 2 ;;
-esac
+[ "$DIR" = "$(realpath -m models/v4s-small)" ] && { echo "gpu_after.sh: DIR must not be the shipped model directory ($DIR)" >&2; exit 2; }
+# a manifest already in DIR would give the export its data seeds, evaluation and grounder
+[ -e "$DIR" ] && [ -n "$(ls -A "$DIR" 2>/dev/null)" ] && { echo "gpu_after.sh: DIR $DIR is not empty (give a new directory)" >&2; exit 2; }
 [ -f "$OUT/ONE_snapshot.json" ] && echo "snapshot: $(cat "$OUT/ONE_snapshot.json")"
 rm -rf "$W" && mkdir -p "$W" "$DIR"
 
@@ -48,22 +51,15 @@ step "1. the shipped autoencoder, the snapshot's denoiser"
 run "$PY" models/training/train.py ae --minutes 0 --work "$W"
 cp "$OUT/ONE_dit.pt" "$W/dit.pt"
 
-step "2. export (weights stored as float16)"
+step "2. export (weights stored as float16; the shipped model's sampler)"
 run "$PY" models/training/train.py export --work "$W" --out "$DIR" --fp16-weights
-"$PY" - "$DIR/manifest.json" models/v4s-small/manifest.json <<'PYEOF'
-import json, sys
-new, shipped = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
-new["sampler"] = shipped["sampler"]
-json.dump(new, open(sys.argv[1], "w"), indent=2)
-open(sys.argv[1], "a").write("\n")
-print("sampler as shipped:", json.dumps(new["sampler"]))
-PYEOF
 
 step "3. grounding data"
 for part in train val; do
   seeds=${GR_TRAIN:-70000-70299}; [ $part = val ] && seeds=${GR_VAL:-71000-71099}
-  if [ -f "$GR/$part/meta.json" ]; then echo "$GR/$part: present, reused"
-  else run "$NODE" dist/src/cli/main.js dataset --grounding --seeds "$seeds" --out "$GR/$part"; fi
+  # reused only when a run of the same seeds finished there (an interrupted one is written again)
+  if [ -f "$GR/$part/.complete_$seeds" ]; then echo "$GR/$part: seeds $seeds written before, reused"
+  else rm -rf "${GR:?}/$part"; run "$NODE" dist/src/cli/main.js dataset --grounding --seeds "$seeds" --out "$GR/$part" && touch "$GR/$part/.complete_$seeds"; fi
 done
 
 step "4. the grounder on the new denoiser"

@@ -13,7 +13,7 @@
  */
 import { CancelledError, Video4SpatialError } from '../core/errors.js';
 import { angleDiff, normalizeAngle, yawToQuaternion, type Pose2D } from '../core/geometry.js';
-import { cameraOf, type ModelManifest } from '../core/model/manifest.js';
+import { cameraOf, type ModelManifest, type SamplerDefaults } from '../core/model/manifest.js';
 import { horizontalFovRad } from '../core/camera.js';
 import { planToObject, type PlanResult } from '../core/planner/planToObject.js';
 import { groundBuffer, groundView } from '../core/planner/grounding.js';
@@ -27,7 +27,7 @@ import { sd as sdOf } from '../core/path/box.js';
 import { CameraIngest, COMPRESSED_IMAGE_TYPE, IMAGE_TYPE } from './ingestPipeline.js';
 import { planMarkers } from './markers.js';
 import type { ActionClient, ClientGoalHandle, Graph, GraphShutdownOptions, Publisher, ServerGoalHandle, ShutdownReport } from './Graph.js';
-import { NodeParameters } from './parameters.js';
+import { NodeParameters, type NodeParameterValues } from './parameters.js';
 import { navigateThroughPosesGoal, timeFromNs, type RosDistro } from './messages/index.js';
 import { DIAGNOSTIC_LEVEL } from '../core/context/ingestDiagnostics.js';
 import type {
@@ -200,6 +200,17 @@ export function resamplePoses(poses: readonly Pose2D[], spacing: number): Pose2D
   return out;
 }
 
+/**
+ * The start-up line naming the sampler the node runs, and which values differ from the model's
+ * own (`manifest.sampler`: a params file or `-p` set them), e.g. `sampler: steps 8, shift 1
+ * (the model's: 3), guidance 3 at t >= 0.7, candidates 4`.
+ */
+export function samplerLine(v: Readonly<NodeParameterValues>, model: SamplerDefaults): string {
+  const mark = (value: number, own: number | undefined) => (own === undefined || own === value ? `${value}` : `${value} (the model's: ${own})`);
+  const g = `guidance ${mark(v.guidance_scale, model.guidance_scale)}${v.guidance_min_t > 0 ? ` at t >= ${mark(v.guidance_min_t, model.guidance_min_t ?? 0)}` : (model.guidance_min_t ?? 0) > 0 ? ` at every step (the model's: t >= ${model.guidance_min_t})` : ''}`;
+  return `sampler: steps ${mark(v.steps, model.steps)}, shift ${mark(v.shift, model.shift)}, ${g}, candidates ${mark(v.candidates, model.candidates)}`;
+}
+
 /** Clamps a pose to lie within `maxDistanceM` of `origin` (same heading). */
 export function clampPose(p: Pose2D, origin: Pose2D, maxDistanceM: number): Pose2D {
   const d = Math.hypot(p.x - origin.x, p.y - origin.y);
@@ -293,6 +304,7 @@ export class Video4SpatialNode {
     });
     graph.createTimer(1.0, () => this.publishDiagnostics());
     graph.logger.info(`video4spatial_nav ready: model ${manifest.name} (K=${manifest.context_frames}, N=${manifest.target_frames}, vocabulary: ${manifest.vocabulary.slice(1).join(', ')})`);
+    graph.logger.info(samplerLine(this.params.values, manifest.sampler));
   }
 
   /**

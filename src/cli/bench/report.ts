@@ -85,7 +85,7 @@ export function formatReport(r: BenchReport): string {
   const rows: [string, keyof PlanStages][] = [
     ['sample + ground (grounder: every keyframe, once per name)', 'sample'],
     ['encode (sampled keyframes the grounder did not encode)', 'encode'],
-    ['denoise, per step (batch 2·M)', 'step'],
+    ['denoise, per step (mean; batch 2·M guided, M not)', 'step'],
     [`denoise, all ${c['steps']} steps`, 'denoise'],
     ['decode (M·N frames)', 'decode'],
     ['extract (wall: box + vo + waypoints)', 'extract'],

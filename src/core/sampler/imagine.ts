@@ -154,7 +154,8 @@ export async function imagine(model: ImaginationModel, r: ImagineRequest, hooks:
     const ts = now();
     const t = times[s] as number;
     // a guided step runs both branches (2M sequences), an unguided one the conditional M
-    const guided = useCfg && t >= (r.guidanceMinT ?? 0);
+    // (1e-9: a grid time that is T up to rounding, e.g. 1 − 8/10 at 10 steps, counts as T)
+    const guided = useCfg && t >= (r.guidanceMinT ?? 0) - 1e-9;
     const Bs = guided ? B : M;
     for (let b = 0; b < Bs; b++) {
       const m = b % M;
