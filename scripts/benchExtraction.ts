@@ -14,7 +14,7 @@ import { makeScenario } from '../src/sim/scenario.js';
 import { fillBuffer } from '../src/cli/commands/eval.js';
 import { parseSeedRange } from '../src/cli/args.js';
 import { median } from '../src/core/context/contextCost.js';
-import { planToObject } from '../src/core/planner/planToObject.js';
+import { planToObject, samplerRequest } from '../src/core/planner/planToObject.js';
 import { inlineExtractor, type CandidateExtraction, type ExtractionContext, type Extractor } from '../src/core/planner/extractCandidate.js';
 
 const seeds = parseSeedRange(process.argv[2] ?? '100-103');
@@ -55,7 +55,7 @@ for (const s of seeds) {
   };
   await planToObject(
     { model, modelId: 'bench', camera, frameDtS: m.frame_dt_s, buffer, extractor: capture },
-    { object: sc.target.category, candidates: 4, steps: m.sampler.steps, shift: m.sampler.shift, guidance: m.sampler.guidance_scale, ...(m.sampler.guidance_min_t !== undefined ? { guidanceMinT: m.sampler.guidance_min_t } : {}), seed: s, policy: 'pose_diverse' },
+    { object: sc.target.category, ...samplerRequest(m.sampler), candidates: 4, seed: s, policy: 'pose_diverse' },
   );
   if (!captured) throw new Error('the plan did not extract');
   await new Promise((r) => setTimeout(r, 200)); // let ONNX Runtime's threads stop spinning

@@ -206,9 +206,12 @@ export function resamplePoses(poses: readonly Pose2D[], spacing: number): Pose2D
  * (the model's: 3), guidance 3 at t >= 0.7, candidates 4`.
  */
 export function samplerLine(v: Readonly<NodeParameterValues>, model: SamplerDefaults): string {
-  const mark = (value: number, own: number | undefined) => (own === undefined || own === value ? `${value}` : `${value} (the model's: ${own})`);
-  const g = `guidance ${mark(v.guidance_scale, model.guidance_scale)}${v.guidance_min_t > 0 ? ` at t >= ${mark(v.guidance_min_t, model.guidance_min_t ?? 0)}` : (model.guidance_min_t ?? 0) > 0 ? ` at every step (the model's: t >= ${model.guidance_min_t})` : ''}`;
-  return `sampler: steps ${mark(v.steps, model.steps)}, shift ${mark(v.shift, model.shift)}, ${g}, candidates ${mark(v.candidates, model.candidates)}`;
+  const mark = (value: number, own: number) => (own === value ? `${value}` : `${value} (the model's: ${own})`);
+  const ownMinT = model.guidance_min_t ?? 0;
+  let interval = '';
+  if (v.guidance_min_t > 0) interval = ` at t >= ${mark(v.guidance_min_t, ownMinT)}`;
+  else if (ownMinT > 0) interval = ` at every step (the model's: t >= ${ownMinT})`;
+  return `sampler: steps ${mark(v.steps, model.steps)}, shift ${mark(v.shift, model.shift)}, guidance ${mark(v.guidance_scale, model.guidance_scale)}${interval}, candidates ${mark(v.candidates, model.candidates)}`;
 }
 
 /** Clamps a pose to lie within `maxDistanceM` of `origin` (same heading). */

@@ -83,9 +83,9 @@ export interface GraphMissionOptions {
   candidates: number;
   steps: number;
   guidance: number;
-  /** Flow-matching timestep shift (default: the manifest's sampler.shift). */
+  /** Flow-matching timestep shift (default: the node's, i.e. the manifest's sampler.shift). */
   shift?: number;
-  /** Guidance only at steps with t >= this (default: the manifest's sampler.guidance_min_t, else 0). */
+  /** Guidance only at steps with t >= this (default: the node's, i.e. the manifest's sampler.guidance_min_t). */
   guidanceMinT?: number;
   seed: number;
   ablation: Ablation;
@@ -154,8 +154,8 @@ export async function runGraphMission(sc: Scenario, model: ImaginationModel, man
       candidates: opts.candidates,
       steps: opts.steps,
       guidance_scale: opts.guidance,
-      shift: opts.shift ?? manifest.sampler.shift,
-      guidance_min_t: opts.guidanceMinT ?? manifest.sampler.guidance_min_t ?? 0,
+      ...(opts.shift !== undefined ? { shift: opts.shift } : {}),
+      ...(opts.guidanceMinT !== undefined ? { guidance_min_t: opts.guidanceMinT } : {}),
       seed: opts.seed,
       context_policy: ablationSampling(opts.ablation).policy,
       context_frames: ablationSampling(opts.ablation).contextFrames,

@@ -17,8 +17,7 @@ import type {
 import { MAX_NAV2_ABORTS_IN_A_ROW, NAV2_TYPE } from '../../src/ros/Video4SpatialNode.js';
 import { render } from '../../src/sim/renderer.js';
 import { CAMERA_FRAME } from '../../src/sim/rosSim.js';
-import type { Planner } from '../../src/ros/Video4SpatialNode.js';
-import { explore, planOf, setup, type DenoiseFault, type Harness } from './harness.js';
+import { explore, planAhead, setup, type DenoiseFault, type Harness } from './harness.js';
 
 type Outcome = Awaited<Awaited<ReturnType<Harness['client']['sendGoal']>>['result']>;
 
@@ -284,11 +283,7 @@ describe('faults: teleop override', function () {
 
 describe('faults: goal limits and rejections, by code', function () {
   this.timeout(60000);
-  /** Unit-test double: an instant plan 2 m ahead of the newest keyframe, the object 0.5 m beyond. */
-  const ahead: Planner = async (deps, req) => {
-    const p = deps.buffer.newest?.pose ?? { x: 0, y: 0, yaw: 0 };
-    return planOf(req.object, { goal: { x: p.x + 2, y: p.y, yaw: 0 }, start: p, objectXY: { x: p.x + 2.5, y: p.y } });
-  };
+  const ahead = planAhead;
 
   it("every rejection is counted by its code: no_context, empty_object_name, unknown_object, bad_time_budget", async () => {
     const s = setup(112, { nav2: 'none', planner: ahead });
@@ -328,10 +323,7 @@ describe('faults: goal limits and rejections, by code', function () {
 
 describe('faults: shutdown while Nav2 misbehaves', function () {
   this.timeout(60000);
-  const ahead: Planner = async (deps, req) => {
-    const p = deps.buffer.newest?.pose ?? { x: 0, y: 0, yaw: 0 };
-    return planOf(req.object, { goal: { x: p.x + 2, y: p.y, yaw: 0 }, start: p, objectXY: { x: p.x + 2.5, y: p.y } });
-  };
+  const ahead = planAhead;
 
   it('Nav2 refuses the cancel: the node still stops within its bounds (the goal ends CANCELED, forced) and warns that the robot may keep driving', async () => {
     const s = setup(113, { nav2: 'none', planner: ahead });

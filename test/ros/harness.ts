@@ -292,6 +292,12 @@ export async function explore(s: Harness, frames = s.sc.exploration.length): Pro
   await s.node.ingest.idle();
 }
 
+/** Unit-test double: an instant plan 2 m ahead of the newest keyframe, the object 0.5 m beyond. */
+export const planAhead: NonNullable<NodeOptions['planner']> = async (deps, req) => {
+  const p = deps.buffer.newest?.pose ?? { x: 0, y: 0, yaw: 0 };
+  return planOf(req.object, { goal: { x: p.x + 2, y: p.y, yaw: 0 }, start: p, objectXY: { x: p.x + 2.5, y: p.y } });
+};
+
 /** A plan of the given shape (a valid one by default), as a hostile planner would return it. */
 export function planOf(object: string, o: { goal: Pose2D; start: Pose2D; objectXY?: { x: number; y: number }; candidates?: PlanResult['candidates']; chosen?: number }): PlanResult {
   const candidates = o.candidates ?? [

@@ -9,17 +9,16 @@ import { defaultModelDir, readManifest } from '../../src/model/OnnxImaginationMo
 import { NODE_PARAMETERS, type NodeParameterValues } from '../../src/ros/parameters.js';
 import { samplerLine, type Planner } from '../../src/ros/Video4SpatialNode.js';
 import type { PlanRequest } from '../../src/core/planner/planToObject.js';
-import { explore, planOf, setup } from './harness.js';
+import { explore, planAhead, setup } from './harness.js';
 
 describe('the sampler the node runs', function () {
   this.timeout(60000);
 
   it('passes steps, shift, guidance, guidance_min_t and candidates to every plan; ros2 param set reaches the next', async () => {
     const asked: PlanRequest[] = [];
-    const ahead: Planner = async (deps, req) => {
+    const ahead: Planner = async (deps, req, hooks) => {
       asked.push(req);
-      const p = deps.buffer.newest?.pose ?? { x: 0, y: 0, yaw: 0 };
-      return planOf(req.object, { goal: { x: p.x + 2, y: p.y, yaw: 0 }, start: p, objectXY: { x: p.x + 2.5, y: p.y } });
+      return planAhead(deps, req, hooks);
     };
     const s = setup(112, { nav2: 'none', planner: ahead, parameters: { shift: 2.5, guidance_min_t: 0.6, guidance_scale: 4.0 } });
     // the harness's manifest: 2 steps, shift 1, guidance 3 at every step, 1 candidate

@@ -28,7 +28,7 @@ import { booleanFlags, commandHelp, flagNames, type CliCommand } from '../comman
 import { Progress, PROGRESS_FLAGS, progressFromArgs } from '../progress.js';
 import { measureContextCost, median } from '../../core/context/contextCost.js';
 import { cameraOf } from '../../core/model/manifest.js';
-import { planToObject } from '../../core/planner/planToObject.js';
+import { planToObject, samplerRequest } from '../../core/planner/planToObject.js';
 import type { Extractor } from '../../core/planner/extractCandidate.js';
 import { autoExtractionThreads, ExtractionPool } from '../../planner/ExtractionPool.js';
 import { defaultModelDir, measureOrtMatmul, OnnxImaginationModel, onnxRuntimeVersion } from '../../model/OnnxImaginationModel.js';
@@ -105,7 +105,7 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
       buffer.dropLatents(); // cold encode: every sampled frame is encoded
       const plan = await planToObject(
         { model, modelId, camera, frameDtS: m.frame_dt_s, buffer, ...(extractor ? { extractor } : {}) },
-        { object: sc.target.category, candidates: M, steps: m.sampler.steps, shift: m.sampler.shift, guidance: m.sampler.guidance_scale, ...(m.sampler.guidance_min_t !== undefined ? { guidanceMinT: m.sampler.guidance_min_t } : {}), seed: BENCH_SEED + r, policy: 'pose_diverse' },
+        { object: sc.target.category, ...samplerRequest(m.sampler), candidates: M, seed: BENCH_SEED + r, policy: 'pose_diverse' },
       );
       runs.push(stagesOf(plan.timings));
     }

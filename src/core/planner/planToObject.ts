@@ -24,6 +24,7 @@ import { fromRgb8, toRgb8 } from './frames.js';
 import { CancelledError, InferenceError, NoValidPathError, ParameterError } from '../errors.js';
 import { normalizeAngle, type Pose2D } from '../geometry.js';
 import type { PinholeCamera } from '../camera.js';
+import type { SamplerDefaults } from '../model/manifest.js';
 import type { ContextBuffer, ContextEntry, ContextSample, SamplingPolicy } from '../context/ContextBuffer.js';
 import type { GoalEstimate } from '../path/anchor.js';
 import { detectBox } from '../path/box.js';
@@ -72,6 +73,11 @@ export interface NameEvidenceOptions {
 }
 /** Noise levels of the name evidence when a request asks for it without naming them. */
 export const DEFAULT_NAME_EVIDENCE_LEVELS: readonly number[] = Object.freeze([0.5, 0.8]);
+
+/** A model's own sampler (its manifest's `sampler`) as the sampler fields of a PlanRequest. */
+export function samplerRequest(s: SamplerDefaults): Pick<PlanRequest, 'candidates' | 'steps' | 'shift' | 'guidance' | 'guidanceMinT'> {
+  return { candidates: s.candidates, steps: s.steps, shift: s.shift, guidance: s.guidance_scale, guidanceMinT: s.guidance_min_t ?? 0 };
+}
 
 export interface PlanRequest {
   object: string;
@@ -277,7 +283,7 @@ export async function planToObject(deps: PlanDeps, req: PlanRequest, hooks: Plan
   hooks.onStage?.('denoise');
   const im = await imagine(
     model,
-    { contexts, object: objectIndex, candidates: req.candidates, steps: req.steps, shift: req.shift, guidance: req.guidance, ...(req.guidanceMinT !== undefined ? { guidanceMinT: req.guidanceMinT } : {}), seed: req.seed },
+    { contexts, object: objectIndex, candidates: req.candidates, steps: req.steps, shift: req.shift, guidance: req.guidance, guidanceMinT: req.guidanceMinT ?? 0, seed: req.seed },
     { ...(hooks.onStep ? { onStep: hooks.onStep } : {}), ...(hooks.isCancelled ? { isCancelled: hooks.isCancelled } : {}), now },
   );
   hooks.onStage?.('decode');
