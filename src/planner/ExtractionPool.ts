@@ -15,8 +15,15 @@
  * (if any) with an InferenceError ('extraction_worker') and is replaced; workers that cannot load,
  * or keep dying with no job answered in between, break the pool, and every job then fails with
  * the reason.
+ *
+ * Worker isolates optimise on their own thread (see workerIsolatesOptimiseInline): Node 20 takes a
+ * worker's isolate off its platform before it disposes of it, and an optimising compile still
+ * running for that isolate on a V8 background thread then aborts the whole process
+ * (`NodePlatform::ForIsolate … Assertion failed: (data.first) != nullptr`), which closing a pool
+ * right after a plan did, about once in a few hundred closes.
  */
 import { availableParallelism } from 'node:os';
+import { setFlagsFromString } from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import {
   BadFrameError,
@@ -59,6 +66,24 @@ interface Job {
   reject: (e: Error) => void;
 }
 
+let inlineOptimisation = false;
+
+/**
+ * Turns V8's concurrent recompilation off for the isolates created from now on (worker threads;
+ * the main isolate keeps its background compiler). Node 20's worker teardown
+ * (~WorkerThreadData: UnregisterIsolate, then Isolate::Dispose) leaves a window in which a
+ * TurboFan job still compiling for the worker asks the platform for the isolate's task runner
+ * and the process aborts; with compiles on the worker's own thread there is no such job when it
+ * is torn down (by close(), a broken pool, or process exit). The cost: a worker's first plans
+ * wait for its own TurboFan compiles (milliseconds each). Idempotent; called before a pool spawns
+ * its first worker.
+ */
+export function workerIsolatesOptimiseInline(): void {
+  if (inlineOptimisation) return;
+  setFlagsFromString('--no-concurrent-recompilation');
+  inlineOptimisation = true;
+}
+
 interface Slot {
   worker: Worker;
   job: Job | undefined;
@@ -96,6 +121,7 @@ export class ExtractionPool {
     if (!(Number.isInteger(threads) && threads >= 1 && threads <= MAX_EXTRACTION_THREADS)) {
       throw new ParameterError(`extraction threads must be an integer in [1, ${MAX_EXTRACTION_THREADS}], got ${threads}`);
     }
+    workerIsolatesOptimiseInline();
     for (let i = 0; i < threads; i++) this.slots.push(this.spawn());
   }
 

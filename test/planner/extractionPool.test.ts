@@ -3,6 +3,7 @@
  * error classes and codes, and fails cleanly when closed or misconfigured.
  */
 import { strict as assert } from 'node:assert';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -137,6 +138,39 @@ describe('planner/ExtractionPool', function () {
       } finally {
         await missing.close();
       }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('its workers optimise on their own thread, so tearing one down leaves no compile job behind (Node 20 aborts on one)', () => {
+    // a child process traces V8's optimising compiles while a pool's worker runs hot code: each compile of the
+    // worker's function must be synchronous (a concurrent one is what aborted CI when a pool closed)
+    const dir = mkdtempSync(join(tmpdir(), 'v4s-pool-'));
+    try {
+      const hot = join(dir, 'hot.mjs');
+      writeFileSync(
+        hot,
+        "import { parentPort } from 'node:worker_threads';\n" +
+          'function hotLoopInPoolWorker(a) { let s = 0; for (let i = 0; i < a.length; i++) s += a[i] * 1.5; return s; }\n' +
+          "parentPort.on('message', (req) => { const a = new Float64Array(1000).fill(1); let t = 0; for (let k = 0; k < 20000; k++) t += hotLoopInPoolWorker(a);\n" +
+          "  parentPort.postMessage({ id: req.id, done: { part: 'whole', result: { t } } }); });\n" +
+          'parentPort.postMessage({ ready: true });\n',
+      );
+      const main = join(dir, 'main.mjs');
+      const poolModule = new URL('../../src/planner/ExtractionPool.js', import.meta.url).href;
+      writeFileSync(
+        main,
+        `import { ExtractionPool } from ${JSON.stringify(poolModule)};\n` +
+          `const pool = new ExtractionPool(1, new URL(${JSON.stringify(pathToFileURL(hot).href)}));\n` +
+          "const [r] = await pool.extract({ keyframes: [] }, [[]]);\nawait pool.close();\nconsole.log('result', r.t);\n",
+      );
+      const run = spawnSync(process.execPath, ['--trace-opt', main], { encoding: 'utf8', timeout: 60000 });
+      assert.equal(run.status, 0, run.stderr);
+      assert.match(run.stdout, /result 3000000/);
+      const compiles = run.stdout.split('\n').filter((l) => l.startsWith('[compiling method') && l.includes('hotLoopInPoolWorker'));
+      assert.ok(compiles.length > 0, `expected the worker's hot function to be optimised, found no compile in:\n${run.stdout.slice(0, 2000)}`);
+      for (const l of compiles) assert.match(l, /ConcurrencyMode::kSynchronous/, `expected a compile on the worker's thread, found: ${l}`);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
