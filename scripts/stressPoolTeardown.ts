@@ -12,13 +12,8 @@
  */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { Pose2D } from '../src/core/geometry.js';
-import type { ExtractionContext } from '../src/core/planner/extractCandidate.js';
 import { ExtractionPool } from '../src/planner/ExtractionPool.js';
-import { MODEL_CAMERA_DEFAULT } from '../src/sim/camera.js';
-import { drawBox, render } from '../src/sim/renderer.js';
-import { makeScenario, posesAlongPath } from '../src/sim/scenario.js';
-import { BOX_COLOR } from '../src/sim/vocabulary.js';
+import { extractionFixture } from '../src/sim/extractionFixture.js';
 
 function positiveInt(arg: string | undefined, fallback: number, what: string): number {
   if (arg === undefined) return fallback;
@@ -27,28 +22,9 @@ function positiveInt(arg: string | undefined, fallback: number, what: string): n
   return n;
 }
 
-/** The fixture: seed 11's keyframes and `m` candidates (the true way boxed, turned copies, reversed). */
-function fixture(m: number): { ctx: ExtractionContext; candidates: Uint8Array[][] } {
-  const cam = MODEL_CAMERA_DEFAULT;
-  const sc = makeScenario(11);
-  const keyframes = sc.exploration.filter((_, i) => i % 6 === 0).map((p) => ({ rgb: render(sc.world, p, cam, { supersample: 2 }).rgb, pose: p }));
-  const framesAlong = (poses: Pose2D[]) =>
-    poses.map((p) => {
-      const r = render(sc.world, p, cam, { supersample: 2 });
-      const b = r.objects.get(sc.target.id);
-      if (b) drawBox(r.rgb, cam.width, cam.height, b, BOX_COLOR);
-      return r.rgb;
-    });
-  const way = posesAlongPath(sc, 6);
-  const all = [way, way.map((p) => ({ ...p, yaw: p.yaw + 0.4 })), way.map((p) => ({ ...p, yaw: p.yaw - 0.4 })), way.slice().reverse()];
-  const candidates = all.slice(0, m).map(framesAlong);
-  const ctx: ExtractionContext = { camera: cam, newest: render(sc.world, sc.start, cam, { supersample: 2 }).rgb, newestBox: undefined, startPose: sc.start, keyframes };
-  return { ctx, candidates };
-}
-
 /** One child: `closes` pools, each closed during or right after a plan of two candidates. */
 async function child(closes: number): Promise<void> {
-  const { ctx, candidates } = fixture(2);
+  const { ctx, candidates } = extractionFixture(11, 2);
   for (let i = 0; i < closes; i++) {
     const pool = new ExtractionPool(2);
     const plan = pool.extract(ctx, candidates).catch(() => undefined); // a plan cut by close() fails: expected
@@ -60,7 +36,7 @@ async function child(closes: number): Promise<void> {
 
 /** Median ms of each of the first six plans of `pools` fresh pools. */
 async function firstPlans(pools: number): Promise<void> {
-  const { ctx, candidates } = fixture(4);
+  const { ctx, candidates } = extractionFixture(11, 4);
   const rows: number[][] = [];
   for (let i = 0; i < pools; i++) {
     const pool = new ExtractionPool(2);

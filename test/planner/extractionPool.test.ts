@@ -8,38 +8,16 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { Pose2D } from '../../src/core/geometry.js';
 import { BadFrameError, InferenceError, ParameterError } from '../../src/core/errors.js';
 import { inlineExtractor, type CandidateExtraction, type ExtractionContext } from '../../src/core/planner/extractCandidate.js';
 import { ExtractionPool } from '../../src/planner/ExtractionPool.js';
-import { MODEL_CAMERA_DEFAULT } from '../../src/sim/camera.js';
-import { drawBox, render } from '../../src/sim/renderer.js';
-import { makeScenario, posesAlongPath } from '../../src/sim/scenario.js';
-import { BOX_COLOR } from '../../src/sim/vocabulary.js';
-
-const cam = MODEL_CAMERA_DEFAULT;
-
-/** Keyframes along the exploration and, per candidate, the true way to the target (boxed) or a turned copy. */
-function fixture(): { ctx: ExtractionContext; candidates: Uint8Array[][] } {
-  const sc = makeScenario(11);
-  const keyframes = sc.exploration.filter((_, i) => i % 6 === 0).map((p) => ({ rgb: render(sc.world, p, cam, { supersample: 2 }).rgb, pose: p }));
-  const way = posesAlongPath(sc, 6);
-  const framesAlong = (poses: Pose2D[]) =>
-    poses.map((p) => {
-      const r = render(sc.world, p, cam, { supersample: 2 });
-      const b = r.objects.get(sc.target.id);
-      if (b) drawBox(r.rgb, cam.width, cam.height, b, BOX_COLOR);
-      return r.rgb;
-    });
-  const candidates = [framesAlong(way), framesAlong(way.map((p) => ({ ...p, yaw: p.yaw + 0.4 }))), framesAlong(way.slice().reverse())];
-  return { ctx: { camera: cam, newest: render(sc.world, sc.start, cam, { supersample: 2 }).rgb, newestBox: undefined, startPose: sc.start, keyframes }, candidates };
-}
+import { extractionFixture } from '../../src/sim/extractionFixture.js';
 
 const withoutTimes = (r: CandidateExtraction) => ({ chain: r.chain, goal: r.goal, score: r.score });
 
 describe('planner/ExtractionPool', function () {
   this.timeout(120000);
-  const { ctx, candidates } = fixture();
+  const { ctx, candidates } = extractionFixture(11, 3);
 
   it('gives the inline extractor\'s results, in candidate order, with 1, 2 and 3 threads', async () => {
     const inline = await inlineExtractor()(ctx, candidates);
