@@ -19,8 +19,8 @@
  * Worker isolates optimise on their own thread (see workerIsolatesOptimiseInline): Node 20 takes a
  * worker's isolate off its platform before it disposes of it, and an optimising compile still
  * running for that isolate on a V8 background thread then aborts the whole process
- * (`NodePlatform::ForIsolate … Assertion failed: (data.first) != nullptr`), which closing a pool
- * right after a plan did, about once in a few hundred closes.
+ * (`NodePlatform::ForIsolate … Assertion failed: (data.first) != nullptr`): before, 9 of 20
+ * processes closing 40 pools each aborted (scripts/stressPoolTeardown.ts).
  */
 import { availableParallelism } from 'node:os';
 import { setFlagsFromString } from 'node:v8';
@@ -66,22 +66,18 @@ interface Job {
   reject: (e: Error) => void;
 }
 
-let inlineOptimisation = false;
-
 /**
  * Turns V8's concurrent recompilation off for the isolates created from now on (worker threads;
  * the main isolate keeps its background compiler). Node 20's worker teardown
  * (~WorkerThreadData: UnregisterIsolate, then Isolate::Dispose) leaves a window in which a
  * TurboFan job still compiling for the worker asks the platform for the isolate's task runner
  * and the process aborts; with compiles on the worker's own thread there is no such job when it
- * is torn down (by close(), a broken pool, or process exit). The cost: a worker's first plans
- * wait for its own TurboFan compiles (milliseconds each). Idempotent; called before a pool spawns
- * its first worker.
+ * is torn down (by close(), a broken pool, or process exit). Setting the flag again is harmless;
+ * called before a pool spawns its workers. On 2 cores a fresh pool's first plans got faster, not
+ * slower (docs/reliability.md).
  */
-export function workerIsolatesOptimiseInline(): void {
-  if (inlineOptimisation) return;
+function workerIsolatesOptimiseInline(): void {
   setFlagsFromString('--no-concurrent-recompilation');
-  inlineOptimisation = true;
 }
 
 interface Slot {

@@ -162,8 +162,8 @@ export async function imagine(model: ImaginationModel, r: ImagineRequest, hooks:
       lat.set(x.subarray(m * N * L, (m + 1) * N * L), (b * Fr + K) * L);
       for (let f = K; f < Fr; f++) tArr[b * Fr + f] = t;
     }
-    // the conditional sequences come first, so an unguided step passes the first M of each array
-    const v = Bs === B ? await model.denoise(lat, tArr, idx, obj, B, Fr) : await model.denoise(lat.slice(0, Bs * Fr * L), tArr.slice(0, Bs * Fr), idx.slice(0, Bs * Fr), obj.slice(0, Bs), Bs, Fr);
+    // the conditional sequences come first, so an unguided step passes the first M of each array (views, no copies)
+    const v = await model.denoise(lat.subarray(0, Bs * Fr * L), tArr.subarray(0, Bs * Fr), idx.subarray(0, Bs * Fr), obj.subarray(0, Bs), Bs, Fr);
     if (v.length !== Bs * Fr * L) throw new InferenceError(`denoiser returned ${v.length} values, expected ${Bs}*${Fr}*${L} = ${Bs * Fr * L}`, 'bad_output_shape');
     checkFinite(v, 'denoiser');
     const vc = new Float32Array(M * N * L);
