@@ -1,23 +1,28 @@
 #!/usr/bin/python3
-"""Distils the denoiser's guided 2S-step sampler into an S-step sampler without guidance (issue 21,
-item 2: fewer steps free time for a larger denoiser).
+"""Distils the denoiser's guided sampler into an S-step sampler without guidance (issue 21, item 2:
+fewer steps free time for a larger denoiser).
 
-The teacher (a shipped model's denoiser, frozen) samples as the node does: Euler steps on the
-uniform grid of `--teacher-steps` (2S) times from 1 to 0, each with the joint-CFG velocity
-v_u + w·(v_c − v_u) (the unconditional branch: context replaced by noise at t = 1, null object).
-The student starts as a copy of the teacher and learns, on noised training clips x_t = (1 − t)·x0 +
-t·ε at its own grid's times t (S steps: t = 1, 1 − 1/S, …), the one velocity that lands where the
-teacher's two guided steps land: v* = (x_t − x_{t''}) / (t − t''). Sampled with `--steps S
---guidance 1`, the student costs S forwards of M sequences per plan, against the teacher's 2S of
-2M: a quarter of the denoiser's work (progressive distillation, Salimans & Ho 2022, with the
-guidance folded in, Meng et al. 2023).
+The teacher (a model's denoiser, frozen) samples as the node does with that model's manifest
+sampler (day 13: `steps` 8, `shift` 3, `guidance_scale` 3, `guidance_min_t` 0.7; each overridable):
+Euler steps on the shifted grid t_i = shift(1 − i/T), shift(t) = s·t / (1 + (s − 1)·t), from 1 to
+0, with the joint-CFG velocity v_u + w·(v_c − v_u) at the steps whose t ≥ guidance_min_t (the
+unconditional branch: context replaced by noise at t = 1, null object) and the conditional
+velocity v_c at the later ones, exactly as `imagine` does. The student's grid is every (T/S)-th
+teacher time (the same shift at S steps). The student starts as a copy of the teacher (or of
+`--student-from`) and learns, on noised training clips x_t = (1 − t)·x0 + t·ε at its own grid's
+times, the one velocity that lands where the teacher's T/S steps land: v* = (x_t − x_{t''}) /
+(t − t''). Sampled with `--steps S --shift s --guidance 1` (its export's manifest says so), the
+student costs S forwards of M sequences per plan against the teacher's T of up to 2M
+(progressive distillation, Salimans & Ho 2022, with the guidance folded in, Meng et al. 2023).
 
 Usage:
   /usr/bin/python3 models/training/distill.py --frames DATA --work W [--model DIR] [--steps 4]
-      [--minutes 60] [--batch 8] [--lr 2e-5] [--guidance 3] [--threads 2] [--device cpu]
+      [--teacher-steps T] [--shift s] [--guidance w] [--guidance-min-t g] [--student-from DIR]
+      [--minutes 60] [--batch 8] [--lr 2e-5] [--threads 2] [--device cpu|cuda]
   then export W as usual (`train.py ae --minutes 0 --work W` once, `train.py export --work W --out
-  OUT`) and evaluate with `eval --model OUT --steps S --guidance 1`.
-W/dit.pt holds the student (live weights, EMA, optimiser, step); a run with W/dit.pt continues it.
+  OUT`) and evaluate with `eval --model OUT` (the manifest carries the student's steps and shift).
+W/dit.pt holds the student (live weights, EMA, optimiser, step, the teacher's sampler); a run with
+W/dit.pt continues it, and refuses when asked for another sampler than the one it was distilled from.
 """
 import argparse
 import copy
@@ -40,38 +45,60 @@ from train import (  # noqa: E402
 )
 
 
-def guided_velocity(den, ctx, ctx_noise, xt, t, idx, obj, w):
-    """The node's joint-CFG velocity on the target frames: v_u + w·(v_c − v_u), both branches in one
-    batch. ctx [B, K, …] clean context, ctx_noise [B, K, …] the unconditional branch's context, xt
-    [B, N, …] noisy targets at time t (float), idx [B, K+N], obj [B]. -> [B, N, C, h, w]."""
+def shift_time(t, s):
+    """SD3's time shift (flowMatch.ts shiftTime): s·t / (1 + (s − 1)·t)."""
+    return s * t / (1 + (s - 1) * t)
+
+
+def flow_times(steps, s):
+    """The steps + 1 times from 1 to 0 of the node's sampler (flowMatch.ts flowMatchTimes)."""
+    return [shift_time(1.0 - i / steps, s) for i in range(steps + 1)]
+
+
+def is_guided(t, w, min_t):
+    """Whether `imagine` applies guidance at time t (w ≠ 1 and t ≥ min_t, up to 1e-9 of rounding)."""
+    return w != 1 and t >= min_t - 1e-9
+
+
+def teacher_velocity(den, ctx, ctx_noise, xt, t, idx, obj, w, guided):
+    """The node's velocity on the target frames at time t (float): guided, v_u + w·(v_c − v_u) with
+    both branches in one batch; else the conditional v_c alone. ctx [B, K, …] clean context,
+    ctx_noise [B, K, …] the unconditional branch's context, xt [B, N, …] noisy targets, idx
+    [B, K+N], obj [B]. -> [B, N, C, h, w]."""
     B, K = ctx.shape[:2]
     N = xt.shape[1]
+    dev = xt.device
+    tc = torch.cat([torch.zeros(B, K, device=dev), torch.full((B, N), t, device=dev)], dim=1)
+    if not guided:
+        return den(torch.cat([ctx, xt], dim=1), tc, idx, obj)[:, K:]
     lat = torch.cat([torch.cat([ctx, xt], dim=1), torch.cat([ctx_noise, xt], dim=1)])
-    tv = torch.cat([torch.cat([torch.zeros(B, K), torch.full((B, N), t)], dim=1), torch.cat([torch.ones(B, K), torch.full((B, N), t)], dim=1)])
-    v = den(lat, tv, torch.cat([idx, idx]), torch.cat([obj, torch.zeros_like(obj)]))[:, K:]
+    tu = torch.cat([torch.ones(B, K, device=dev), torch.full((B, N), t, device=dev)], dim=1)
+    v = den(lat, torch.cat([tc, tu]), torch.cat([idx, idx]), torch.cat([obj, torch.zeros_like(obj)]))[:, K:]
     vc, vu = v[:B], v[B:]
     return vu + w * (vc - vu)
 
 
-def distil_target(teacher, ctx, xt, t, t_next, idx, obj, w, gen):
-    """The velocity that takes x_t at time t to where the teacher's two guided Euler steps (t → mid →
-    t_next) take it. -> [B, N, …]."""
-    mid = 0.5 * (t + t_next)
-    noise = torch.randn(ctx.shape, generator=gen)
-    v1 = guided_velocity(teacher, ctx, noise, xt, t, idx, obj, w)
-    x1 = xt + (mid - t) * v1
-    v2 = guided_velocity(teacher, ctx, noise, x1, mid, idx, obj, w)
-    x2 = x1 + (t_next - mid) * v2
-    return (xt - x2) / (t - t_next)
+def distil_target(teacher, ctx, xt, times, idx, obj, w, min_t, gen):
+    """The velocity that takes x_t at times[0] to where the teacher's Euler steps over `times`
+    (times[0] → times[1] → … → times[-1], its own grid) take it. -> [B, N, …]."""
+    noise = torch.randn(ctx.shape, generator=gen).to(ctx.device)
+    x = xt
+    for t, t_next in zip(times[:-1], times[1:]):
+        x = x + (t_next - t) * teacher_velocity(teacher, ctx, noise, x, t, idx, obj, w, is_guided(t, w, min_t))
+    return (xt - x) / (times[0] - times[-1])
 
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--frames", required=True, help="a `dataset` or `dataset --episodes` directory (worlds other than evaluation's)")
     p.add_argument("--work", required=True)
-    p.add_argument("--model", default=DEFAULT_MODEL_DIR, help="the teacher: a model directory")
-    p.add_argument("--steps", type=int, default=4, help="the student's steps S (the teacher takes 2S)")
-    p.add_argument("--guidance", type=float, default=3.0, help="the teacher's CFG scale (the student runs with 1)")
+    p.add_argument("--model", default=DEFAULT_MODEL_DIR, help="the teacher: a model directory (its manifest's sampler is the teacher's)")
+    p.add_argument("--student-from", default=None, help="a model directory whose denoiser the student starts from (default: the teacher's)")
+    p.add_argument("--steps", type=int, default=4, help="the student's steps S")
+    p.add_argument("--teacher-steps", type=int, default=None, help="the teacher's steps T, a multiple of S (default: the manifest's sampler.steps)")
+    p.add_argument("--shift", type=float, default=None, help="the time shift of both grids (default: the manifest's sampler.shift)")
+    p.add_argument("--guidance", type=float, default=None, help="the teacher's CFG scale (default: the manifest's sampler.guidance_scale; the student runs with 1)")
+    p.add_argument("--guidance-min-t", type=float, default=None, help="the teacher guides only at t >= this (default: the manifest's sampler.guidance_min_t, else 0)")
     p.add_argument("--minutes", type=float, default=60)
     p.add_argument("--batch", type=int, default=8)
     p.add_argument("--lr", type=float, default=2e-5)
@@ -82,13 +109,26 @@ def main():
     p.add_argument("--device", default="cpu")
     p.add_argument("--seed", type=int, default=0)
     a = p.parse_args()
+    manifest_path = os.path.join(a.model, "manifest.json")
+    try:
+        sampler = json.load(open(manifest_path))["sampler"]
+        T = a.teacher_steps if a.teacher_steps is not None else int(sampler["steps"])
+        shift = a.shift if a.shift is not None else float(sampler.get("shift", 1.0))
+        w = a.guidance if a.guidance is not None else float(sampler["guidance_scale"])
+        min_t = a.guidance_min_t if a.guidance_min_t is not None else float(sampler.get("guidance_min_t", 0.0))
+    except (OSError, KeyError, TypeError, ValueError) as e:
+        raise SystemExit(f"--model {a.model!r}: expected a manifest.json whose sampler has steps and guidance_scale, found {type(e).__name__}: {e}")
     if a.steps < 1:
         raise SystemExit(f"--steps must be >= 1, found {a.steps}")
+    if T < a.steps or T % a.steps != 0:
+        raise SystemExit(f"the teacher's steps must be a multiple of the student's --steps {a.steps}, found {T} (--teacher-steps or {manifest_path}'s sampler.steps)")
+    if not (shift > 0 and math.isfinite(shift)):
+        raise SystemExit(f"--shift must be a finite number > 0, found {shift}")
+    if not (0 <= min_t <= 1):
+        raise SystemExit(f"--guidance-min-t must be in [0, 1], found {min_t}")
     torch.set_num_threads(a.threads)
     os.makedirs(a.work, exist_ok=True)
     dev = torch.device(a.device)
-    if dev.type != "cpu":
-        raise SystemExit(f"--device {a.device}: this script runs on the CPU only (the teacher's passes use CPU tensors)")
     meta = json.load(open(os.path.join(a.frames, "meta.json")))
     json.dump(meta, open(os.path.join(a.work, "data_meta.json"), "w"))  # export reads it
     K = meta["k"]
@@ -96,10 +136,16 @@ def main():
     teacher = make_denoiser(len(meta["vocabulary"]))
     if load_onnx_initializers(teacher, os.path.join(a.model, "denoiser.onnx"), prefix="den.") == 0:
         raise SystemExit(f"no denoiser weights in {a.model!r}/denoiser.onnx")
-    teacher.eval()
+    student = copy.deepcopy(teacher)
+    if a.student_from is not None:
+        if shipped_arch(a.student_from) != shipped_arch(a.model):
+            raise SystemExit(f"--student-from {a.student_from!r}: expected the teacher's architecture {shipped_arch(a.model)}, found {shipped_arch(a.student_from)}")
+        if load_onnx_initializers(student, os.path.join(a.student_from, "denoiser.onnx"), prefix="den.") == 0:
+            raise SystemExit(f"--student-from: no denoiser weights in {a.student_from!r}/denoiser.onnx")
+    teacher.to(dev).eval()
     for q in teacher.parameters():
         q.requires_grad_(False)
-    student = copy.deepcopy(teacher)
+    student.to(dev)
     for q in student.parameters():
         q.requires_grad_(True)
     student.train()
@@ -108,20 +154,30 @@ def main():
     arch = {k: CFG[k] for k in ("dim", "depth", "heads")}
     step = 0
     teacher_steps = shipped_steps(a.model, "denoiser_steps")
+    recipe = {"student_steps": a.steps, "teacher_steps": T, "shift": shift, "guidance": w, "guidance_min_t": min_t}
     ema = {k: v.detach().clone() for k, v in student.state_dict().items()}
     if os.path.exists(ck):
-        s = torch.load(ck, map_location="cpu")
+        s = torch.load(ck, map_location=dev)
+        if "distill" not in s:
+            raise SystemExit(f"{ck}: expected a student written by distill.py, found a checkpoint without its recipe (keys {sorted(s)}); use another --work")
+        old = {k: s["distill"].get(k, d) for k, d in (("student_steps", None), ("teacher_steps", None), ("shift", 1.0), ("guidance", None), ("guidance_min_t", 0.0))}
+        if old != recipe:
+            raise SystemExit(f"{ck}: distilled from {old}, asked for {recipe}; use another --work or the same sampler")
         student.load_state_dict(s["den"])
         opt.load_state_dict(s["opt"])
         ema = s["ema"]
         step = s["distill"]["steps"]
         log(f"resumed the student from {ck} at distillation step {step}")
     source = EpisodePool if meta.get("format") == EPISODES_FORMAT else StreamedClips
-    clips = source(types.SimpleNamespace(frames=a.frames), encoder_for_streaming(types.SimpleNamespace(work="", init_from=a.model), dev), K, teacher.grid, meta["camera"]["width"], dev, False)
+    # the teacher's encoder.onnx (a model directory holds no ae.pt, so nothing in the working directory is taken)
+    clips = source(types.SimpleNamespace(frames=a.frames), encoder_for_streaming(types.SimpleNamespace(work=a.model, init_from=a.model), dev), K, teacher.grid, meta["camera"]["width"], dev, False)
     clips.refresh()
-    log(f"teacher {arch} ({count_params(teacher)} parameters, step {teacher_steps}) from {a.model}: {2 * a.steps} guided steps (w = {a.guidance}) -> "
-        f"student: {a.steps} steps without guidance; {clips.describe()}; batch {a.batch}, lr {a.lr}")
-    grid = [1.0 - i / a.steps for i in range(a.steps + 1)]
+    t_grid = flow_times(T, shift)
+    r = T // a.steps
+    guided = [is_guided(t, w, min_t) for t in t_grid[:-1]]
+    log(f"teacher {arch} ({count_params(teacher)} parameters, step {teacher_steps}) from {a.model}: {T} steps at shift {shift}, "
+        f"guidance {w} at {sum(guided)} of them (t >= {min_t}) -> student{' from ' + a.student_from if a.student_from else ''}: "
+        f"{a.steps} steps at t = {', '.join(f'{t:.3f}' for t in t_grid[::r][:-1])} without guidance; {clips.describe()}; batch {a.batch}, lr {a.lr}, on {dev}")
     rng = np.random.default_rng(a.seed + step)
     gen = torch.Generator().manual_seed(a.seed + step)
     live = student.state_dict()
@@ -131,18 +187,19 @@ def main():
 
     def save():
         save_atomic({"den": student.state_dict(), "ema": ema, "opt": opt.state_dict(), "step": teacher_steps, "arch": arch,
-                     "distill": {"steps": step, "student_steps": a.steps, "teacher_steps": 2 * a.steps, "guidance": a.guidance, "from": os.path.abspath(a.model)}}, ck)
+                     "distill": {"steps": step, **recipe, "from": os.path.abspath(a.model), **({"student_from": os.path.abspath(a.student_from)} if a.student_from else {})}}, ck)
 
     while time.time() < t_end:
         x0, idx, obj, _ = clips.sample(rng, a.batch, dev)
         i = int(rng.integers(a.steps))
-        t, t_next = grid[i], grid[i + 1]
-        eps = torch.randn(x0[:, K:].shape, generator=gen)
+        times = t_grid[i * r:(i + 1) * r + 1]
+        t = times[0]
+        eps = torch.randn(x0[:, K:].shape, generator=gen).to(dev)
         xt = (1 - t) * x0[:, K:] + t * eps
         with torch.no_grad():
-            target = distil_target(teacher, x0[:, :K], xt, t, t_next, idx, obj, a.guidance, gen)
+            target = distil_target(teacher, x0[:, :K], xt, times, idx, obj, w, min_t, gen)
         B, N = xt.shape[:2]
-        tv = torch.cat([torch.zeros(B, K), torch.full((B, N), t)], dim=1)
+        tv = torch.cat([torch.zeros(B, K, device=dev), torch.full((B, N), t, device=dev)], dim=1)
         v = student(torch.cat([x0[:, :K], xt], dim=1), tv, idx, obj)[:, K:]
         loss = (v - target).pow(2).mean()
         opt.zero_grad(set_to_none=True)

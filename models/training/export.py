@@ -177,8 +177,10 @@ def export_all(a, cfg, load_ae, make_denoiser):
         "instruction": "go to the <object> and centre it in the frame",
         # the sampler: OUT's own when it has a manifest, else the shipped model's (the node and eval
         # follow the manifest); a distilled student (distill.py) samples in its own steps without
-        # guidance (so no guidance interval either)
-        "sampler": (dict({k: v for k, v in old.get("sampler", shipped_sampler()).items() if k != "guidance_min_t"}, steps=s["distill"]["student_steps"], guidance_scale=1.0) if "distill" in s
+        # guidance (so no guidance interval either) on its own grid: its steps at the shift it was
+        # distilled with (a student from before day 15 recorded none: uniform times, shift 1)
+        "sampler": (dict({k: v for k, v in old.get("sampler", shipped_sampler()).items() if k != "guidance_min_t"}, steps=s["distill"]["student_steps"],
+                         shift=float(s["distill"].get("shift", 1.0)), guidance_scale=1.0) if "distill" in s
                     else old.get("sampler", shipped_sampler())),
         "files": {
             "encoder": {"path": "encoder.onnx", "inputs": [{"name": "frames", "type": "float32", "shape": ["batch", 3, H, W]}], "outputs": [{"name": "latents", "type": "float32", "shape": ["batch"] + lat_shape}]},
