@@ -60,6 +60,12 @@ def is_guided(t, w, min_t):
     return w != 1 and t >= min_t - 1e-9
 
 
+def frame_times(B, K, N, t, dev, context_t=0.0):
+    """The denoiser's per-frame times [B, K+N]: `context_t` on the K context frames (0: clean; the
+    unconditional branch's noise context: 1), t on the N target frames (as `imagine` writes them)."""
+    return torch.cat([torch.full((B, K), context_t, device=dev), torch.full((B, N), t, device=dev)], dim=1)
+
+
 def teacher_velocity(den, ctx, ctx_noise, xt, t, idx, obj, w, guided):
     """The node's velocity on the target frames at time t (float): guided, v_u + w·(v_c − v_u) with
     both branches in one batch; else the conditional v_c alone. ctx [B, K, …] clean context,
@@ -67,12 +73,11 @@ def teacher_velocity(den, ctx, ctx_noise, xt, t, idx, obj, w, guided):
     [B, K+N], obj [B]. -> [B, N, C, h, w]."""
     B, K = ctx.shape[:2]
     N = xt.shape[1]
-    dev = xt.device
-    tc = torch.cat([torch.zeros(B, K, device=dev), torch.full((B, N), t, device=dev)], dim=1)
+    tc = frame_times(B, K, N, t, xt.device)
     if not guided:
         return den(torch.cat([ctx, xt], dim=1), tc, idx, obj)[:, K:]
     lat = torch.cat([torch.cat([ctx, xt], dim=1), torch.cat([ctx_noise, xt], dim=1)])
-    tu = torch.cat([torch.ones(B, K, device=dev), torch.full((B, N), t, device=dev)], dim=1)
+    tu = frame_times(B, K, N, t, xt.device, context_t=1.0)
     v = den(lat, torch.cat([tc, tu]), torch.cat([idx, idx]), torch.cat([obj, torch.zeros_like(obj)]))[:, K:]
     vc, vu = v[:B], v[B:]
     return vu + w * (vc - vu)
@@ -199,8 +204,7 @@ def main():
         with torch.no_grad():
             target = distil_target(teacher, x0[:, :K], xt, times, idx, obj, w, min_t, gen)
         B, N = xt.shape[:2]
-        tv = torch.cat([torch.zeros(B, K, device=dev), torch.full((B, N), t, device=dev)], dim=1)
-        v = student(torch.cat([x0[:, :K], xt], dim=1), tv, idx, obj)[:, K:]
+        v = student(torch.cat([x0[:, :K], xt], dim=1), frame_times(B, K, N, t, dev), idx, obj)[:, K:]
         loss = (v - target).pow(2).mean()
         opt.zero_grad(set_to_none=True)
         loss.backward()

@@ -74,6 +74,18 @@ def shipped_sampler():
     return dict(json.load(open(path))["sampler"])
 
 
+def export_sampler(old_manifest, distill):
+    """The exported manifest's sampler (the node and eval follow it): OUT's own when OUT has a
+    manifest, else the shipped model's. A distilled student (`distill`: dit.pt's recipe from
+    distill.py) samples in its own steps without guidance, so with no guidance interval either, at
+    the shift it was distilled with (a student from before day 15 recorded none: shift 1)."""
+    sampler = dict(old_manifest["sampler"] if "sampler" in old_manifest else shipped_sampler())
+    if distill is None:
+        return sampler
+    sampler.pop("guidance_min_t", None)
+    return dict(sampler, steps=distill["student_steps"], shift=float(distill.get("shift", 1.0)), guidance_scale=1.0)
+
+
 def export_all(a, cfg, load_ae, make_denoiser):
     out = a.out
     os.makedirs(out, exist_ok=True)
@@ -175,13 +187,7 @@ def export_all(a, cfg, load_ae, make_denoiser):
         "vocabulary": vocab,
         "box_color": meta["box_color"],
         "instruction": "go to the <object> and centre it in the frame",
-        # the sampler: OUT's own when it has a manifest, else the shipped model's (the node and eval
-        # follow the manifest); a distilled student (distill.py) samples in its own steps without
-        # guidance (so no guidance interval either) on its own grid: its steps at the shift it was
-        # distilled with (a student from before day 15 recorded none: uniform times, shift 1)
-        "sampler": (dict({k: v for k, v in old.get("sampler", shipped_sampler()).items() if k != "guidance_min_t"}, steps=s["distill"]["student_steps"],
-                         shift=float(s["distill"].get("shift", 1.0)), guidance_scale=1.0) if "distill" in s
-                    else old.get("sampler", shipped_sampler())),
+        "sampler": export_sampler(old, s.get("distill")),
         "files": {
             "encoder": {"path": "encoder.onnx", "inputs": [{"name": "frames", "type": "float32", "shape": ["batch", 3, H, W]}], "outputs": [{"name": "latents", "type": "float32", "shape": ["batch"] + lat_shape}]},
             "decoder": {"path": "decoder.onnx", "inputs": [{"name": "latents", "type": "float32", "shape": ["batch"] + lat_shape}], "outputs": [{"name": "frames", "type": "float32", "shape": ["batch", 3, H, W]}]},
