@@ -20,9 +20,12 @@
 #      batch 8, 2 threads, the 100 ms budget)
 #   6. the open loop on the choice blocks, every candidate counted (eval --open-loop), and the
 #      other-world control on the first block
+#   7. the same blocks with fewer steps of the same shifted grid (eval --steps S, S in ALSO_STEPS):
+#      which sampler the new weights ship with is chosen on these numbers (day 15: the shipped
+#      weights lose about 0.04 per candidate at 4 steps and plan in 0.77 s instead of 1.01 s)
 # env: BASE (/tmp/v4s_after), PY (/usr/bin/python3), NODE (node), GR (/tmp/gr), GR_TRAIN
 #   (70000-70299), GR_VAL (71000-71099), GR_EPOCHS (12), CHOOSE ("200-299 400-499"; "" = no
-#   evaluation), PROFILE_ROUNDS (2).
+#   evaluation), ALSO_STEPS ("4"; "" = none), PROFILE_ROUNDS (2).
 # Choosing between weights, the closed loop and the report on a fresh block follow by hand
 # (MODEL_CARD.md, *The next lent GPU*): they decide what ships.
 set -euo pipefail
@@ -35,6 +38,7 @@ PY=${PY:-/usr/bin/python3}
 NODE=${NODE:-node}
 GR=${GR:-/tmp/gr}
 CHOOSE=${CHOOSE-200-299 400-499}
+ALSO_STEPS=${ALSO_STEPS-4}
 W=$BASE/work
 step() { echo; echo "== $* ($(date +%H:%M:%S))"; }
 run() { echo "\$ $*"; "$@"; }
@@ -81,4 +85,13 @@ for S in $CHOOSE; do
     first=0
   fi
 done
+
+if [ -n "$CHOOSE" ] && [ -n "$ALSO_STEPS" ]; then
+  step "7. fewer steps of the same sampler (the choice of the shipped sampler)"
+  for N in $ALSO_STEPS; do
+    for S in $CHOOSE; do
+      run "$NODE" dist/src/cli/main.js eval --seeds "$S" --open-loop --model "$DIR" --steps "$N" --quiet --json "$BASE/ol_${S}_steps$N.json"
+    done
+  done
+fi
 step "done: $DIR (json in $BASE)"
