@@ -42,6 +42,8 @@ ALSO_STEPS=${ALSO_STEPS-4}
 W=$BASE/work
 step() { echo; echo "== $* ($(date +%H:%M:%S))"; }
 run() { echo "\$ $*"; "$@"; }
+# the open loop of the new model on seeds $1, every candidate counted; further eval flags after it
+open_loop() { run "$NODE" dist/src/cli/main.js eval --seeds "$1" --open-loop --model "$DIR" --quiet "${@:2}"; }
 
 [ -f "$OUT/ONE_dit.pt" ] || { echo "gpu_after.sh: no $OUT/ONE_dit.pt (what gpu_one.sh returns)" >&2; exit 2; }
 [ -f dist/src/cli/main.js ] || { echo "gpu_after.sh: no dist/ (npx tsc -p tsconfig.json)" >&2; exit 2; }
@@ -79,9 +81,9 @@ echo "model files: $(du -cb "$DIR"/*.onnx | tail -1 | cut -f1) bytes (committed 
 step "6. open loop (every candidate counted) and the other-world control"
 first=1
 for S in $CHOOSE; do
-  run "$NODE" dist/src/cli/main.js eval --seeds "$S" --open-loop --model "$DIR" --quiet --json "$BASE/ol_$S.json"
+  open_loop "$S" --json "$BASE/ol_$S.json"
   if [ $first = 1 ]; then
-    run "$NODE" dist/src/cli/main.js eval --seeds "$S" --open-loop --model "$DIR" --ablation other-world --quiet --json "$BASE/ow_$S.json"
+    open_loop "$S" --ablation other-world --json "$BASE/ow_$S.json"
     first=0
   fi
 done
@@ -90,7 +92,7 @@ if [ -n "$CHOOSE" ] && [ -n "$ALSO_STEPS" ]; then
   step "7. fewer steps of the same sampler (the choice of the shipped sampler)"
   for N in $ALSO_STEPS; do
     for S in $CHOOSE; do
-      run "$NODE" dist/src/cli/main.js eval --seeds "$S" --open-loop --model "$DIR" --steps "$N" --quiet --json "$BASE/ol_${S}_steps$N.json"
+      open_loop "$S" --steps "$N" --json "$BASE/ol_${S}_steps$N.json"
     done
   done
 fi
