@@ -283,10 +283,9 @@ describe('faults: teleop override', function () {
 
 describe('faults: goal limits and rejections, by code', function () {
   this.timeout(60000);
-  const ahead = planAhead;
 
   it("every rejection is counted by its code: no_context, empty_object_name, unknown_object, bad_time_budget", async () => {
-    const s = setup(112, { nav2: 'none', planner: ahead });
+    const s = setup(112, { nav2: 'none', planner: planAhead });
     const reason = async (object_name: string, time_budget_s = 0) => (await s.client.sendGoal({ object_name, execute: false, time_budget_s })).rejectReason ?? '';
     assert.match(await reason('chair'), /^no context yet/);
     await explore(s, 3);
@@ -299,7 +298,7 @@ describe('faults: goal limits and rejections, by code', function () {
   });
 
   it(`the plan limit ends a goal that never arrives (plans_exhausted), with the last plan`, async () => {
-    const s = setup(112, { nav2: 'none', planner: ahead });
+    const s = setup(112, { nav2: 'none', planner: planAhead });
     nav2Double(s, {}); // every leg "succeeds" without moving the robot
     await explore(s, 3);
     const out = await (await s.client.sendGoal({ object_name: 'chair', execute: true, time_budget_s: 0 })).result;
@@ -310,7 +309,7 @@ describe('faults: goal limits and rejections, by code', function () {
   });
 
   it('the time budget ends a goal (time_budget) between plans, with the plans made so far', async () => {
-    const s = setup(112, { nav2: 'none', planner: ahead });
+    const s = setup(112, { nav2: 'none', planner: planAhead });
     nav2Double(s, { advanceClockS: 2, frameAfter: true }); // each leg takes 2 s; the camera keeps streaming
     await explore(s, 3);
     const out = await (await s.client.sendGoal({ object_name: 'chair', execute: true, time_budget_s: 3 })).result;
@@ -323,10 +322,9 @@ describe('faults: goal limits and rejections, by code', function () {
 
 describe('faults: shutdown while Nav2 misbehaves', function () {
   this.timeout(60000);
-  const ahead = planAhead;
 
   it('Nav2 refuses the cancel: the node still stops within its bounds (the goal ends CANCELED, forced) and warns that the robot may keep driving', async () => {
-    const s = setup(113, { nav2: 'none', planner: ahead });
+    const s = setup(113, { nav2: 'none', planner: planAhead });
     let release!: () => void;
     const released = new Promise<void>((r) => (release = r));
     let legs = 0;
