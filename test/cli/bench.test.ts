@@ -8,7 +8,7 @@ import { architectureOf, denoiserFlops } from '../../src/cli/bench/flops.js';
 import { medianStages, stagesOf } from '../../src/cli/bench/stages.js';
 import { DEFAULT_PYTHON, runTorchBench } from '../../src/cli/bench/torch.js';
 import { growthAfterWarmup, pingPongPose, RSS_TARGET_MB } from '../../src/cli/bench/rss.js';
-import { TORCH_HINT, type BenchReport } from '../../src/cli/bench/report.js';
+import { samplerText, TORCH_HINT, type BenchReport } from '../../src/cli/bench/report.js';
 import { readManifest, defaultModelDir } from '../../src/model/OnnxImaginationModel.js';
 import { isOpenCvAvailable } from '../../src/vision/opencv.js';
 
@@ -47,6 +47,11 @@ describe('cli/bench: pieces', () => {
     const m = readManifest(defaultModelDir());
     assert.match(String(architectureOf({ ...m, training: undefined })), /has no training\.architecture/);
     assert.match(String(architectureOf({ ...m, training: { architecture: { dim: 128, depth: 0, heads: 4, patch: 2, latent_ch: 8 } } })), /depth .* got 0/);
+  });
+
+  it('samplerText names steps, shift, guidance and its interval (none when every step is guided)', () => {
+    assert.equal(samplerText({ steps: 8, shift: 3, guidance: 3, guidance_min_t: 0.7 }), '8 steps, shift 3, guidance 3 at t >= 0.7');
+    assert.equal(samplerText({ steps: 4, shift: 1, guidance: 1.5, guidance_min_t: 0 }), '4 steps, shift 1, guidance 1.5');
   });
 
   it('stage timings: ms → s, mean per step; per-stage median over repetitions', () => {
@@ -116,6 +121,10 @@ describe('cli/bench --quick (the whole command)', function () {
     pos(r.machine['cores'], 'machine.cores');
     assert.match(String(r.machine['node']), /^v\d+\./);
     assert.equal(r.config['quick'], true);
+    // the config names the whole sampler the plans ran with: the shipped manifest's
+    const sampler = readManifest(defaultModelDir()).sampler;
+    assert.deepEqual([r.config['steps'], r.config['shift'], r.config['guidance'], r.config['guidance_min_t']], [sampler.steps, sampler.shift, sampler.guidance_scale, sampler.guidance_min_t ?? 0]);
+    assert.ok(p.stdout.includes(`, ${samplerText(r.config)};`), `the table's model line names the sampler:\n${p.stdout}`);
 
     pos(r.ingest_ms.rgb8_640x480, 'ingest_ms.rgb8_640x480');
     pos(r.ingest_ms.bgr8_640x480, 'ingest_ms.bgr8_640x480');

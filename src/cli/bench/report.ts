@@ -58,6 +58,17 @@ export const TORCH_HINT = 'the PyTorch rows need torch and onnx: apt-get install
 
 const f = (v: number | null | undefined, d = 2) => (v === null || v === undefined || !Number.isFinite(v) ? 'n/a' : v.toFixed(d));
 
+/**
+ * The sampler a report's plans ran with, from its `config`, in the node's start-up wording
+ * (`samplerLine`): "8 steps, shift 3, guidance 3 at t >= 0.7"; `guidance_min_t` 0 (every step
+ * guided) prints no interval.
+ */
+export function samplerText(c: Record<string, unknown>): string {
+  const minT = c['guidance_min_t'];
+  const interval = typeof minT === 'number' && minT > 0 ? ` at t >= ${minT}` : '';
+  return `${c['steps']} steps, shift ${c['shift']}, guidance ${c['guidance']}${interval}`;
+}
+
 /** The human-readable table printed by the bench. */
 export function formatReport(r: BenchReport): string {
   const L: string[] = [];
@@ -69,7 +80,7 @@ export function formatReport(r: BenchReport): string {
   L.push(`video4spatial-nav bench${c['quick'] ? ' --quick' : ''}   ${m['date']}`);
   L.push(`machine: ${m['cpu']}, ${m['cores']} cores, ${m['total_mem_gb']} GB; node ${m['node']}; onnxruntime-node ${m['onnxruntime']}; OpenCV ${m['opencv']}; ${m['torch'] ? `torch ${m['torch']}` : 'no torch'}`);
   L.push(`load average (1 min) at start ${m['load_avg_start']}, at end ${m['load_avg_end']}`);
-  L.push(`model ${c['model']}: K=${c['context_frames']}, N=${c['target_frames']}, ${c['steps']} steps, guidance ${c['guidance']}; ORT CPU EP, ${c['threads']} threads; world seed ${c['seed']}`);
+  L.push(`model ${c['model']}: K=${c['context_frames']}, N=${c['target_frames']}, ${samplerText(c)}; ORT CPU EP, ${c['threads']} threads; world seed ${c['seed']}`);
   L.push('');
   head(`ingest, 640×480 frame → 64×64, one thread (median of ${r.ingest_detail['frames']})`, 'ms');
   row(`rgb8 (${r.ingest_detail['backend']})`, f(r.ingest_ms.rgb8_640x480, 3));

@@ -178,6 +178,7 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
       target_frames: spec.targetFrames,
       steps: m.sampler.steps,
       guidance: m.sampler.guidance_scale,
+      guidance_min_t: m.sampler.guidance_min_t ?? 0,
       shift: m.sampler.shift,
       threads: o.threads,
       seed: BENCH_SEED,
