@@ -59,9 +59,8 @@ export const TORCH_HINT = 'the PyTorch rows need torch and onnx: apt-get install
 const f = (v: number | null | undefined, d = 2) => (v === null || v === undefined || !Number.isFinite(v) ? 'n/a' : v.toFixed(d));
 
 /**
- * The sampler a report's plans ran with, from its `config`, in the node's start-up wording
- * (`samplerLine`): "8 steps, shift 3, guidance 3 at t >= 0.7"; `guidance_min_t` 0 (every step
- * guided) prints no interval.
+ * The sampler a report's plans ran with, from its `config`: "8 steps, shift 3, guidance 3 at
+ * t >= 0.7"; `guidance_min_t` 0 (every step guided) prints no interval.
  */
 export function samplerText(c: Record<string, unknown>): string {
   const minT = c['guidance_min_t'];

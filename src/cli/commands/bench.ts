@@ -99,13 +99,14 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
   await ortDenoiseMs(model, batch, F, 1);
   const reps = q ? 1 : 3;
   const modelId = `${m.name}:${m.files.denoiser.sha256.slice(0, 12)}`;
+  const sampler = samplerRequest(m.sampler); // the model's own, as every plan below runs it
   const planStages = async (M: number, extractor?: Extractor): Promise<PlanStages> => {
     const runs: PlanStages[] = [];
     for (let r = 0; r < reps; r++) {
       buffer.dropLatents(); // cold encode: every sampled frame is encoded
       const plan = await planToObject(
         { model, modelId, camera, frameDtS: m.frame_dt_s, buffer, ...(extractor ? { extractor } : {}) },
-        { object: sc.target.category, ...samplerRequest(m.sampler), candidates: M, seed: BENCH_SEED + r, policy: 'pose_diverse' },
+        { object: sc.target.category, ...sampler, candidates: M, seed: BENCH_SEED + r, policy: 'pose_diverse' },
       );
       runs.push(stagesOf(plan.timings));
     }
@@ -176,10 +177,10 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
       model_dir: o.modelDir,
       context_frames: spec.contextFrames,
       target_frames: spec.targetFrames,
-      steps: m.sampler.steps,
-      guidance: m.sampler.guidance_scale,
-      guidance_min_t: m.sampler.guidance_min_t ?? 0,
-      shift: m.sampler.shift,
+      steps: sampler.steps,
+      guidance: sampler.guidance,
+      guidance_min_t: sampler.guidanceMinT,
+      shift: sampler.shift,
       threads: o.threads,
       seed: BENCH_SEED,
       python: o.python,
