@@ -12,6 +12,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { median } from '../src/core/context/contextCost.js';
 import { ExtractionPool } from '../src/planner/ExtractionPool.js';
 import { extractionFixture } from '../src/sim/extractionFixture.js';
 
@@ -49,7 +50,6 @@ async function firstPlans(pools: number): Promise<void> {
     await pool.close();
     rows.push(ms);
   }
-  const median = (xs: number[]) => xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
   const cols = [0, 1, 2, 3, 4, 5].map((k) => median(rows.map((r) => r[k] as number)).toFixed(0));
   console.log(`median ms per plan (M = 4, 2 workers, ${pools} fresh pools), plans 1-6: ${cols.join(' ')}`);
 }
